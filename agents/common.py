@@ -1,0 +1,30 @@
+"""Small helpers the agents share: reading the brief, channel and settings out of state."""
+from __future__ import annotations
+
+from graph.brief import Brief
+from graph.context import RunSettings
+from knowledge.channels import ChannelSpec, get_channel
+from knowledge.checks import label
+
+
+def brief_of(state) -> Brief:
+    return Brief.model_validate(state["brief"])
+
+
+def settings_of(state) -> RunSettings:
+    return RunSettings.model_validate(state.get("settings") or {})
+
+
+def channel_of(state, knowledge=None) -> ChannelSpec:
+    brief = brief_of(state)
+    overrides = (getattr(knowledge, "channel_overrides", None) or {}).get(brief.channel)
+    return get_channel(brief.channel, overrides)
+
+
+def labelled(fields: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """[('HEADLINE 1', '...'), ...] in field order, for prompts and reports."""
+    out = []
+    for name, items in fields.items():
+        for i, text in enumerate(items):
+            out.append((f"{label(name)} {i + 1}" if len(items) > 1 else label(name), text))
+    return out

@@ -1,0 +1,37 @@
+"""Brand compliance: exact, deterministic checks of every field of every variant. No LLM, so text in a
+brief or a material ("ignore the brand rules") cannot change what is enforced."""
+from __future__ import annotations
+
+from agents.common import brief_of, channel_of
+from agents.tracing import NodeTrace
+from knowledge.checks import check_channel, check_terms
+from knowledge.violations import Violation
+
+
+def check_variant(fields: dict[str, list[str]], state, knowledge=None) -> list[Violation]:
+    """Every violation of one variant: channel limits, the brief's word lists, and the rulebook (if any)."""
+    brief = brief_of(state)
+    found = check_channel(fields, channel_of(state, knowledge))
+    found += check_terms(fields, brief.forbidden_words, brief.keywords)
+    if knowledge is not None:
+        found += knowledge.check(fields, channel=brief.channel, product=brief.product.name,
+                                 audience=brief.audience, extra_facts=list(state.get("facts", [])))
+    return found
+
+
+def make_compliance(knowledge=None):
+    def compliance(state) -> dict:
+        loop = state.get("revision", 0)
+        variants = [dict(v) for v in state["variants"]]
+        trace = NodeTrace("compliance", loop, {"variants": [v["id"] for v in variants if v.get("fields")]})
+        report = {}
+        for v in variants:
+            if not v.get("fields"):
+                continue
+            found = check_variant(v["fields"], state, knowledge)
+            v["violations"] = [x.model_dump() for x in found]
+            report[v["id"]] = [f"[{x.severity}] {x.rule_id}: {x.message}" for x in found]
+        trace.set(output=report, violations={k: len(x) for k, x in report.items()})
+        return {"variants": variants, "trace": [trace.event()]}
+
+    return compliance

@@ -1,0 +1,36 @@
+"""Retrieve: gathers what the copywriter and critic may rely on — facts, rules in force, guideline passages."""
+from __future__ import annotations
+
+from agents.common import brief_of
+from agents.tracing import NodeTrace
+
+MAX_RULES_IN_PROMPT = 8
+
+
+def _fact_text(f) -> str:
+    return getattr(f, "statement", None) or (f.get("statement") if isinstance(f, dict) else str(f))
+
+
+def make_retriever(knowledge=None):
+    def retrieve(state) -> dict:
+        brief = brief_of(state)
+        trace = NodeTrace("retrieve", 0, {"rulebook": getattr(knowledge, "name", None)})
+        facts = list(brief.product.facts)
+        for m in state.get("materials", []):
+            facts += [f["statement"] for f in m.get("facts", [])]
+        rules, guidelines = [], []
+        if knowledge is not None:
+            facts += [_fact_text(f) for f in knowledge.facts_for(brief.product.name)]
+            in_force = knowledge.rules_for(brand=knowledge.brand, product=brief.product.name, channel=brief.channel,
+                                           audience=brief.audience)
+            hard_first = sorted(in_force, key=lambda r: getattr(r, "severity", "error") != "error")
+            rules = [r.message for r in hard_first if getattr(r, "message", "")][:MAX_RULES_IN_PROMPT]
+            query = " ".join(x for x in (brief.key_message, brief.goal, brief.product.name, brief.tone) if x)
+            guidelines = [p.model_dump() if hasattr(p, "model_dump") else dict(p)
+                          for p in knowledge.guidelines_for(query, brand=brief.brand, channel=brief.channel, k=4)]
+        facts = list(dict.fromkeys(f for f in facts if f))
+        trace.set(output={"facts": facts, "rules": rules, "guidelines": [g["id"] for g in guidelines]},
+                  retrieved={"passages": guidelines, "rules": rules})
+        return {"facts": facts, "rules_summary": rules, "guidelines": guidelines, "trace": [trace.event()]}
+
+    return retrieve

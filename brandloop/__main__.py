@@ -1,0 +1,3 @@
+from brandloop.cli import main
+
+main()

@@ -1,0 +1,192 @@
+"""The `brandloop` command line."""
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from graph.brief import BriefError
+from graph.context import RunSettings, data_home
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+
+
+def _llm_factory(home: Path):
+    def factory(spec: str):
+        from brandloop.llm import get_chat_model  # heavy: torch + transformers
+
+        return get_chat_model(spec, home=home)
+
+    return factory
+
+
+class _Guard:
+    """Turns known errors into one-line messages and exit codes; a traceback only with --debug."""
+
+    def __init__(self, ctx: click.Context):
+        self.debug = ctx.obj.get("debug", False)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc is None or isinstance(exc, (click.exceptions.Exit, click.ClickException, click.Abort)):
+            return False
+        if isinstance(exc, KeyboardInterrupt):
+            click.echo("interrupted; resume with 'brandloop resume RUN_ID' (see 'brandloop runs')", err=True)
+            sys.exit(130)
+        if self.debug:
+            traceback.print_exception(exc_type, exc, tb)
+        if isinstance(exc, BriefError) or type(exc).__name__ in ("RulebookError",):
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_INPUT)
+        if type(exc).__name__ == "ModelError":
+            click.echo(f"model error: {exc}", err=True)
+            sys.exit(EXIT_INTERNAL)
+        click.echo(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)", err=True)
+        sys.exit(EXIT_INTERNAL)
+
+
+@click.group()
+@click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Data directory for runs, caches and rulebooks (default: $BRANDLOOP_HOME or ./.brandloop).")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.pass_context
+def cli(ctx: click.Context, home: Path | None, debug: bool) -> None:
+    """brandloop: a creative brief in, critiqued brand-safe ad copy out, on a local LLM."""
+    ctx.ensure_object(dict)
+    ctx.obj.setdefault("home", data_home(home))
+    ctx.obj["debug"] = debug
+    ctx.obj.setdefault("llm_factory", _llm_factory(ctx.obj["home"]))
+
+
+def _runner(ctx):
+    from graph.runner import Runner
+
+    return Runner(ctx.obj["home"], ctx.obj["llm_factory"])
+
+
+def _finish(result: dict, out: Path | None, home: Path, as_json: bool) -> None:
+    from brandloop.report import result_markdown, write_result
+
+    out_dir = out or home / "runs" / result["run_id"]
+    j, m = write_result(result, out_dir)
+    if as_json:
+        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        click.echo(result_markdown(result))
+        click.echo(f"Wrote {j} and {m}")
+        click.echo(f"Inspect every step: brandloop trace {result['run_id']}")
+
+
+@cli.command()
+@click.argument("brief", type=click.Path(path_type=Path))
+@click.option("--model", "-m", default="small", show_default=True,
+              help="Preset (small, large), Hugging Face model id, local folder or .gguf file.")
+@click.option("--variants", "-n", type=click.IntRange(1, 12), default=None, help="Number of variants (default: the brief's).")
+@click.option("--max-revisions", "-k", type=click.IntRange(0, 10), default=2, show_default=True,
+              help="Revision budget (critique -> rewrite loops).")
+@click.option("--threshold", type=click.FloatRange(0, 100), default=60.0, show_default=True, help="Pass score, 0-100.")
+@click.option("--max-new-tokens", type=click.IntRange(8, 2048), default=160, show_default=True,
+              help="Token budget of one copywriter generation.")
+@click.option("--rulebook", default=None, help="Rulebook name or folder (overrides the brief's).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to write result.json and result.md (default: HOME/runs/RUN_ID).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
+@click.pass_context
+def run(ctx, brief, model, variants, max_revisions, threshold, max_new_tokens, rulebook, out, as_json, quiet):
+    """Run BRIEF (YAML or JSON) end to end and print critiqued variants."""
+    from brandloop.report import progress_line
+
+    with _Guard(ctx):
+        settings = RunSettings(model=model, variants=variants, max_revisions=max_revisions, pass_threshold=threshold,
+                               max_new_tokens=max_new_tokens, rulebook=rulebook)
+        runner = _runner(ctx)
+
+        def progress(node, update):
+            if not quiet:
+                click.echo(progress_line(node, update), err=True)
+
+        result = runner.run(brief, settings, on_progress=progress, out_dir=out)
+        _finish(result, out, ctx.obj["home"], as_json)
+
+
+@cli.command()
+@click.argument("run_id")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def resume(ctx, run_id, as_json):
+    """Continue an interrupted run from its last checkpoint."""
+    from brandloop.report import progress_line
+
+    with _Guard(ctx):
+        runner = _runner(ctx)
+        result = runner.resume(run_id, on_progress=lambda n, u: click.echo(progress_line(n, u), err=True))
+        _finish(result, None, ctx.obj["home"], as_json)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--limit", default=50, show_default=True)
+@click.pass_context
+def runs(ctx, as_json, limit):
+    """List past runs."""
+    from graph.store import RunStore
+
+    with _Guard(ctx):
+        rows = RunStore(ctx.obj["home"]).list_runs(limit)
+        if as_json:
+            click.echo(json.dumps([{k: v for k, v in r.items() if k != "input_json"} for r in rows], indent=2))
+            return
+        if not rows:
+            click.echo("no runs yet; start one with 'brandloop run BRIEF'")
+            return
+        click.echo(f"{'RUN ID':<13} {'BRAND':<16} {'CHANNEL':<11} {'STARTED':<20} {'DURATION':>8} {'STATUS':<12} PASSED/FAILED")
+        for r in rows:
+            dur = f"{r['duration_s']:.0f} s" if r.get("duration_s") is not None else "—"
+            status = r["status"] + (" (resumable)" if r["status"] in ("interrupted", "error") else "")
+            click.echo(f"{r['run_id']:<13} {(r['brand'] or '')[:16]:<16} {(r['channel'] or ''):<11} "
+                       f"{(r['started'] or '')[:19]:<20} {dur:>8} {status:<12} {r['passed'] or 0}/{r['failed'] or 0}")
+
+
+@cli.command()
+@click.argument("run_id")
+@click.option("--node", default=None, help="Only this node's events (e.g. critic).")
+@click.option("--json", "as_json", is_flag=True, help="Export the trace as JSON Lines.")
+@click.option("--brief", "brief_only", is_flag=True, help="Hide prompts and raw outputs.")
+@click.pass_context
+def trace(ctx, run_id, node, as_json, brief_only):
+    """Print every step of a run: node, duration, prompt, raw model output and parsed result."""
+    from brandloop.report import trace_text
+    from graph.store import RunStore
+
+    with _Guard(ctx):
+        store = RunStore(ctx.obj["home"])
+        if store.get_run(run_id) is None:
+            raise BriefError("(runs)", "RUN_ID", f"no run with id '{run_id}'", "see 'brandloop runs'")
+        events = store.events(run_id, node)
+        if as_json:
+            for e in events:
+                click.echo(json.dumps({"run_id": run_id, **e}, ensure_ascii=False, default=str))
+        else:
+            click.echo(trace_text(events, full=not brief_only))
+
+
+def _register_optional_groups() -> None:
+    """Sub-command groups that live in their own modules."""
+    try:
+        from brandloop.cli_rulebook import rulebook
+    except ImportError:  # pragma: no cover - present in a full checkout
+        return
+    cli.add_command(rulebook)
+
+
+_register_optional_groups()
+
+
+def main() -> None:
+    cli(obj={})

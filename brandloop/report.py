@@ -1,0 +1,95 @@
+"""Rendering of results and traces for people: Markdown result files and terminal text."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from agents.common import labelled
+
+DELIVERY_MARK = {"passed": "PASSED", "repaired": "PASSED after deterministic repair", "failed": "FAILED (hard-rule violations remain)"}
+
+
+def variant_lines(v: dict) -> list[str]:
+    lines = [f"### Variant {v['id']} — {DELIVERY_MARK.get(v.get('delivered'), v.get('delivered'))}", ""]
+    for lab, text in labelled(v.get("fields") or {}):
+        lines.append(f"- **{lab}** ({len(text)} chars): {text}")
+    if v.get("error"):
+        lines.append(f"- error: {v['error']}")
+    hist = " → ".join(f"{s:g}" for s in v.get("score_history") or [])
+    lines += ["", f"- score: {v.get('score', '—')} (history: {hist or '—'}); revisions: {v.get('revisions', 0)}",
+              f"- stop reason: {v.get('stop_reason')}", f"- angle: {v.get('angle')}",
+              f"- critique: {v.get('critique', '—')}"]
+    if v.get("cited"):
+        lines.append(f"- cited guidelines: {', '.join(v['cited'])}")
+    for r in v.get("repairs") or []:
+        lines.append(f"- repaired ({r['rule_id']}) {r['field']} {r['index'] + 1}: “{r['before']}” → “{r['after']}”")
+    for x in v.get("violations") or []:
+        lines.append(f"- violation [{x['severity']}] {x['rule_id']}: {x['message']}")
+    return lines + [""]
+
+
+def result_markdown(result: dict) -> str:
+    lines = [f"# brandloop result {result['run_id']}", "",
+             f"{result.get('brand')} · {result.get('product')} · channel `{result.get('channel')}` · model "
+             f"`{result.get('model')}`", "",
+             f"Stop reason: **{result.get('stop_reason')}** after {result.get('revision_loops', 0)} revision loop(s).", ""]
+    for m in result.get("materials") or []:
+        lines.append(f"- material {m['source']}: {m.get('error') or m.get('summary')}")
+    if result.get("materials"):
+        lines.append("")
+    for v in result["variants"]:
+        lines += variant_lines(v)
+    return "\n".join(lines)
+
+
+def write_result(result: dict, out_dir: Path) -> tuple[Path, Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    j, m = out_dir / "result.json", out_dir / "result.md"
+    j.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
+    m.write_text(result_markdown(result), encoding="utf-8")
+    return j, m
+
+
+def progress_line(node: str, update: dict) -> str:
+    ev = (update.get("trace") or [{}])[-1]
+    loop = ev.get("loop", 0)
+    dur = ev.get("duration_s")
+    out = ev.get("output")
+    detail = ""
+    if node == "copywriter":
+        detail = f"wrote {', '.join(ev.get('inputs', {}).get('write', [])) or 'nothing'}"
+    elif node == "compliance":
+        detail = ", ".join(f"{k}: {n} violation(s)" for k, n in (ev.get("violations") or {}).items())
+    elif node == "critic":
+        detail = ", ".join(f"{k}: {s:g}" for k, s in (ev.get("scores") or {}).items())
+    elif node == "describer":
+        detail = f"{len(out or [])} material(s)"
+    elif node == "retrieve":
+        detail = f"{len((out or {}).get('facts', []))} facts, {len((out or {}).get('guidelines', []))} passages"
+    elif node == "finalize":
+        detail = f"stop: {update.get('stop_reason')}"
+    dur_s = f" ({dur:.1f} s)" if isinstance(dur, (int, float)) else ""
+    return f"[{node}] loop {loop}{dur_s} {detail}".rstrip()
+
+
+def trace_text(events: list[dict], *, full: bool = True) -> str:
+    lines = []
+    for e in events:
+        lines.append(f"── #{e['seq']} {e['node']} (loop {e.get('loop', 0)}) {e.get('started', '')} "
+                     f"{e.get('duration_s', 0):.2f} s")
+        if e.get("inputs"):
+            lines.append(f"   inputs: {json.dumps(e['inputs'], ensure_ascii=False)}")
+        for c in e.get("calls", []):
+            tok = f"tokens {c.get('tokens_in')}→{c.get('tokens_out')}" if c.get("tokens_in") is not None else ""
+            lines.append(f"   ├─ LLM call for {c['target']} (attempt {c['attempt']}) {tok}")
+            if full:
+                lines.append("   │  prompt:")
+                lines += [f"   │    {ln}" for ln in (c.get("prompt") or "").splitlines()]
+                lines.append("   │  raw output:")
+                lines += [f"   │    {ln}" for ln in (c.get("raw_output") or "").splitlines()]
+            lines.append(f"   │  parsed: {json.dumps(c.get('parsed'), ensure_ascii=False)}")
+            if c.get("error"):
+                lines.append(f"   │  parse problems: {c['error']}")
+        if e.get("output") is not None:
+            lines.append(f"   └─ output: {json.dumps(e['output'], ensure_ascii=False)}")
+    return "\n".join(lines)

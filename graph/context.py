@@ -1,0 +1,27 @@
+"""Run settings (per-run configuration) and the data home."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+
+def data_home(explicit: str | Path | None = None) -> Path:
+    """Where runs, checkpoints, model caches and indexes live: explicit > $BRANDLOOP_HOME > ./.brandloop."""
+    home = Path(explicit or os.environ.get("BRANDLOOP_HOME") or ".brandloop").expanduser().resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+class RunSettings(BaseModel):
+    """Per-run configuration. Stored in the run's state, so a resumed run keeps its settings."""
+
+    model: str = Field("small", description="Preset (small, large), Hugging Face model id, local folder or .gguf file.")
+    variants: int | None = Field(None, ge=1, le=12, description="Overrides the brief's variant count.")
+    max_revisions: int = Field(2, ge=0, le=10, description="Revision budget: critique->rewrite loops at most.")
+    pass_threshold: float = Field(60.0, ge=0, le=100, description="Critic score (0-100) a variant needs to pass.")
+    max_new_tokens: int = Field(160, ge=8, le=2048, description="Token budget of one copywriter generation.")
+    critic_max_new_tokens: int = Field(80, ge=8, le=1024, description="Token budget of one critique.")
+    summary_max_new_tokens: int = Field(60, ge=8, le=512, description="Token budget of one material summary.")
+    rulebook: str | None = Field(None, description="Overrides the brief's rulebook (name or folder).")

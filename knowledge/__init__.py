@@ -1,0 +1,1 @@
+"""Brand knowledge: channel limits, exact rule checks, rulebooks, guideline index and knowledge graph."""

@@ -1,0 +1,47 @@
+"""Channel field limits, shipped as editable data (knowledge/data/channels.yaml)."""
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+from pydantic import BaseModel, Field
+
+
+class FieldSpec(BaseModel):
+    max_chars: int = Field(gt=0)
+    min_chars: int = 0
+    min_count: int = 0
+    max_count: int = 1
+    draft: int = Field(1, ge=0, description="How many items the copywriter writes for this field.")
+    unique: bool = False
+    forbidden_chars: list[str] = []
+    no_emoji: bool = False
+
+
+class ChannelSpec(BaseModel):
+    name: str
+    title: str
+    wide_chars_count_double: bool = False
+    fields: dict[str, FieldSpec]
+
+    def drafted_fields(self) -> dict[str, FieldSpec]:
+        return {k: v for k, v in self.fields.items() if v.draft > 0}
+
+
+@lru_cache(maxsize=1)
+def channel_table() -> dict[str, ChannelSpec]:
+    raw = yaml.safe_load(resources.files("knowledge").joinpath("data/channels.yaml").read_text("utf-8"))
+    return {name: ChannelSpec(name=name, **spec) for name, spec in raw.items()}
+
+
+def get_channel(name: str, overrides: dict | None = None) -> ChannelSpec:
+    """The channel spec, with optional per-field overrides such as {'headline': {'max_chars': 25}}."""
+    table = channel_table()
+    if name not in table:
+        raise KeyError(name)
+    spec = table[name]
+    if not overrides:
+        return spec
+    fields = {k: v.model_copy(update=overrides.get(k, {})) for k, v in spec.fields.items()}
+    return spec.model_copy(update={"fields": fields})

@@ -1,0 +1,42 @@
+"""Prompt templates as package data (YAML with Jinja2 strings), rendered strictly.
+
+A missing variable is an error (StrictUndefined). There is no prompt text in Python code.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+
+import jinja2
+import yaml
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+
+_ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                          keep_trailing_newline=False, autoescape=False)
+
+
+@lru_cache(maxsize=None)
+def _load(name: str) -> dict[str, jinja2.Template]:
+    raw = yaml.safe_load(resources.files("prompts").joinpath(f"{name}.yaml").read_text("utf-8"))
+    return {role: _ENV.from_string(text) for role, text in raw.items()}
+
+
+def render(name: str, **variables) -> list[BaseMessage]:
+    """Render prompts/<name>.yaml into chat messages (system, then user)."""
+    tpl = _load(name)
+    messages: list[BaseMessage] = []
+    if "system" in tpl:
+        messages.append(SystemMessage(tpl["system"].render(**variables).strip()))
+    messages.append(HumanMessage(tpl["user"].render(**variables).strip()))
+    return messages
+
+
+def render_text(name: str, part: str, **variables) -> str:
+    """Render one named part of a template file (for short fixed phrases such as fix instructions)."""
+    return _load(name)[part].render(**variables).strip()
+
+
+@lru_cache(maxsize=None)
+def load_data(name: str):
+    """Plain YAML data that belongs with the prompts (e.g. the copywriter's creative angles)."""
+    return yaml.safe_load(resources.files("prompts").joinpath(f"{name}.yaml").read_text("utf-8"))

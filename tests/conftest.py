@@ -1,0 +1,34 @@
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples" / "briefs"
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch) -> Path:
+    """An isolated data home; BRANDLOOP_HOME points at it so nothing leaks into the repo's .brandloop."""
+    h = tmp_path / "home"
+    h.mkdir()
+    monkeypatch.setenv("BRANDLOOP_HOME", str(h))
+    return h
+
+
+@pytest.fixture
+def brief_file(tmp_path) -> Path:
+    """A minimal valid brief (no rulebook) for a Google search ad."""
+    p = tmp_path / "brief.yaml"
+    p.write_text(
+        "brand: Northwind Bank\n"
+        "product:\n  name: Everyday Savings\n  description: A savings account.\n  facts: ['4.10% APY']\n"
+        "audience: [savers]\nchannel: google_rsa\ngoal: sign-ups\nkey_message: Earn more.\n"
+        "keywords: [savings]\nforbidden_words: [guaranteed]\nvariants: 3\n", encoding="utf-8")
+    return p
+
+
+def copy_examples(dest: Path) -> Path:
+    shutil.copytree(ROOT / "examples", dest / "examples")
+    return dest / "examples"

@@ -1,0 +1,44 @@
+"""Scripted fake chat models for fast unit tests (subclassing langchain-core's fakes)."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+Reply = str | Callable[[str], str]
+
+
+class ScriptedChatModel(FakeListChatModel):
+    """Answers each prompt with the reply of the first rule whose marker appears in the last message.
+
+    `rules` is a list of (marker, reply-or-function-of-prompt). Rules can be queued per marker: a list
+    as the reply is consumed one item per call, and its last item repeats.
+    """
+
+    rules: list[tuple[str, Any]] = []
+    responses: list[str] = ["(no scripted reply)"]
+    calls: list[dict] = []
+
+    def _call(self, messages, stop=None, run_manager=None, **kwargs) -> str:
+        prompt = str(messages[-1].content)
+        self.calls.append({"prompt": prompt, "kwargs": kwargs})
+        for marker, reply in self.rules:
+            if marker in prompt:
+                if isinstance(reply, list):
+                    reply = reply.pop(0) if len(reply) > 1 else reply[0]
+                return reply(prompt) if callable(reply) else reply
+        return super()._call(messages, stop, run_manager, **kwargs)
+
+    def prompts_with(self, marker: str) -> list[str]:
+        return [c["prompt"] for c in self.calls if marker in c["prompt"]]
+
+
+COPY_MARKER = "Angle for this version"
+CRITIC_MARKER = "Review this"
+DESCRIBE_MARKER = "Measurements:"
+
+
+def scripted(copy: Reply | list, critic: Reply | list = "SCORE: 8\nCRITIQUE: Clear and on brief.\nFIX: none",
+             describe: Reply = "A product photo.") -> ScriptedChatModel:
+    return ScriptedChatModel(rules=[(COPY_MARKER, copy), (CRITIC_MARKER, critic), (DESCRIBE_MARKER, describe)],
+                             calls=[])

@@ -1,0 +1,71 @@
+import json
+
+from click.testing import CliRunner
+
+from brandloop.cli import cli
+from tests.fakes import scripted
+from tests.test_graph import GOOD, LONG
+
+
+def invoke(home, args, llm=None):
+    obj = {"home": home}
+    if llm is not None:
+        obj["llm_factory"] = lambda spec: llm
+    return CliRunner().invoke(cli, args, obj=obj)
+
+
+def test_run_prints_variants_writes_files_and_lists_run(home, brief_file, tmp_path):
+    out = tmp_path / "out"
+    r = invoke(home, ["run", str(brief_file), "--out", str(out), "-k", "1"], scripted(LONG))
+    assert r.exit_code == 0, r.output
+    assert "[copywriter] loop 0" in r.output and "[finalize]" in r.output
+    assert r.output.count("### Variant") == 3 and "stop reason: budget_exhausted" in r.output
+    result = json.loads((out / "result.json").read_text())
+    assert len(result["variants"]) == 3 and (out / "result.md").exists()
+    listing = invoke(home, ["runs"])
+    assert result["run_id"] in listing.output and "completed" in listing.output
+
+
+def test_trace_shows_every_agent_with_prompt_and_raw_output(home, brief_file):
+    r = invoke(home, ["run", str(brief_file), "--json", "-q"], scripted(GOOD))
+    run_id = json.loads(r.output)["run_id"]
+    t = invoke(home, ["trace", run_id])
+    assert t.exit_code == 0
+    for node in ("describer", "retrieve", "copywriter", "compliance", "critic", "finalize"):
+        assert f" {node} (loop" in t.output
+    assert "prompt:" in t.output and "raw output:" in t.output and "HEADLINE 1: Save More Every Day" in t.output
+    lines = invoke(home, ["trace", run_id, "--json", "--node", "critic"]).output.strip().splitlines()
+    assert [json.loads(x)["node"] for x in lines] == ["critic"]
+
+
+def test_bad_brief_exits_2_with_one_line(home, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("brand: B\nproduct: {name: P}\naudience: a\nchannel: myspace\n")
+    r = invoke(home, ["run", str(bad)], scripted(GOOD))
+    assert r.exit_code == 2
+    assert r.output.strip().count("\n") == 0
+    assert "bad.yaml: field 'channel': unknown channel 'myspace'" in r.output
+
+
+def test_missing_material_exits_2(home, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("brand: B\nproduct: {name: P}\naudience: a\nchannel: x\nmaterials: [gone.png]\n")
+    r = invoke(home, ["run", str(bad)], scripted(GOOD))
+    assert r.exit_code == 2 and "field 'materials.0': material file not found: gone.png" in r.output
+
+
+def test_unknown_run_id_exits_2(home):
+    r = invoke(home, ["trace", "nope"])
+    assert r.exit_code == 2 and "no run with id 'nope'" in r.output
+
+
+def test_internal_error_exits_1_without_traceback(home, brief_file):
+    class Boom(Exception):
+        pass
+
+    def factory(spec):
+        raise Boom("model exploded")
+
+    r = CliRunner().invoke(cli, ["run", str(brief_file)], obj={"home": home, "llm_factory": factory})
+    assert r.exit_code == 1 and "internal error: Boom: model exploded" in r.output
+    assert "Traceback" not in r.output

@@ -1,0 +1,121 @@
+"""The graph end to end with a scripted fake model: routing, loop termination, revisions, repairs, trace."""
+from langgraph.checkpoint.memory import InMemorySaver
+
+from graph.builder import build_graph, recursion_limit
+from graph.brief import load_brief
+from graph.context import RunSettings
+from graph.routing import route_after_critic, stop_reason
+from graph.runner import Runner
+from tests.fakes import COPY_MARKER, scripted
+
+GOOD = ("HEADLINE 1: Save More Every Day\nHEADLINE 2: Earn 4.10% APY\nHEADLINE 3: Open Online Today\n"
+        "DESCRIPTION 1: Open an Everyday Savings account in minutes.\nDESCRIPTION 2: Earn 4.10% APY on savings.")
+LONG = GOOD.replace("Earn 4.10% APY\n", "Earn 4.10% APY On Every Single Dollar You Save\n")
+GUARANTEED = GOOD.replace("in minutes.", "with guaranteed growth.")
+
+
+def run(brief_file, llm, **settings):
+    brief, base = load_brief(brief_file)
+    s = RunSettings(**settings)
+    app = build_graph(llm).compile(checkpointer=InMemorySaver())
+    cfg = {"configurable": {"thread_id": "t"}, "recursion_limit": recursion_limit(s.max_revisions)}
+    out = app.invoke({"brief": brief.model_dump(), "brief_dir": str(base), "settings": s.model_dump()}, cfg)
+    return out, app.get_state(cfg).values
+
+
+def test_all_pass_first_time_stops_without_revision(brief_file):
+    llm = scripted(GOOD)
+    out, state = run(brief_file, llm, max_revisions=3)
+    assert out["stop_reason"] == "all_passed"
+    assert state["revision"] == 0
+    assert [v["delivered"] for v in out["variants"]] == ["passed"] * 3
+    assert len(llm.prompts_with(COPY_MARKER)) == 3
+    assert set(out) == {"variants", "stop_reason", "materials"}  # the output schema is narrow
+
+
+def test_only_failing_variants_are_revised_and_violation_disappears(brief_file):
+    # v1's first draft is too long; its revision is fine. v2 and v3 pass at once and are never rewritten.
+    def copy(prompt):
+        if "previous version" in prompt:
+            return GOOD
+        return LONG if "main benefit" in prompt else GOOD
+
+    llm = scripted(copy)
+    out, state = run(brief_file, llm, max_revisions=2)
+    revision_prompts = llm.prompts_with("Your previous version")
+    assert len(revision_prompts) == 1
+    assert "headline 2 is 46 characters; the limit is 30" in revision_prompts[0]
+    v1 = out["variants"][0]
+    assert v1["revisions"] == 1 and v1["delivered"] == "passed" and v1["violations"] == []
+    assert [h["id"] for h in state["history"]] == ["v1", "v2", "v3", "v1"]
+    assert out["stop_reason"] == "all_passed"
+
+
+def test_budget_exhausted_then_deterministic_repair(brief_file):
+    llm = scripted(LONG)
+    out, state = run(brief_file, llm, max_revisions=1)
+    assert out["stop_reason"] == "budget_exhausted"
+    assert state["revision"] == 1
+    for v in out["variants"]:
+        assert v["delivered"] == "repaired"
+        assert not [x for x in v["violations"] if x["severity"] == "error"]
+        assert all(len(h) <= 30 for h in v["fields"]["headline"])
+        assert v["repairs"][0]["rule_id"] == "channel.length"
+
+
+def test_forbidden_word_is_removed_by_repair(brief_file):
+    out, _ = run(brief_file, scripted(GUARANTEED), max_revisions=0)
+    v = out["variants"][0]
+    assert "guaranteed" not in v["fields"]["description"][0].lower()
+    assert v["delivered"] == "repaired" and v["stop_reason"] == "budget_exhausted"
+
+
+def test_unrepairable_variant_is_marked_failed(brief_file):
+    two_headlines = "HEADLINE 1: Save More\nHEADLINE 2: Earn More\nDESCRIPTION 1: a b.\nDESCRIPTION 2: c d."
+    out, _ = run(brief_file, scripted(two_headlines), max_revisions=0)
+    for v in out["variants"]:
+        assert v["delivered"] == "failed"
+        assert any(x["rule_id"] == "channel.count" for x in v["violations"])
+
+
+def test_garbled_output_is_retried_once_then_marked_failed(brief_file):
+    llm = scripted(lambda p: "I cannot help with that.\n```\nstill nothing\n```" if "main benefit" in p else GOOD)
+    out, state = run(brief_file, llm, max_revisions=0)
+    # v1 (the 'main benefit' angle) is garbled twice -> failed with its reason; v2 and v3 pass.
+    v1 = out["variants"][0]
+    assert v1["delivered"] == "failed" and v1["stop_reason"] == "parse_failed"
+    assert "could not be parsed" in v1["error"]
+    assert [v["delivered"] for v in out["variants"][1:]] == ["passed", "passed"]
+    copy_calls = [c for e in state["trace"] if e["node"] == "copywriter" for c in e["calls"]]
+    assert [(c["target"], c["attempt"]) for c in copy_calls] == [("v1", 1), ("v2", 1), ("v3", 1), ("v1", 2)]
+
+
+def test_low_critic_score_loops_until_no_improvement(brief_file):
+    llm = scripted(GOOD, critic="SCORE: 3\nCRITIQUE: Bland.\nFIX: be specific")
+    out, state = run(brief_file, llm, max_revisions=5)
+    assert out["stop_reason"] == "no_improvement"
+    assert state["revision"] == 2 and state["best_scores"] == [30.0, 30.0, 30.0]
+    assert all(v["delivered"] == "passed" and v["stop_reason"] == "no_improvement" for v in out["variants"])
+
+
+def test_route_functions_are_pure():
+    s = {"settings": {"max_revisions": 1}, "revision": 0, "variants": [{"status": "revise"}], "best_scores": [10]}
+    assert route_after_critic(s) == "revise" and stop_reason(s) is None
+    assert route_after_critic({**s, "revision": 1}) == "finalize"
+    assert stop_reason({**s, "variants": [{"status": "passed"}, {"status": "parse_failed"}]}) == "all_passed"
+
+
+def test_runner_records_trace_and_runs(brief_file, home):
+    llm = scripted(LONG)
+    seen = []
+    result = Runner(home, lambda spec: llm).run(brief_file, RunSettings(max_revisions=1),
+                                                on_progress=lambda n, u: seen.append(n))
+    assert seen == ["describer", "retrieve", "copywriter", "compliance", "critic", "revise", "copywriter",
+                    "compliance", "critic", "finalize"]
+    store = Runner(home, lambda spec: llm).store
+    events = store.events(result["run_id"])
+    assert [e["node"] for e in events] == seen
+    critic = store.events(result["run_id"], "critic")[0]
+    assert "Review this" in critic["calls"][0]["prompt"] and critic["calls"][0]["raw_output"].startswith("SCORE")
+    row = store.get_run(result["run_id"])
+    assert row["status"] == "completed" and row["passed"] == 3
