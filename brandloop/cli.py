@@ -176,6 +176,27 @@ def trace(ctx, run_id, node, as_json, brief_only):
             click.echo(trace_text(events, full=not brief_only))
 
 
+@cli.command()
+@click.argument("run_id")
+@click.argument("variant")
+@click.pass_context
+def diff(ctx, run_id, variant):
+    """Show the text diff between the revisions of one VARIANT (e.g. v1) of a run."""
+    from brandloop.report import revision_diffs
+    from graph.store import RunStore
+
+    with _Guard(ctx):
+        values = RunStore(ctx.obj["home"]).latest_values(run_id)
+        if values is None:
+            raise BriefError("(runs)", "RUN_ID", f"no run with id '{run_id}'", "see 'brandloop runs'")
+        drafts = [h for h in values.get("history", []) if h["id"] == variant]
+        final = next((v for v in values.get("variants", []) if v["id"] == variant), None)
+        if final is None:
+            ids = ", ".join(v["id"] for v in values.get("variants", []))
+            raise BriefError("(runs)", "VARIANT", f"run '{run_id}' has no variant '{variant}'", f"use one of: {ids}")
+        click.echo(revision_diffs(drafts, final))
+
+
 def _register_optional_groups() -> None:
     """Sub-command groups that live in their own modules."""
     try:

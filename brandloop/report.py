@@ -1,6 +1,7 @@
 """Rendering of results and traces for people: Markdown result files and terminal text."""
 from __future__ import annotations
 
+import difflib
 import json
 from pathlib import Path
 
@@ -93,3 +94,21 @@ def trace_text(events: list[dict], *, full: bool = True) -> str:
         if e.get("output") is not None:
             lines.append(f"   └─ output: {json.dumps(e['output'], ensure_ascii=False)}")
     return "\n".join(lines)
+
+
+def _as_lines(fields: dict[str, list[str]]) -> list[str]:
+    return [f"{lab}: {text}" for lab, text in labelled(fields or {})]
+
+
+def revision_diffs(drafts: list[dict], final: dict) -> str:
+    """Unified diffs draft -> draft (per loop), then last draft -> delivered text (deterministic repairs)."""
+    versions = [(f"loop {d['loop']}", d["fields"]) for d in drafts]
+    if final.get("fields") and (not versions or versions[-1][1] != final["fields"]):
+        versions.append(("delivered", final["fields"]))
+    if len(versions) < 2:
+        return f"{final['id']}: only one version; nothing to diff\n" + "\n".join(_as_lines(final.get("fields")))
+    out = []
+    for (a_name, a), (b_name, b) in zip(versions, versions[1:]):
+        out += list(difflib.unified_diff(_as_lines(a), _as_lines(b), f"{final['id']} {a_name}",
+                                         f"{final['id']} {b_name}", lineterm=""))
+    return "\n".join(out)

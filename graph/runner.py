@@ -50,6 +50,7 @@ def result_of(run_id: str, values: dict, run_row: dict | None = None) -> dict:
         "variants": variants,
         "materials": [{k: m.get(k) for k in ("source", "kind", "summary", "facts", "error")}
                       for m in values.get("materials", [])],
+        "history": values.get("history", []),
         "status": (run_row or {}).get("status"),
     }
 
@@ -67,7 +68,7 @@ class Runner:
         with self.store.checkpointer() as saver:
             app = graph.compile(checkpointer=saver)
             try:
-                for chunk in app.stream(run_input, config, stream_mode="updates"):
+                for chunk in app.stream(run_input, config, stream_mode="updates", durability="sync"):
                     for node, update in chunk.items():
                         update = update or {}
                         self.store.add_events(run_id, update.get("trace", []))

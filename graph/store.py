@@ -59,6 +59,12 @@ class RunStore:
         finally:
             conn.close()
 
+    def latest_values(self, run_id: str) -> dict | None:
+        """The state values of a run's last checkpoint (works for interrupted runs too)."""
+        with self.checkpointer() as saver:
+            tup = saver.get_tuple({"configurable": {"thread_id": run_id, "checkpoint_ns": ""}})
+        return dict(tup.checkpoint["channel_values"]) if tup else None
+
     # runs -----------------------------------------------------------------
     def start_run(self, run_id: str, *, brand: str, channel: str, brief_path: str, model: str, out_dir: str,
                   run_input: dict) -> None:
