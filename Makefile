@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.setup-stamp
-DEB_PACKAGES := tesseract-ocr tesseract-ocr-eng ffmpeg
+DEB_PACKAGES := tesseract-ocr tesseract-ocr-eng fonts-dejavu-core chromium
 BRIEF ?= examples/briefs/northwind_search.yaml
 RUN_ARGS ?=
 
@@ -11,7 +11,8 @@ RUN_ARGS ?=
 
 setup: $(STAMP)
 
-# Debian packages the describer needs (OCR, media); installed only when missing.
+# Debian packages: OCR for the describer, fonts for its tests, Chromium for the browser tests.
+# Installed only when missing.
 system-packages:
 	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

@@ -7,19 +7,24 @@ import prompts
 from agents.common import brief_of, channel_of, labelled, settings_of
 from agents.llm_calls import batch_with_retry
 from agents.parsing import parse_critique
+from agents.scoring import combine_score, measure_set
 from agents.tracing import NodeTrace
 
-HARD_PENALTY = 15.0
-SOFT_PENALTY = 5.0
-UNPARSED_SCORE10 = 5.0
+
+def _flat(fields: dict[str, list[str]]) -> str:
+    return "\n".join(t for items in fields.values() for t in items)
 
 
-def combine_score(score10: float | None, violations: list[dict]) -> float:
-    """0-100: the model's judgement, minus exact penalties for each violation found by compliance."""
-    base = (UNPARSED_SCORE10 if score10 is None else score10) * 10.0
-    hard = sum(1 for v in violations if v["severity"] == "error")
-    soft = len(violations) - hard
-    return round(max(0.0, min(100.0, base - HARD_PENALTY * hard - SOFT_PENALTY * soft)), 1)
+def set_metrics(state, variants: list[dict], knowledge=None) -> dict:
+    """Measured scores for every variant that has text, judged against the brief and the brand voice."""
+    brief = brief_of(state)
+    with_text = [v for v in variants if v.get("fields")]
+    brief_text = " ".join([brief.product.name, brief.product.description, brief.key_message, brief.goal,
+                           *brief.product.facts])
+    voice_text = " ".join([brief.tone, *(getattr(knowledge, "voice", None) or [])]) or brief.brand
+    m = measure_set([_flat(v["fields"]) for v in with_text], brief_text, voice_text)
+    return {"per_variant": {v["id"]: x for v, x in zip(with_text, m["per_variant"])},
+            "distinct_2": m["distinct_2"], "max_pairwise_cosine": m["max_pairwise_cosine"]}
 
 
 def findings_of(violations: list[dict]) -> list[str]:
@@ -57,12 +62,15 @@ def make_critic(llm: BaseChatModel, knowledge=None):
         results = batch_with_retry(llm, [v["id"] for v in targets], batch, parse_critique, trace,
                                    max_new_tokens=settings.critic_max_new_tokens)
         scores = {}
+        metrics = set_metrics(state, variants, knowledge)
         for v, passages, (parsed, _problems) in zip(targets, passages_per, results):
             parsed = parsed or {}
-            score = combine_score(parsed.get("score10"), v.get("violations", []))
+            measured = metrics["per_variant"].get(v["id"], {})
+            score = combine_score(parsed.get("score10"), measured, v.get("violations", []))
             known_ids = {p["id"] for p in passages}
             hard = [x for x in v.get("violations", []) if x["severity"] == "error"]
-            v.update(score=score, score_history=[*v.get("score_history", []), score],
+            v.update(score=score, score_history=[*v.get("score_history", []), score], metrics=measured,
+                     judgement=parsed.get("score10"),
                      critique=parsed.get("critique") or "(the critic's reply could not be parsed)",
                      cited=[c for c in parsed.get("cited", []) if c in known_ids],
                      passages=[{"id": p["id"], "text": p["text"]} for p in passages],
@@ -72,7 +80,9 @@ def make_critic(llm: BaseChatModel, knowledge=None):
         active = [v["score"] for v in variants if v.get("score") is not None and v["status"] != "parse_failed"]
         mean = round(sum(active) / len(active), 2) if active else 0.0
         trace.set(output={v["id"]: {"score": v["score"], "status": v["status"], "critique": v["critique"],
-                                    "instructions": v["instructions"]} for v in targets}, scores=scores)
-        return {"variants": variants, "best_scores": [*state.get("best_scores", []), mean], "trace": [trace.event()]}
+                                    "instructions": v["instructions"], "metrics": v["metrics"]} for v in targets},
+                  scores=scores, set_metrics={k: metrics[k] for k in ("distinct_2", "max_pairwise_cosine")})
+        return {"variants": variants, "best_scores": [*state.get("best_scores", []), mean],
+                "set_metrics": {k: metrics[k] for k in ("distinct_2", "max_pairwise_cosine")}, "trace": [trace.event()]}
 
     return critic

@@ -16,7 +16,8 @@ from graph.store import RunStore
 LLMFactory = Callable[[str], BaseChatModel]
 Progress = Callable[[str, dict], None]
 
-RESULT_KEYS = ("id", "angle", "delivered", "stop_reason", "fields", "score", "score_history", "critique",
+RESULT_KEYS = ("id", "angle", "delivered", "stop_reason", "fields", "score", "score_history", "metrics", "judgement",
+               "critique",
                "instructions", "cited", "passages", "violations", "violations_before_repair", "repairs",
                "revisions", "error")
 
@@ -47,6 +48,7 @@ def result_of(run_id: str, values: dict, run_row: dict | None = None) -> dict:
         "model": (values.get("settings") or {}).get("model"),
         "stop_reason": values.get("stop_reason"),
         "revision_loops": values.get("revision", 0),
+        "set_metrics": values.get("set_metrics", {}),
         "variants": variants,
         "materials": [{k: m.get(k) for k in ("source", "kind", "summary", "facts", "error")}
                       for m in values.get("materials", [])],

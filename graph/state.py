@@ -6,7 +6,7 @@ Only `history` and `trace` accumulate (reducer `operator.add`); every other fiel
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, TypedDict
 
 
 class RunInput(TypedDict):
@@ -33,6 +33,10 @@ class VariantRecord(TypedDict, total=False):
     score: float
     """Latest critic score, 0-100."""
     score_history: list[float]
+    metrics: dict
+    """Measured parts of the score: relevance, voice, readability, uniqueness (0-100)."""
+    judgement: float
+    """The LLM's 0-10 judgement, when its reply parsed."""
     critique: str
     instructions: list[str]
     cited: list[str]
@@ -66,12 +70,11 @@ class RunState(RunInput, total=False):
     """Revision loops done so far (the budget counter)."""
     best_scores: list[float]
     """Mean score after each critique, for the no-improvement stop."""
+    set_metrics: dict
+    """Diversity of the latest set: distinct-2 and the maximum pairwise cosine."""
     stop_reason: str
     history: Annotated[list[dict], operator.add]
     """Every draft of every variant, per loop: {loop, id, fields}."""
     trace: Annotated[list[dict], operator.add]
     """Trace events: {node, started, ended, duration_s, prompt, raw_output, parsed, ...}."""
 
-
-def blank_trace_event(node: str, **extra: Any) -> dict:
-    return {"node": node, **extra}

@@ -94,7 +94,8 @@ def test_low_critic_score_loops_until_no_improvement(brief_file):
     llm = scripted(GOOD, critic="SCORE: 3\nCRITIQUE: Bland.\nFIX: be specific")
     out, state = run(brief_file, llm, max_revisions=5)
     assert out["stop_reason"] == "no_improvement"
-    assert state["revision"] == 2 and state["best_scores"] == [30.0, 30.0, 30.0]
+    scores = state["best_scores"]
+    assert state["revision"] == 2 and len(scores) == 3 and scores[0] == scores[1] == scores[2] < 60
     assert all(v["delivered"] == "passed" and v["stop_reason"] == "no_improvement" for v in out["variants"])
 
 

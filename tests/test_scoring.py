@@ -1,0 +1,33 @@
+from agents.scoring import combine_score, distinct_2, measure_set, readability
+
+
+def test_readability_prefers_plain_words():
+    assert readability("Save more. Pay no fee.") > readability("Institutional capitalization optimization infrastructure.")
+    assert readability("") == 0.0
+
+
+def test_distinct_2_counts_repeated_bigrams():
+    assert distinct_2(["save more now", "save more today"]) == 0.75
+    assert distinct_2(["a b", "c d"]) == 1.0
+
+
+def test_relevance_and_uniqueness_are_measured_against_the_brief():
+    texts = ["Earn 4.10% APY on your savings with no monthly fee",
+             "Earn 4.10% APY on your savings with no monthly fee!",
+             "Crunchy chickpea snacks for the lunch box"]
+    m = measure_set(texts, "Northwind Everyday Savings account: 4.10% APY, no monthly fee", "clear, trustworthy")
+    per = m["per_variant"]
+    assert per[0]["relevance"] > per[2]["relevance"]
+    assert per[0]["uniqueness"] < 10 and per[2]["uniqueness"] > 50  # near-duplicates get no uniqueness credit
+    assert m["max_pairwise_cosine"] > 0.95
+
+
+def test_combine_score_penalises_violations_exactly():
+    metrics = {"relevance": 80, "voice": 60, "readability": 70, "uniqueness": 90}
+    clean = combine_score(8, metrics, [])
+    assert clean == round(0.35 * 80 + 0.2 * 80 + 0.15 * 60 + 0.15 * 70 + 0.15 * 90, 1)
+    hard = [{"severity": "error"}]
+    soft = [{"severity": "warning"}]
+    assert combine_score(8, metrics, hard) == round(clean - 15, 1)
+    assert combine_score(8, metrics, soft) == round(clean - 5, 1)
+    assert combine_score(None, None, []) == 50.0
