@@ -14,8 +14,10 @@ def check_variant(fields: dict[str, list[str]], state, knowledge=None) -> list[V
     found = check_channel(fields, channel_of(state, knowledge))
     found += check_terms(fields, brief.forbidden_words, brief.keywords)
     if knowledge is not None:
+        evidence = list(state.get("facts", [])) + [f["statement"] for m in state.get("materials", [])
+                                                   for f in m.get("facts", [])]
         found += knowledge.check(fields, channel=brief.channel, product=brief.product.name,
-                                 audience=brief.audience, extra_facts=list(state.get("facts", [])))
+                                 audience=brief.audience, extra_facts=evidence)
     return found
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from agents.common import brief_of
+from agents.describer import prompt_facts
 from agents.tracing import NodeTrace
 
 MAX_RULES_IN_PROMPT = 8
@@ -17,7 +18,7 @@ def make_retriever(knowledge=None):
         trace = NodeTrace("retrieve", 0, {"rulebook": getattr(knowledge, "name", None)})
         facts = list(brief.product.facts)
         for m in state.get("materials", []):
-            facts += [f["statement"] for f in m.get("facts", [])]
+            facts += prompt_facts(m)
         rules, guidelines = [], []
         if knowledge is not None:
             facts += [_fact_text(f) for f in knowledge.facts_for(brief.product.name)]

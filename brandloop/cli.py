@@ -33,7 +33,7 @@ class _Guard:
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        if exc is None or isinstance(exc, (click.exceptions.Exit, click.ClickException, click.Abort)):
+        if exc is None or isinstance(exc, (SystemExit, click.exceptions.Exit, click.ClickException, click.Abort)):
             return False
         if isinstance(exc, KeyboardInterrupt):
             click.echo("interrupted; resume with 'brandloop resume RUN_ID' (see 'brandloop runs')", err=True)
@@ -174,6 +174,35 @@ def trace(ctx, run_id, node, as_json, brief_only):
                 click.echo(json.dumps({"run_id": run_id, **e}, ensure_ascii=False, default=str))
         else:
             click.echo(trace_text(events, full=not brief_only))
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print full descriptions (features, facts) as JSON.")
+@click.option("--model", "-m", default="small", show_default=True, help="Model that words the summaries.")
+@click.option("--no-summary", is_flag=True, help="Measurements only; do not load the LLM.")
+@click.pass_context
+def describe(ctx, files, as_json, model, no_summary):
+    """Describe ad materials (images, video, audio, pages, text): measured features, facts and a summary."""
+    from agents.describer import describe_files
+    from agents.tracing import NodeTrace
+
+    with _Guard(ctx):
+        llm = None if no_summary else ctx.obj["llm_factory"](model)
+        reports = describe_files(list(files), llm, NodeTrace("describer"), cache_dir=ctx.obj["home"] / "cache" / "materials",
+                                 max_new_tokens=60)
+        if as_json:
+            click.echo(json.dumps(reports, indent=2, ensure_ascii=False))
+        else:
+            for r in reports:
+                click.echo(f"== {r['source']} ({r.get('kind')})")
+                if r.get("error"):
+                    click.echo(f"   error: {r['error']}")
+                    continue
+                click.echo(f"   summary: {r['summary']}")
+                click.echo("   " + r["prompt_digest"].replace("\n", "\n   "))
+        if any(r.get("error") for r in reports):
+            sys.exit(EXIT_INPUT)
 
 
 @cli.command()
