@@ -7,7 +7,8 @@ import regex
 from agents.common import channel_of
 from agents.compliance import check_variant
 from agents.tracing import NodeTrace
-from knowledge.text import trim_to_limit
+from knowledge.text import char_length, trim_to_limit
+from knowledge.violations import Violation
 
 
 def _remove_span(text: str, start: int, end: int) -> str:
@@ -16,22 +17,58 @@ def _remove_span(text: str, start: int, end: int) -> str:
     return regex.sub(r"\s+([,.!?;:])", r"\1", out).strip()
 
 
+def _place_required(fields: dict[str, list[str]], text: str, allowed: list[str], spec) -> dict | None:
+    """Append required text (a disclaimer) to the item with the most room, shortening that item's own copy at a
+    word boundary so the whole stays within the field's limit. Returns the repair log entry, or None."""
+    wide = spec.wide_chars_count_double
+    need = char_length(text, wide_counts_double=wide)
+    best = None
+    for name, items in fields.items():
+        fs = spec.fields.get(name)
+        if fs is None or (allowed and name not in allowed) or not items or fs.max_chars < need:
+            continue
+        i = len(items) - 1
+        room = fs.max_chars - char_length(items[i], wide_counts_double=wide)
+        key = (fs.max_chars, room)
+        if best is None or key > best[0]:
+            best = (key, name, i, fs.max_chars)
+    if best is None:
+        return None
+    _, name, i, limit = best
+    before = fields[name][i]
+    body = trim_to_limit(before, limit - need - 1, wide_counts_double=wide).rstrip()
+    if body and body[-1] not in ".!?":
+        body = trim_to_limit(body + ".", limit - need - 1, wide_counts_double=wide) if char_length(
+            body + ".", wide_counts_double=wide) <= limit - need - 1 else body
+    after = f"{body} {text}".strip() if body else text
+    fields[name][i] = after
+    return {"field": name, "index": i, "before": before, "after": after}
+
+
 def repair_fields(fields: dict[str, list[str]], violations: list[dict], state, knowledge=None) -> tuple[dict, list[dict]]:
     """Apply every deterministic fix the violations allow. Returns (new fields, repair log)."""
     spec = channel_of(state, knowledge)
     fields = {k: list(v) for k, v in fields.items()}
     log: list[dict] = []
     hard = [v for v in violations if v["severity"] == "error"]
-    # Rulebook fixes (substitution, casing, disclaimers) first, then word removals right-to-left, then trimming.
+    # Rulebook fixes (substitution, casing) first, then required text placed where it fits, then word removals
+    # right-to-left, then trimming at a word boundary.
     if knowledge is not None:
+        types = {r.id: r for r in knowledge.rules_for(product=state["brief"]["product"]["name"],
+                                                      channel=state["brief"]["channel"], audience=state["brief"]["audience"])}
         by_item: dict[tuple[str, int], list[dict]] = {}
         for v in hard:
-            if not v["rule_id"].startswith(("channel.", "brief.")):
+            rule = types.get(v["rule_id"])
+            if rule is not None and rule.type == "required" and v.get("suggestion"):
+                entry = _place_required(fields, v["suggestion"], rule.params.get("in_fields") or [], spec)
+                if entry:
+                    log.append({"rule_id": v["rule_id"], **entry})
+            elif not v["rule_id"].startswith(("channel.", "brief.")):
                 by_item.setdefault((v["field"], v["index"]), []).append(v)
         for (field, i), vs in by_item.items():
             if field in fields and i < len(fields[field]):
                 before = fields[field][i]
-                after = knowledge.repair(before, vs)
+                after = knowledge.repair(before, [Violation.model_validate(v) for v in vs])
                 if after != before:
                     fields[field][i] = after
                     log.append({"rule_id": ",".join(sorted({v["rule_id"] for v in vs})), "field": field, "index": i,
@@ -57,6 +94,23 @@ def repair_fields(fields: dict[str, list[str]], violations: list[dict], state, k
     return fields, log
 
 
+def _hard_count(violations: list[dict]) -> int:
+    return sum(1 for x in violations if x["severity"] == "error")
+
+
+def pick_best_version(v: dict) -> dict:
+    """Deliver the critiqued version with the fewest hard violations, then the highest score (latest on ties),
+    so a revision that made things worse never replaces a better earlier draft."""
+    versions = v.get("versions") or []
+    if not versions:
+        return v
+    best = min(versions, key=lambda x: (_hard_count(x["violations"]), -x["score"], -x["loop"]))
+    if best is versions[-1]:
+        return {**v, "chosen_loop": best["loop"]}
+    return {**v, "fields": best["fields"], "violations": best["violations"], "score": best["score"],
+            "critique": best["critique"], "cited": best["cited"], "chosen_loop": best["loop"]}
+
+
 def make_finalizer(knowledge=None):
     def finalize(state) -> dict:
         from graph.routing import stop_reason  # one definition of why the loop ended
@@ -68,15 +122,14 @@ def make_finalizer(knowledge=None):
             if v["status"] == "parse_failed":
                 v.update(delivered="failed", stop_reason="parse_failed")
                 continue
+            v.update(pick_best_version(v))
             hard = [x for x in v.get("violations", []) if x["severity"] == "error"]
             v["repairs"] = []
             if hard:
                 fields, log = repair_fields(v["fields"], v["violations"], state, knowledge)
                 found = [x.model_dump() for x in check_variant(fields, state, knowledge)]
-                if not any(x["severity"] == "error" for x in found):
+                if _hard_count(found) < len(hard):  # keep repairs that removed hard violations, even if some remain
                     v.update(fields=fields, repairs=log, violations_before_repair=v["violations"], violations=found)
-                else:
-                    v.update(repairs_tried=log, violations=v["violations"])
             still_hard = [x for x in v["violations"] if x["severity"] == "error"]
             v["delivered"] = "failed" if still_hard else ("repaired" if v["repairs"] else "passed")
             v["stop_reason"] = "passed" if v["status"] == "passed" else reason

@@ -1,6 +1,7 @@
 """Retrieve: gathers what the copywriter and critic may rely on — facts, rules in force, guideline passages."""
 from __future__ import annotations
 
+import prompts
 from agents.common import brief_of
 from agents.describer import prompt_facts
 from agents.tracing import NodeTrace
@@ -24,8 +25,9 @@ def make_retriever(knowledge=None):
             facts += [_fact_text(f) for f in knowledge.facts_for(brief.product.name)]
             in_force = knowledge.rules_for(brand=knowledge.brand, product=brief.product.name, channel=brief.channel,
                                            audience=brief.audience)
-            hard_first = sorted(in_force, key=lambda r: getattr(r, "severity", "error") != "error")
-            rules = [r.message for r in hard_first if getattr(r, "message", "")][:MAX_RULES_IN_PROMPT]
+            hard_first = sorted(in_force, key=lambda r: r.severity != "error")
+            rules = [prompts.render_text("rules", r.type, params=r.params, message=r.message)
+                     for r in hard_first if r.type != "length"][:MAX_RULES_IN_PROMPT]
             query = " ".join(x for x in (brief.key_message, brief.goal, brief.product.name, brief.tone) if x)
             guidelines = [p.model_dump() if hasattr(p, "model_dump") else dict(p)
                           for p in knowledge.guidelines_for(query, brand=brief.brand, channel=brief.channel, k=4)]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from brandloop.cli_rulebook import rulebook
 from graph.brief import BriefError
 from graph.context import RunSettings, data_home
 
@@ -205,6 +206,30 @@ def describe(ctx, files, as_json, model, no_summary):
             sys.exit(EXIT_INPUT)
 
 
+@cli.command(name="eval")
+@click.argument("briefs", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--model", "-m", default="small", show_default=True)
+@click.option("--max-revisions", "-k", type=click.IntRange(0, 10), default=2, show_default=True)
+@click.option("--max-new-tokens", type=click.IntRange(8, 2048), default=160, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write the JSON report here.")
+@click.pass_context
+def eval_cmd(ctx, briefs, model, max_revisions, max_new_tokens, as_json, out):
+    """Run BRIEFS (default: examples/briefs/*.yaml) and report compliance, scores, diversity and stop reasons."""
+    from brandloop.evaluate import evaluate, markdown
+    from brandloop.report import progress_line
+
+    with _Guard(ctx):
+        paths = list(briefs) or sorted(Path("examples/briefs").glob("*.yaml"))
+        if not paths:
+            raise BriefError("(arguments)", "BRIEFS", "no briefs given and none in examples/briefs", "name brief files")
+        settings = RunSettings(model=model, max_revisions=max_revisions, max_new_tokens=max_new_tokens)
+        report = evaluate(_runner(ctx), paths, settings, on_progress=lambda n, u: click.echo(progress_line(n, u), err=True))
+        if out:
+            out.write_text(json.dumps(report, indent=2))
+        click.echo(json.dumps(report, indent=2) if as_json else markdown(report))
+
+
 @cli.command()
 @click.argument("run_id")
 @click.argument("variant")
@@ -226,16 +251,7 @@ def diff(ctx, run_id, variant):
         click.echo(revision_diffs(drafts, final))
 
 
-def _register_optional_groups() -> None:
-    """Sub-command groups that live in their own modules."""
-    try:
-        from brandloop.cli_rulebook import rulebook
-    except ImportError:  # pragma: no cover - present in a full checkout
-        return
-    cli.add_command(rulebook)
-
-
-_register_optional_groups()
+cli.add_command(rulebook)
 
 
 def main() -> None:

@@ -1,0 +1,245 @@
+"""Installed rulebooks under a data home: add (validate, index, graph, content-hash version, atomic
+replace), list, show, remove, load, ensure.
+
+Layout:  <home>/rulebooks/<name>/current.json        -> which version dir is live
+         <home>/rulebooks/<name>/v-<version>-<tag>/  data.json, kg.json, manifest.json, src/
+         <home>/chroma/                              one collection per installed version
+"""
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import re
+import shutil
+import time
+import uuid
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+
+from knowledge.rulebook.errors import Issue, RulebookError
+from knowledge.rulebook.loader import RULEBOOK_FILE, chain_hash, flatten, load_folder
+from knowledge.rulebook.schema import RulebookData
+from knowledge.retrieval import BrandKnowledge
+
+BUNDLED = pathlib.Path(__file__).resolve().parent.parent / "rulebooks"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+@dataclass
+class InstallReport:
+    name: str
+    version: str
+    brand: str
+    parent: str | None
+    rules: int
+    rules_by_type: dict
+    products: int
+    facts: int
+    chunks: int
+    graph: dict
+    replaced: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    unsupported: list[str] = field(default_factory=list)
+    golden_passed: int = 0
+    golden_failed: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class RulebookRegistry:
+    def __init__(self, home: pathlib.Path):
+        self.home = pathlib.Path(home).expanduser().resolve()
+        self.root = self.home / "rulebooks"
+        self.chroma = self.home / "chroma"
+        self._index = None
+
+    # --- helpers -----------------------------------------------------------------------------
+    @property
+    def index(self):
+        if self._index is None:
+            from knowledge.index import GuidelineIndex
+
+            self._index = GuidelineIndex(self.chroma)
+        return self._index
+
+    def _current(self, name: str) -> dict | None:
+        f = self.root / name / "current.json"
+        if not f.is_file():
+            return None
+        try:
+            cur = json.loads(f.read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        return cur if (self.root / name / cur.get("dir", "")).is_dir() else None
+
+    def installed(self, name: str) -> bool:
+        return self._current(name) is not None
+
+    def _resolver(self, source: pathlib.Path | None = None):
+        def find(parent: str) -> pathlib.Path | None:
+            if source is not None:
+                sib = source.parent / parent
+                if (sib / RULEBOOK_FILE).is_file():
+                    return sib
+            cur = self._current(parent)
+            if cur:
+                src = self.root / parent / cur["dir"] / "src"
+                if (src / RULEBOOK_FILE).is_file():
+                    return src
+            b = BUNDLED / parent
+            if (b / RULEBOOK_FILE).is_file():
+                return b
+            return None
+        return find
+
+    def validate(self, path, name=None):
+        """Parse and validate a folder (with its parents); raises RulebookError listing every problem."""
+        path = pathlib.Path(path).expanduser().resolve()
+        L = load_folder(path, name or path.name, self._resolver(path))
+        if L.errors:
+            raise RulebookError(L.errors)
+        return L
+
+    # --- add -----------------------------------------------------------------------------------
+    def add(self, path, name=None) -> InstallReport:
+        path = pathlib.Path(path).expanduser().resolve()
+        name = name or path.name
+        if not _NAME.match(name):
+            raise RulebookError(Issue(str(path), 0, "name", f"invalid rulebook name {name!r}",
+                                      "use letters, digits, '_', '-' or '.' (e.g. --name my_brand)"))
+        L = self.validate(path, name)
+        version = chain_hash(L)
+        data = flatten(L, version)
+        old = self._current(name)
+        tag = uuid.uuid4().hex[:8]
+        base = self.root / name
+        base.mkdir(parents=True, exist_ok=True)
+        staging = base / f".staging-{tag}"
+        final = base / f"v-{version}-{tag}"
+        collection = f"bl-{re.sub(r'[^A-Za-z0-9_-]', '-', name)[:40]}-{version}-{tag}"
+        try:
+            staging.mkdir()
+            shutil.copytree(path, staging / "src", ignore=shutil.ignore_patterns(".*", "__pycache__"))
+            (staging / "data.json").write_text(data.model_dump_json(), "utf-8")
+            from knowledge import kg
+
+            G = kg.build_graph(data)
+            kg.save_graph(G, staging / "kg.json")
+            self.index.build(collection, data.chunks, version)
+            know = BrandKnowledge(data)
+            golden = know.run_golden()
+            report = self._report(data, kg.stats(G), golden, old)
+            manifest = {"name": name, "version": version, "collection": collection, "source": str(path),
+                        "installed_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "report": report.to_dict()}
+            (staging / "manifest.json").write_text(json.dumps(manifest, indent=2), "utf-8")
+            os.replace(staging, final)
+            tmp = base / f".current-{tag}.json"
+            tmp.write_text(json.dumps({"dir": final.name, "version": version, "collection": collection}), "utf-8")
+            os.replace(tmp, base / "current.json")  # the atomic switch
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            if final.exists() and (self._current(name) or {}).get("dir") != final.name:
+                shutil.rmtree(final, ignore_errors=True)
+            try:
+                self.index.delete(collection)
+            except Exception:
+                pass
+            raise
+        if old:  # best effort: the new version is live already
+            shutil.rmtree(base / old["dir"], ignore_errors=True)
+            if old.get("collection") and old["collection"] != collection:
+                self.index.delete(old["collection"])
+        return report
+
+    def _report(self, data: RulebookData, gstats: dict, golden, old) -> InstallReport:
+        return InstallReport(
+            name=data.name, version=data.version, brand=data.brand, parent=data.parent,
+            rules=len(data.rules), rules_by_type=dict(Counter(r.type for r in data.rules)),
+            products=len(data.products), facts=sum(len(p.facts) for p in data.products),
+            chunks=len(data.chunks), graph=gstats, replaced=(old or {}).get("version"),
+            warnings=list(data.warnings), conflicts=list(data.conflicts), unsupported=list(data.unsupported),
+            golden_passed=sum(1 for g in golden if g.ok),
+            golden_failed=[f"{g.rule_id}: expected {g.expect}: {g.text!r} ({g.detail})" for g in golden if not g.ok])
+
+    # --- list / show / remove / load ---------------------------------------------------------------
+    def list(self) -> list[dict]:
+        out = []
+        if not self.root.is_dir():
+            return out
+        for d in sorted(self.root.iterdir()):
+            cur = self._current(d.name)
+            if not cur:
+                continue
+            try:
+                m = json.loads((d / cur["dir"] / "manifest.json").read_text("utf-8"))
+            except (OSError, ValueError):
+                continue
+            rep = m.get("report", {})
+            out.append({"name": d.name, "version": cur["version"], "brand": rep.get("brand"), "parent": rep.get("parent"),
+                        "rules": rep.get("rules"), "products": rep.get("products"), "chunks": rep.get("chunks"),
+                        "installed_at": m.get("installed_at"), "source": m.get("source")})
+        return out
+
+    def _dir(self, name: str) -> tuple[pathlib.Path, dict]:
+        cur = self._current(name)
+        if not cur:
+            raise RulebookError(Issue(name, 0, "name", f"rulebook {name!r} is not installed",
+                                      "run 'brandloop rulebook add PATH' or check 'brandloop rulebook list'"))
+        return self.root / name / cur["dir"], cur
+
+    def show(self, name: str) -> dict:
+        d, cur = self._dir(name)
+        m = json.loads((d / "manifest.json").read_text("utf-8"))
+        data = RulebookData.model_validate_json((d / "data.json").read_text("utf-8"))
+        rep = m["report"]
+        return {"name": name, "version": cur["version"], "brand": data.brand, "parent": data.parent,
+                "chain": data.chain, "voice": data.voice, "audiences": data.audiences,
+                "rules": len(data.rules), "rules_by_type": rep["rules_by_type"],
+                "products": {p.name: len(p.facts) for p in data.products},
+                "facts": sum(len(p.facts) for p in data.products), "guideline_chunks": len(data.chunks),
+                "graph": rep["graph"], "channel_overrides": data.channel_overrides,
+                "warnings": data.warnings, "conflicts": data.conflicts, "unsupported": data.unsupported,
+                "golden": {"passed": rep["golden_passed"], "failed": rep["golden_failed"]},
+                "installed_at": m.get("installed_at"), "source": m.get("source"), "collection": cur["collection"]}
+
+    def remove(self, name: str) -> None:
+        d, cur = self._dir(name)
+        (self.root / name / "current.json").unlink()
+        self.index.delete(cur.get("collection", ""))
+        shutil.rmtree(self.root / name, ignore_errors=True)
+
+    def load(self, name: str) -> BrandKnowledge:
+        d, cur = self._dir(name)
+        try:
+            data = RulebookData.model_validate_json((d / "data.json").read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise RulebookError(Issue(str(d / "data.json"), 0, "", f"installed rulebook is damaged: {exc}",
+                                      f"re-add it: brandloop rulebook add PATH --name {name}")) from None
+        return BrandKnowledge(data, graph_path=d / "kg.json", index_path=self.chroma, collection=cur.get("collection"))
+
+    def ensure(self, path_or_name) -> BrandKnowledge:
+        s = str(path_or_name)
+        p = pathlib.Path(s).expanduser()
+        if p.is_dir():
+            name = p.resolve().name
+            source = p
+        elif (BUNDLED / s / RULEBOOK_FILE).is_file() and _NAME.match(s):
+            name, source = s, BUNDLED / s
+            cur = self._current(name)
+            if cur:  # installed from somewhere else by the user: that one wins
+                try:
+                    src = json.loads((self.root / name / cur["dir"] / "manifest.json").read_text("utf-8")).get("source")
+                except (OSError, ValueError):
+                    src = None
+                if src and pathlib.Path(src).resolve() != source.resolve():
+                    return self.load(name)
+        else:
+            return self.load(s)
+        L = self.validate(source, name)
+        cur = self._current(name)
+        if not cur or cur.get("version") != chain_hash(L):
+            self.add(source, name)
+        return self.load(name)
