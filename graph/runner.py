@@ -19,7 +19,7 @@ Progress = Callable[[str, dict], None]
 RESULT_KEYS = ("id", "angle", "delivered", "stop_reason", "fields", "score", "score_history", "metrics", "judgement",
                "critique",
                "instructions", "cited", "passages", "violations", "violations_before_repair", "repairs",
-               "revisions", "error")
+               "revisions", "chosen_loop", "error")
 
 
 def load_knowledge(home: Path, rulebook: str | None, brief_dir: Path, brief_file: str):

@@ -120,3 +120,16 @@ def test_runner_records_trace_and_runs(brief_file, home):
     assert "Review this" in critic["calls"][0]["prompt"] and critic["calls"][0]["raw_output"].startswith("SCORE")
     row = store.get_run(result["run_id"])
     assert row["status"] == "completed" and row["passed"] == 3
+
+
+def test_a_worse_revision_never_replaces_a_better_draft(brief_file):
+    # First drafts are clean but judged mediocre; revisions break a hard rule. The clean draft is delivered.
+    def copy(prompt):
+        return LONG if "previous version" in prompt else GOOD
+
+    llm = scripted(copy, critic="SCORE: 4\nCRITIQUE: Too plain.\nFIX: be bolder")
+    out, _ = run(brief_file, llm, max_revisions=1, pass_threshold=90)
+    for v in out["variants"]:
+        assert v["chosen_loop"] == 0 and v["delivered"] == "passed"
+        assert v["fields"]["headline"][1] == "Earn 4.10% APY"
+        assert v["score"] == max(v["score_history"])
