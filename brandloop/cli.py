@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from brandloop.cli_rulebook import rulebook
+from brandloop.cli_serve import serve
 from graph.brief import BriefError
 from graph.context import RunSettings, data_home
 
@@ -252,6 +253,7 @@ def diff(ctx, run_id, variant):
 
 
 cli.add_command(rulebook)
+cli.add_command(serve)
 
 
 def main() -> None:

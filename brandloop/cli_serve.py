@@ -1,0 +1,43 @@
+"""`brandloop serve`: the web UI and JSON API (FastAPI under uvicorn)."""
+from __future__ import annotations
+
+
+import click
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to bind. Anything but 127.0.0.1/localhost/::1 requires --token.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--token", default=None, envvar="BRANDLOOP_TOKEN", show_envvar=True,
+              help="Require this token on every request (Authorization: Bearer, or open /?token=... once).")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 8),
+              help="Runs executed at the same time; more are queued.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, token: str | None, workers: int) -> None:
+    """Serve the web UI: submit briefs, watch runs live, read results and traces, manage rulebooks."""
+    obj = ctx.obj or {}
+    token = (token or "").strip() or None
+    loopback = host.strip("[]").lower() in LOOPBACK
+    if not loopback and not token:
+        click.echo(f"error: binding to {host} exposes the UI to the network; pass --token (or set BRANDLOOP_TOKEN)",
+                   err=True)
+        ctx.exit(2)
+    import uvicorn  # noqa: PLC0415 - only for this command
+
+    from brandloop.web.app import create_app
+
+    home = obj["home"]
+    factory = obj.get("llm_factory")
+    if factory is None:
+        from brandloop.cli import _llm_factory
+
+        factory = _llm_factory(home)
+    app = create_app(home, factory, token=token, workers=workers,
+                     allowed_hosts=None if (token or not loopback) else LOOPBACK)
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"brandloop web UI on http://{shown}:{port}/" + ("?token=..." if token else "")
+               + f"  (data home {home})", err=True)
+    uvicorn.run(app, host=host.strip("[]"), port=port, log_level="info", timeout_graceful_shutdown=3)

@@ -1,0 +1,113 @@
+"""Runs submitted from the web: a small thread pool, one Runner per run, and an in-memory event log
+per run that the SSE endpoint replays (so late or reconnecting listeners see every line)."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Callable
+
+log = logging.getLogger("brandloop.web")
+
+USER_ERRORS = ("BriefError", "RulebookError")
+
+
+def describe_error(exc: BaseException) -> str:
+    """A one-line message: user errors as they are, model errors and the rest with their type."""
+    name = type(exc).__name__
+    if name in USER_ERRORS:
+        return str(exc)
+    if name == "ModelError":
+        return f"model error: {exc}"
+    return f"internal error: {name}: {exc}"
+
+
+class Job:
+    """One submitted run: its status and the progress events it produced so far."""
+
+    def __init__(self, run_id: str, brief_name: str):
+        self.run_id = run_id
+        self.brief_name = brief_name
+        self.status = "queued"  # queued -> running -> completed | error
+        self.error: str | None = None
+        self.submitted = time.time()
+        self.events: list[dict] = []
+        self._lock = threading.Lock()
+
+    def push(self, kind: str, **data) -> None:
+        with self._lock:
+            self.events.append({"id": len(self.events), "event": kind, **data})
+
+    def since(self, index: int) -> list[dict]:
+        with self._lock:
+            return self.events[index:]
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("completed", "error")
+
+
+class JobManager:
+    def __init__(self, home: Path, llm_factory: Callable, workers: int = 2, keep: int = 200):
+        self.home = Path(home)
+        self.llm_factory = llm_factory
+        self.pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="brandloop-run")
+        self.jobs: dict[str, Job] = {}
+        self.keep = keep
+        self.closing = False
+        self._lock = threading.Lock()
+
+    def get(self, run_id: str) -> Job | None:
+        with self._lock:
+            return self.jobs.get(run_id)
+
+    def submit(self, run_id: str, brief_path: Path, settings, brief_name: str) -> Job:
+        job = Job(run_id, brief_name)
+        with self._lock:
+            self.jobs[run_id] = job
+            done = [j for j in self.jobs.values() if j.finished]
+            for old in sorted(done, key=lambda j: j.submitted)[:max(0, len(self.jobs) - self.keep)]:
+                self.jobs.pop(old.run_id, None)
+        job.push("queued", line="queued")
+        self.pool.submit(self._work, job, Path(brief_path), settings)
+        return job
+
+    def _work(self, job: Job, brief_path: Path, settings) -> None:
+        from brandloop.report import progress_line, write_result
+        from graph.runner import Runner
+
+        job.status = "running"
+        job.push("started", line="started")
+        runner = None
+        try:
+            runner = Runner(self.home, self.llm_factory)  # one per run: its own SQLite connections
+
+            def progress(node: str, update: dict) -> None:
+                ev = (update.get("trace") or [{}])[-1]
+                job.push("progress", node=node, loop=ev.get("loop", 0), duration_s=ev.get("duration_s"),
+                         line=progress_line(node, update))
+
+            result = runner.run(brief_path, settings, run_id=job.run_id, on_progress=progress)
+            write_result(result, self.home / "runs" / job.run_id)
+            job.status = "completed"
+            job.push("done", status="completed", stop_reason=result.get("stop_reason"),
+                     line=f"finished: {result.get('stop_reason')}")
+        except BaseException as exc:  # noqa: BLE001 - a failed run must never take the server down
+            job.error = describe_error(exc)
+            job.status = "error"
+            if self.closing and runner is not None and runner.store.get_run(job.run_id):
+                job.error = f"stopped with the server; continue it with 'brandloop resume {job.run_id}'"
+                runner.store.finish_run(job.run_id, status="interrupted", error=job.error)
+                log.warning("run %s %s", job.run_id, job.error)
+            elif type(exc).__name__ not in USER_ERRORS:
+                log.exception("run %s failed", job.run_id)
+            job.push("failed", status="error", error=job.error, line=f"failed: {job.error}")
+        finally:
+            if runner is not None:
+                runner.store.close()
+
+    def shutdown(self) -> None:
+        self.closing = True
+        self.pool.shutdown(wait=False, cancel_futures=True)

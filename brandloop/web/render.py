@@ -1,0 +1,131 @@
+"""View helpers: violation highlights, revision diffs and the trace timeline, as safe HTML fragments."""
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from datetime import datetime
+
+from markupsafe import Markup, escape
+
+
+def highlight(text: str, violations: list[dict]) -> Markup:
+    """`text` with each violation's [start, end) span wrapped in <mark> (overlaps merged per segment)."""
+    text = text or ""
+    spans = [(max(0, int(v.get("start") or 0)), min(len(text), int(v.get("end") or 0)), v) for v in violations]
+    spans = [s for s in spans if s[1] > s[0]]
+    if not spans:
+        return escape(text)
+    cuts = sorted({0, len(text), *(s for s, _, _ in spans), *(e for _, e, _ in spans)})
+    out = []
+    for a, b in zip(cuts, cuts[1:]):
+        seg = escape(text[a:b])
+        covering = [v for s, e, v in spans if s <= a and b <= e]
+        if covering:
+            sev = "error" if any(v.get("severity") == "error" for v in covering) else covering[0].get("severity", "warning")
+            title = " · ".join(f"[{v.get('severity')}] {v.get('rule_id')}: {v.get('message')}" for v in covering)
+            rules = " ".join(str(v.get("rule_id")) for v in covering)
+            out.append(Markup('<mark class="violation sev-{}" title="{}" data-rule="{}">{}</mark>').format(
+                sev, title, rules, seg))
+        else:
+            out.append(seg)
+    return Markup("").join(out)
+
+
+def field_items(fields: dict, violations: list[dict]) -> list[dict]:
+    """One row per field item: label, text, highlighted HTML, length and that item's violations."""
+    rows = []
+    for name, items in (fields or {}).items():
+        for i, text in enumerate(items):
+            mine = [v for v in violations if v.get("field") == name and v.get("index") == i]
+            rows.append({"field": name, "index": i, "label": f"{name.replace('_', ' ')} {i + 1}" if len(items) > 1
+                         else name.replace("_", " "), "text": text, "html": highlight(text, mine),
+                         "chars": len(text), "violations": mine})
+    return rows
+
+
+def unplaced(fields: dict, violations: list[dict]) -> list[dict]:
+    """Violations that point at no existing field item (e.g. a missing headline)."""
+    return [v for v in violations
+            if not (v.get("field") in (fields or {}) and 0 <= (v.get("index") or 0) < len(fields[v["field"]]))]
+
+
+_TOKEN = re.compile(r"\s+|\w+|[^\w\s]")
+
+
+def word_diff(before: str, after: str) -> Markup:
+    """A word-level diff: removed words in <del>, added words in <ins>."""
+    a, b = _TOKEN.findall(before or ""), _TOKEN.findall(after or "")
+    out = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            out.append(escape("".join(a[i1:i2])))
+            continue
+        if i2 > i1:
+            out.append(Markup("<del>{}</del>").format("".join(a[i1:i2])))
+        if j2 > j1:
+            out.append(Markup("<ins>{}</ins>").format("".join(b[j1:j2])))
+    return Markup("").join(out)
+
+
+def revision_diffs(history: list[dict]) -> list[dict]:
+    """Per variant, each revision as a diff against its previous draft (only changed items listed)."""
+    by_id: dict[str, list[dict]] = {}
+    for h in history or []:
+        by_id.setdefault(h["id"], []).append(h)
+    out = []
+    for vid, drafts in by_id.items():
+        steps = []
+        for prev, cur in zip(drafts, drafts[1:]):
+            changes = []
+            for name in dict.fromkeys([*prev["fields"], *cur["fields"]]):
+                old, new = prev["fields"].get(name, []), cur["fields"].get(name, [])
+                for i in range(max(len(old), len(new))):
+                    o = old[i] if i < len(old) else ""
+                    n = new[i] if i < len(new) else ""
+                    if o != n:
+                        changes.append({"label": f"{name.replace('_', ' ')} {i + 1}", "diff": word_diff(o, n)})
+            steps.append({"from_loop": prev["loop"], "to_loop": cur["loop"], "changes": changes})
+        out.append({"id": vid, "drafts": len(drafts), "steps": steps})
+    return out
+
+
+def last_draft(history: list[dict], vid: str) -> dict | None:
+    drafts = [h for h in history or [] if h["id"] == vid]
+    return drafts[-1]["fields"] if drafts else None
+
+
+def score_rows(variant: dict, history: list[dict]) -> list[dict]:
+    """The variant's score after each critique, labelled with the loop of the draft it scored."""
+    loops = [h["loop"] for h in history or [] if h["id"] == variant.get("id")]
+    scores = variant.get("score_history") or []
+    if len(loops) != len(scores):
+        loops = list(range(len(scores)))
+    return [{"loop": lp, "score": s} for lp, s in zip(loops, scores)]
+
+
+def _ts(s: str | None) -> float | None:
+    try:
+        return datetime.fromisoformat(s).timestamp() if s else None
+    except ValueError:
+        return None
+
+
+def timeline(events: list[dict]) -> list[dict]:
+    """Trace events with offset and width (percent of the whole run) for a Gantt-like bar."""
+    starts = [_ts(e.get("started")) for e in events]
+    ends = [_ts(e.get("ended")) or (s + (e.get("duration_s") or 0) if s else None) for e, s in zip(events, starts)]
+    known = [t for t in starts + ends if t is not None]
+    t0, t1 = (min(known), max(known)) if known else (0.0, 0.0)
+    span = max(t1 - t0, 1e-6)
+    rows = []
+    for e, s, en in zip(events, starts, ends):
+        left = ((s - t0) / span * 100) if s is not None else 0.0
+        width = (((en or s or t0) - (s or t0)) / span * 100) if s is not None else 0.0
+        rows.append({"event": e, "left": round(left, 2), "width": round(max(width, 0.6), 2),
+                     "offset_s": round((s - t0), 2) if s is not None else None})
+    return rows
+
+
+def pretty(obj) -> str:
+    return json.dumps(obj, indent=2, ensure_ascii=False, default=str)

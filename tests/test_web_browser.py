@@ -1,0 +1,122 @@
+"""End to end in headless Chromium (Debian's `chromium`, driven by the Python Playwright package): submit a
+brief, watch live progress, read the result and the trace. Screenshots go to test-artifacts/web/."""
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from brandloop.web.app import create_app
+from tests.fakes import scripted
+from tests.test_web_api import copy_reply
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "web"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
+                                reason="Debian's chromium is not installed (/usr/bin/chromium); apt-get install chromium")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(home):
+    """uvicorn on 127.0.0.1 in a thread; the fake model's critic waits on `gate` so progress can be watched."""
+    import uvicorn
+
+    gate = threading.Event()
+
+    def critic(prompt):
+        gate.wait(20)
+        return "SCORE: 8\nCRITIQUE: Clear and on brief.\nFIX: none"
+
+    app = create_app(home, lambda spec: scripted(copy_reply, critic), allowed_hosts=("127.0.0.1", "localhost"))
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    end = time.time() + 15
+    while not srv.started and time.time() < end:
+        time.sleep(0.05)
+    assert srv.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{port}", gate
+    finally:
+        gate.set()
+        srv.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture
+def page():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        try:
+            pg = browser.new_page(viewport={"width": 1280, "height": 900})
+            pg.set_default_timeout(15000)
+            yield pg
+        finally:
+            browser.close()
+
+
+def test_submit_watch_progress_read_result_and_trace(server, page, brief_file, tmp_path):
+    base, gate = server
+    from playwright.sync_api import expect
+
+    # an invalid upload is a form error on the page
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("brand: [unclosed\n")
+    page.goto(base + "/")
+    page.check("input[name=mode][value=upload]")
+    page.set_input_files("input[name=brief_file]", str(bad))
+    page.click("#start")
+    expect(page.locator("#form-error")).to_contain_text("bad.yaml: field '(syntax)': not valid YAML")
+    page.screenshot(path=str(ARTIFACTS / "01-form-error.png"), full_page=True)
+
+    # submit a valid brief; progress streams in while the critic is held back
+    page.check("input[name=mode][value=upload]")
+    page.set_input_files("input[name=brief_file]", str(brief_file))
+    page.fill("input[name=max_revisions]", "1")
+    page.click("#start")
+    expect(page.locator("#progress li", has_text="[copywriter] loop 0")).to_be_visible()
+    expect(page.locator("#progress li", has_text="[compliance] loop 0")).to_be_visible()
+    expect(page.locator("#run-status")).to_have_text("running")
+    page.screenshot(path=str(ARTIFACTS / "02-live-progress.png"), full_page=True)
+    gate.set()
+
+    # the page turns into the result when the run is done
+    expect(page.locator("#variant-v1")).to_be_visible(timeout=40000)  # first run in a process loads embeddings
+    expect(page.locator("#run-status")).to_have_text("completed")
+    expect(page.locator("#variant-v1 table.copy").first).to_contain_text("Save More Every Day")
+    mark = page.locator("#variant-v2 mark.violation").first
+    expect(mark).to_have_text("guaranteed")
+    assert "brief.forbidden_word" in mark.get_attribute("title")
+    expect(page.locator("#variant-v1 table.scores tr")).to_have_count(2)
+    page.screenshot(path=str(ARTIFACTS / "03-result.png"), full_page=True)
+
+    # the trace: a timeline, a prompt and its raw output, and v1's revision diff
+    page.click("#open-trace")
+    expect(page.locator("#timeline > li")).to_have_count(10)
+    call = page.locator("li.node-copywriter details.call").first
+    call.locator("summary").click()
+    expect(call.locator("pre.prompt")).to_contain_text("Write a Google Ads responsive search ad")
+    expect(call.locator("pre.raw")).to_contain_text("HEADLINE 1: Save More Every Day")
+    expect(page.locator("#revisions")).to_contain_text("loop 0 → loop 1")
+    expect(page.locator("#revisions del").first).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "04-trace.png"), full_page=True)
+
+    # an unknown run id is a 404 page
+    resp = page.goto(base + "/runs/nope")
+    assert resp.status == 404
+    expect(page.locator("#error-message")).to_have_text("no run with id 'nope'")
