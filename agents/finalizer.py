@@ -108,7 +108,8 @@ def pick_best_version(v: dict) -> dict:
     if best is versions[-1]:
         return {**v, "chosen_loop": best["loop"]}
     return {**v, "fields": best["fields"], "violations": best["violations"], "score": best["score"],
-            "critique": best["critique"], "cited": best["cited"], "chosen_loop": best["loop"]}
+            "critique": best["critique"], "cited": best["cited"], "chosen_loop": best["loop"],
+            "status": "passed" if best.get("passed") else v["status"]}
 
 
 def make_finalizer(knowledge=None):
@@ -131,7 +132,12 @@ def make_finalizer(knowledge=None):
                 if _hard_count(found) < len(hard):  # keep repairs that removed hard violations, even if some remain
                     v.update(fields=fields, repairs=log, violations_before_repair=v["violations"], violations=found)
             still_hard = [x for x in v["violations"] if x["severity"] == "error"]
-            v["delivered"] = "failed" if still_hard else ("repaired" if v["repairs"] else "passed")
+            if still_hard:
+                v["delivered"] = "failed"
+            elif v["repairs"]:
+                v["delivered"] = "repaired"
+            else:
+                v["delivered"] = "passed" if v["status"] == "passed" else "below_threshold"
             v["stop_reason"] = "passed" if v["status"] == "passed" else reason
         trace.set(output={v["id"]: {"delivered": v["delivered"], "repairs": v.get("repairs", [])} for v in variants})
         return {"variants": variants, "stop_reason": reason, "trace": [trace.event()]}

@@ -6,6 +6,7 @@ from pathlib import Path
 from statistics import mean
 
 from agents.compliance import check_variant
+from brandloop.report import CLEAN
 from graph.context import RunSettings
 from graph.runner import Runner, load_knowledge
 from graph.store import RunStore
@@ -33,7 +34,7 @@ def evaluate(runner: Runner, briefs: list[Path], settings: RunSettings, on_progr
         result = runner.run(b, settings, on_progress=on_progress)
         checks = recheck(runner.home, result["run_id"])
         variants = result["variants"]
-        clean = [c for c in checks if c["delivered"] in ("passed", "repaired")]
+        clean = [c for c in checks if c["delivered"] in CLEAN]
         marked_failed = [c for c in checks if c["delivered"] == "failed"]
         first = [v["score_history"][0] for v in variants if v.get("score_history")]
         final = [v["score"] for v in variants if v.get("score") is not None]

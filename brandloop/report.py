@@ -7,7 +7,10 @@ from pathlib import Path
 
 from agents.common import labelled
 
-DELIVERY_MARK = {"passed": "PASSED", "repaired": "PASSED after deterministic repair", "failed": "FAILED (hard-rule violations remain)"}
+DELIVERY_MARK = {"passed": "PASSED", "repaired": "PASSED after deterministic repair",
+                 "below_threshold": "CLEAN, but below the score threshold",
+                 "failed": "FAILED (hard-rule violations remain)"}
+CLEAN = ("passed", "repaired", "below_threshold")
 
 
 def variant_lines(v: dict) -> list[str]:

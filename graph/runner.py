@@ -84,7 +84,7 @@ class Runner:
                 raise
             values = app.get_state(config).values
         delivered = [v.get("delivered") for v in values.get("variants", [])]
-        self.store.finish_run(run_id, status="completed", passed=sum(d in ("passed", "repaired") for d in delivered),
+        self.store.finish_run(run_id, status="completed", passed=sum(d in ("passed", "repaired", "below_threshold") for d in delivered),
                               failed=sum(d == "failed" for d in delivered), stop_reason=values.get("stop_reason", ""))
         return result_of(run_id, values, self.store.get_run(run_id))
 

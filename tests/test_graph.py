@@ -96,7 +96,7 @@ def test_low_critic_score_loops_until_no_improvement(brief_file):
     assert out["stop_reason"] == "no_improvement"
     scores = state["best_scores"]
     assert state["revision"] == 2 and len(scores) == 3 and scores[0] == scores[1] == scores[2] < 60
-    assert all(v["delivered"] == "passed" and v["stop_reason"] == "no_improvement" for v in out["variants"])
+    assert all(v["delivered"] == "below_threshold" and v["stop_reason"] == "no_improvement" for v in out["variants"])
 
 
 def test_route_functions_are_pure():
@@ -130,6 +130,6 @@ def test_a_worse_revision_never_replaces_a_better_draft(brief_file):
     llm = scripted(copy, critic="SCORE: 4\nCRITIQUE: Too plain.\nFIX: be bolder")
     out, _ = run(brief_file, llm, max_revisions=1, pass_threshold=90)
     for v in out["variants"]:
-        assert v["chosen_loop"] == 0 and v["delivered"] == "passed"
+        assert v["chosen_loop"] == 0 and v["delivered"] == "below_threshold"
         assert v["fields"]["headline"][1] == "Earn 4.10% APY"
         assert v["score"] == max(v["score_history"])
