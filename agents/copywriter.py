@@ -1,16 +1,27 @@
-"""Copywriter: drafts variants in the channel's format, and revises only the failing ones."""
+"""Copywriter: drafts variants in the channel's format, and revises only the failing ones.
+
+First drafts are whole ads, one creative angle each, in one batched generation. Revisions work item by item:
+each failing line is rewritten alone with its exact problems (small models copy a whole previous ad verbatim when
+shown it). Required texts such as disclaimers are placed deterministically. A variant that fails only on its
+critic score is drafted afresh with the critic's instructions, without the rejected text.
+"""
 from __future__ import annotations
+
+import math
 
 from langchain_core.language_models import BaseChatModel
 
 import prompts
-from agents.common import brief_of, channel_of, labelled, settings_of
+from agents.common import brief_of, channel_of, settings_of
 from agents.llm_calls import batch_with_retry
-from agents.parsing import parse_fields
+from agents.parsing import parse_fields, parse_line
+from agents.repairs import place_required, rules_by_id
 from agents.tracing import NodeTrace
 from knowledge.checks import label
 
 TO_WRITE = ("new", "revise")
+VARIANT_LEVEL = ("channel.count", "channel.field", "brief.keyword")
+MAX_AVOID = 6
 
 
 def initial_variants(n: int) -> list[dict]:
@@ -19,46 +30,100 @@ def initial_variants(n: int) -> list[dict]:
              "score_history": [], "revisions": 0} for i in range(n)]
 
 
+def words_for(max_chars: int) -> int:
+    return max(2, round(max_chars / 7))
+
+
+def item_tokens(max_chars: int) -> int:
+    """Token budget for one line of `max_chars` characters: enough to finish it, not enough to run on."""
+    return math.ceil(max_chars / 3) + 8
+
+
+def _item_problems(v: dict, rules: dict) -> dict[tuple[str, int], list[str]]:
+    """Item -> problem messages (hard first) that a rewrite of that one line can fix."""
+    out: dict[tuple[str, int], list[str]] = {}
+    for x in sorted(v.get("violations", []), key=lambda x: x["severity"] != "error"):
+        rule = rules.get(x["rule_id"])
+        if x["rule_id"] in VARIANT_LEVEL or (rule is not None and rule.type == "required"):
+            continue
+        if x["field"] in v["fields"] and x["index"] < len(v["fields"][x["field"]]):
+            msg = x["message"] + (f" (use: {x['suggestion']})" if x.get("suggestion") else "")
+            out.setdefault((x["field"], x["index"]), []).append(msg)
+    return out
+
+
 def make_copywriter(llm: BaseChatModel, knowledge=None):
-    """Node factory. `knowledge` (optional BrandKnowledge) is not called here: rules arrive via state."""
+    """Node factory. `knowledge` (optional BrandKnowledge) supplies rule types and channel overrides."""
 
     def copywriter(state) -> dict:
         brief, settings = brief_of(state), settings_of(state)
         spec = channel_of(state, knowledge)
+        rules = rules_by_id(state, knowledge)
         loop = state.get("revision", 0)
         variants = [dict(v) for v in (state.get("variants") or initial_variants(settings.variants or brief.variants))]
         targets = [v for v in variants if v["status"] in TO_WRITE]
         trace = NodeTrace("copywriter", loop, {"write": [v["id"] for v in targets], "keep": [
             v["id"] for v in variants if v["status"] not in TO_WRITE]})
         drafted = spec.drafted_fields()
-        field_list = [{"label": label(n), "count": f.draft, "max_chars": f.max_chars} for n, f in drafted.items()]
-        summaries = [m["summary"] for m in state.get("materials", []) if m.get("summary")]
+        facts = state.get("facts", [])
         common = dict(brand=brief.brand, channel_title=spec.title, product=brief.product, audience=brief.audience,
                       goal=brief.goal, tone=brief.tone, key_message=brief.key_message, keywords=brief.keywords,
-                      forbidden=brief.forbidden_words, facts=state.get("facts", []), material_summaries=summaries,
+                      forbidden=brief.forbidden_words, facts=facts,
+                      material_summaries=[m["summary"] for m in state.get("materials", []) if m.get("summary")],
                       rules=state.get("rules_summary", []),
-                      guidelines=[g["text"] for g in state.get("guidelines", [])][:3], fields=field_list)
-        batch = []
+                      guidelines=[g["text"][:240] for g in state.get("guidelines", [])][:2],
+                      fields=[{"label": label(n), "count": f.draft, "max_chars": f.max_chars,
+                               "words": words_for(f.max_chars)} for n, f in drafted.items()])
+        whole, items = [], []  # (variant, prompt) and (variant, field, index, prompt)
         for v in targets:
-            revising = v["status"] == "revise"
-            batch.append(prompts.render("copywriter", angle=v["angle"],
-                                        previous=labelled(v["fields"]) if revising else None,
-                                        instructions=v.get("instructions", []) if revising else [], **common))
+            problems = _item_problems(v, rules) if v["status"] == "revise" else {}
+            if v["status"] == "revise" and problems:
+                for (field, i), msgs in problems.items():
+                    fs = spec.fields[field] if field in spec.fields else None
+                    limit = fs.max_chars if fs else 90
+                    items.append((v, field, i, prompts.render(
+                        "rewrite", brand=brief.brand, product=brief.product, channel_title=spec.title,
+                        field_label=label(field), max_chars=limit, words=words_for(limit), text=v["fields"][field][i],
+                        problems=msgs, facts=facts[:6], forbidden=brief.forbidden_words, hint="")))
+            else:
+                avoid = ([x["message"] for x in v.get("violations", [])] + v.get("instructions", []))[:MAX_AVOID] \
+                    if v["status"] == "revise" else []
+                whole.append((v, prompts.render("copywriter", angle=v["angle"], avoid=avoid, **common)))
         wanted = {n: f.draft for n, f in drafted.items()}
-        results = batch_with_retry(llm, [v["id"] for v in targets], batch, lambda raw: parse_fields(raw, wanted),
-                                   trace, max_new_tokens=settings.max_new_tokens)
+        budget = min(settings.max_new_tokens, sum(f.draft * (6 + item_tokens(f.max_chars)) for f in drafted.values()))
+        drafts = batch_with_retry(llm, [v["id"] for v, _ in whole], [p for _, p in whole],
+                                  lambda raw: parse_fields(raw, wanted), trace, max_new_tokens=budget)
+        longest = max((spec.fields[f].max_chars for _, f, _, _ in items if f in spec.fields), default=90)
+        lines = batch_with_retry(llm, [f"{v['id']}.{f}.{i + 1}" for v, f, i, _ in items], [p for *_, p in items],
+                                 parse_line, trace, max_new_tokens=min(settings.max_new_tokens, item_tokens(longest)),
+                                 stop=["\n"])
         history = []
-        for v, (fields, problems) in zip(targets, results):
+        for (v, _), (fields, problems) in zip(whole, drafts):
             if v["status"] == "revise":
                 v["revisions"] = v.get("revisions", 0) + 1
             if problems and not any(fields.values()):
                 if v["status"] == "new":
                     v.update(status="parse_failed", error="model reply could not be parsed twice: " + "; ".join(problems))
-                else:  # keep the previous draft; the critic loop decides what happens next
+                else:
                     v.update(status="drafted", error="revision reply could not be parsed; kept the previous draft")
                 continue
-            v.update(fields={k: items for k, items in fields.items() if items} or v["fields"], status="drafted",
-                     error="")
+            v.update(fields={k: x for k, x in fields.items() if x} or v["fields"], status="drafted", error="")
+        rewritten: dict[str, dict] = {}
+        for (v, field, i, _), (text, problems) in zip(items, lines):
+            fields = rewritten.setdefault(v["id"], {k: list(x) for k, x in v["fields"].items()})
+            if not problems and text:
+                fields[field][i] = text
+        for v in targets:
+            if v["id"] in rewritten:
+                v.update(fields=rewritten[v["id"]], status="drafted", error="", revisions=v.get("revisions", 0) + 1)
+        for v in targets:
+            if v["status"] != "drafted":
+                continue
+            if loop > 0:  # required texts (disclaimers) the last check asked for are placed exactly, not by the model
+                texts = [x["suggestion"] for x in v.get("violations", []) if x.get("suggestion") and
+                         getattr(rules.get(x["rule_id"]), "type", "") == "required"]
+                if texts:
+                    place_required(v["fields"], texts, [], spec)
             history.append({"loop": loop, "id": v["id"], "fields": v["fields"]})
         trace.set(output={v["id"]: v["fields"] for v in targets})
         return {"variants": variants, "revision": loop, "history": history, "trace": [trace.event()]}

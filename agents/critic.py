@@ -58,7 +58,7 @@ def make_critic(llm: BaseChatModel, knowledge=None):
                 "critic", brand=brief.brand, channel_title=spec.title, product=brief.product, audience=brief.audience,
                 goal=brief.goal, key_message=brief.key_message, variant=labelled(v["fields"]),
                 findings=findings_of(v.get("violations", [])),
-                guidelines=[{"id": p["id"], "text": p["text"][:300]} for p in passages]))
+                guidelines=[{"id": f"G{n + 1}", "text": p["text"][:300]} for n, p in enumerate(passages)]))
         results = batch_with_retry(llm, [v["id"] for v in targets], batch, parse_critique, trace,
                                    max_new_tokens=settings.critic_max_new_tokens)
         scores = {}
@@ -67,12 +67,12 @@ def make_critic(llm: BaseChatModel, knowledge=None):
             parsed = parsed or {}
             measured = metrics["per_variant"].get(v["id"], {})
             score = combine_score(parsed.get("score10"), measured, v.get("violations", []))
-            known_ids = {p["id"] for p in passages}
+            alias = {f"G{n + 1}": p["id"] for n, p in enumerate(passages)}  # short ids in the prompt
             hard = [x for x in v.get("violations", []) if x["severity"] == "error"]
             v.update(score=score, score_history=[*v.get("score_history", []), score], metrics=measured,
                      judgement=parsed.get("score10"),
                      critique=parsed.get("critique") or "(the critic's reply could not be parsed)",
-                     cited=[c for c in parsed.get("cited", []) if c in known_ids],
+                     cited=list(dict.fromkeys(alias[c.upper()] for c in parsed.get("cited", []) if c.upper() in alias)),
                      passages=[{"id": p["id"], "text": p["text"]} for p in passages],
                      instructions=findings_of(v.get("violations", [])) + list(parsed.get("instructions", []))[:2],
                      status="passed" if not hard and score >= settings.pass_threshold else "revise")

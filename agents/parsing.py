@@ -13,6 +13,10 @@ def _clean(text: str) -> str:
     text = text.strip().strip("*_`").strip()
     if len(text) >= 2 and text[0] in "\"'“‘" and text[-1] in "\"'”’":
         text = text[1:-1].strip()
+    elif text[:1] in "\"“" and text.count(text[0]) == 1:  # an opening quote the token budget never closed
+        text = text[1:].strip()
+    elif text[-1:] in "\"”" and text.count(text[-1]) == 1:
+        text = text[:-1].strip()
     text = re.sub(r"\s*\((?:\d+|at most \d+)\s*(?:characters|chars)\)\s*$", "", text, flags=re.I)
     return text.strip()
 
@@ -40,6 +44,26 @@ def parse_fields(raw: str, wanted: dict[str, int]) -> tuple[dict[str, list[str]]
     fields = {f: [found[f][k] for k in sorted(found[f])][: wanted[f]] for f in wanted}
     problems = [f"no {label(f)} line found" for f, items in fields.items() if wanted[f] > 0 and not items]
     return fields, problems
+
+
+_LABEL_PREFIX = re.compile(r"^[\s*_#>\-]*(?:(?:new|rewritten|revised|shorter)\s+)?(?:headline|description|primary text|"
+                           r"intro text|post text|ad text|body|business name|card headline|text|line)s?\s*\d*\s*[*_]*\s*:\s*",
+                           re.I)
+
+
+def parse_line(raw: str) -> tuple[str, list[str]]:
+    """The first non-empty line of a one-line rewrite, without a 'Headline:' label or quotes."""
+    for line in raw.splitlines():
+        text = line.strip()
+        if not text or text.startswith("```"):
+            continue
+        m = _LABEL_PREFIX.match(text)
+        if m and len(text) - m.end() >= 3:
+            text = text[m.end():]
+        text = _clean(text)
+        if text and not _PLACEHOLDER.match(text):
+            return text, []
+    return "", ["no text in the reply"]
 
 
 _SCORE = re.compile(r"score\W*(\d+(?:\.\d+)?)\s*(?:/\s*(10|100))?", re.I)

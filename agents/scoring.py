@@ -11,8 +11,9 @@ from itertools import combinations
 import numpy as np
 
 WEIGHTS = {"judgement": 0.35, "relevance": 0.2, "voice": 0.15, "readability": 0.15, "uniqueness": 0.15}
-HARD_PENALTY = 15.0
-SOFT_PENALTY = 5.0
+HARD_PENALTY = 12.0
+SOFT_PENALTY = 4.0
+MAX_PENALTY = 60.0
 UNPARSED_JUDGEMENT = 50.0
 
 _WORD = re.compile(r"[A-Za-z0-9']+")
@@ -76,10 +77,12 @@ def measure_set(texts: list[str], brief_text: str, voice_text: str) -> dict:
 
 
 def combine_score(judgement10: float | None, metrics: dict | None, violations: list[dict]) -> float:
-    """0-100: weighted judgement and measurements, minus exact penalties per violation."""
+    """0-100: weighted judgement and measurements, minus exact penalties per violation (capped, so a draft with many
+    problems still scores above zero and progress between loops stays visible)."""
     parts = {"judgement": UNPARSED_JUDGEMENT if judgement10 is None else judgement10 * 10.0}
     parts.update({k: (metrics or {}).get(k, parts["judgement"]) for k in WEIGHTS if k != "judgement"})
     base = sum(WEIGHTS[k] * parts[k] for k in WEIGHTS)
     hard = sum(1 for v in violations if v["severity"] == "error")
     soft = len(violations) - hard
-    return round(max(0.0, min(100.0, base - HARD_PENALTY * hard - SOFT_PENALTY * soft)), 1)
+    penalty = min(MAX_PENALTY, HARD_PENALTY * hard + SOFT_PENALTY * soft)
+    return round(max(0.0, min(100.0, base - penalty)), 1)

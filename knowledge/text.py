@@ -25,8 +25,15 @@ def has_emoji(text: str) -> bool:
     return bool(_EMOJI.search(text))
 
 
+_TRAILING_WEAK = {"a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "of", "on", "or", "our", "the",
+                  "to", "with", "your", "you", "that", "is", "are", "no", "get", "use"}
+_END = regex.compile(r"[.!?](?=\s|$)")
+
+
 def trim_to_limit(text: str, limit: int, *, wide_counts_double: bool = False) -> str:
-    """Cut text to at most `limit` characters, at a word boundary, without trailing punctuation debris."""
+    """Cut text to at most `limit` characters so it still reads: at the last sentence end when that keeps most of
+    the text, else at a word boundary without a dangling 'with'/'and'/'the' or trailing punctuation debris."""
+    text = text.strip()
     if char_length(text, wide_counts_double=wide_counts_double) <= limit:
         return text
     kept: list[str] = []
@@ -38,7 +45,13 @@ def trim_to_limit(text: str, limit: int, *, wide_counts_double: bool = False) ->
         kept.append(g)
         used += w
     cut = "".join(kept)
+    ends = [m.end() for m in _END.finditer(cut)]
+    if ends and ends[-1] >= 0.6 * len(cut):
+        return cut[: ends[-1]].strip()
     rest_starts_word = len(cut) < len(text) and not text[len(cut)].isspace()
-    if rest_starts_word and " " in cut:
+    if rest_starts_word and " " in cut.strip():
         cut = cut[: cut.rstrip().rfind(" ")]
-    return cut.rstrip(" ,;:-–—&/").rstrip()
+    words = cut.rstrip(" ,;:-–—&/").split(" ")
+    while len(words) > 1 and words[-1].lower().strip(",;:") in _TRAILING_WEAK:
+        words.pop()
+    return " ".join(words).rstrip(" ,;:-–—&/").strip()

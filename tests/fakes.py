@@ -34,11 +34,13 @@ class ScriptedChatModel(FakeListChatModel):
 
 
 COPY_MARKER = "Angle for this version"
+REWRITE_MARKER = "Problems to fix:"
+FRESH_MARKER = "An earlier version was rejected"
 CRITIC_MARKER = "Review this"
 DESCRIBE_MARKER = "Measurements:"
 
 
 def scripted(copy: Reply | list, critic: Reply | list = "SCORE: 8\nCRITIQUE: Clear and on brief.\nFIX: none",
-             describe: Reply = "A product photo.") -> ScriptedChatModel:
-    return ScriptedChatModel(rules=[(COPY_MARKER, copy), (CRITIC_MARKER, critic), (DESCRIBE_MARKER, describe)],
-                             calls=[])
+             describe: Reply = "A product photo.", rewrite: Reply | list = "Earn 4.10% APY") -> ScriptedChatModel:
+    return ScriptedChatModel(rules=[(COPY_MARKER, copy), (REWRITE_MARKER, rewrite), (CRITIC_MARKER, critic),
+                                    (DESCRIBE_MARKER, describe)], calls=[])

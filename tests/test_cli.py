@@ -16,7 +16,7 @@ def invoke(home, args, llm=None):
 
 def test_run_prints_variants_writes_files_and_lists_run(home, brief_file, tmp_path):
     out = tmp_path / "out"
-    r = invoke(home, ["run", str(brief_file), "--out", str(out), "-k", "1"], scripted(LONG))
+    r = invoke(home, ["run", str(brief_file), "--out", str(out), "-k", "1"], scripted(LONG, rewrite=LONG.splitlines()[1]))
     assert r.exit_code == 0, r.output
     assert "[copywriter] loop 0" in r.output and "[finalize]" in r.output
     assert r.output.count("### Variant") == 3 and "stop reason: budget_exhausted" in r.output

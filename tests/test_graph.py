@@ -6,7 +6,7 @@ from graph.brief import load_brief
 from graph.context import RunSettings
 from graph.routing import route_after_critic, stop_reason
 from graph.runner import Runner
-from tests.fakes import COPY_MARKER, scripted
+from tests.fakes import COPY_MARKER, FRESH_MARKER, REWRITE_MARKER, scripted
 
 GOOD = ("HEADLINE 1: Save More Every Day\nHEADLINE 2: Earn 4.10% APY\nHEADLINE 3: Open Online Today\n"
         "DESCRIPTION 1: Open an Everyday Savings account in minutes.\nDESCRIPTION 2: Earn 4.10% APY on savings.")
@@ -34,25 +34,25 @@ def test_all_pass_first_time_stops_without_revision(brief_file):
 
 
 def test_only_failing_variants_are_revised_and_violation_disappears(brief_file):
-    # v1's first draft is too long; its revision is fine. v2 and v3 pass at once and are never rewritten.
-    def copy(prompt):
-        if "previous version" in prompt:
-            return GOOD
-        return LONG if "main benefit" in prompt else GOOD
-
-    llm = scripted(copy)
+    # v1's first draft has a headline that is too long; only that line is rewritten, with its exact problem.
+    llm = scripted(lambda p: LONG if "main benefit" in p else GOOD, rewrite="Earn More at 4.10% APY")
     out, state = run(brief_file, llm, max_revisions=2)
-    revision_prompts = llm.prompts_with("Your previous version")
-    assert len(revision_prompts) == 1
-    assert "headline 2 is 46 characters; the limit is 30" in revision_prompts[0]
+    rewrites = llm.prompts_with(REWRITE_MARKER)
+    assert len(rewrites) == 1
+    assert "Earn 4.10% APY On Every Single Dollar You Save" in rewrites[0]
+    assert "headline 2 is 46 characters; the limit is 30" in rewrites[0] and "at most 30 characters" in rewrites[0]
+    assert llm.prompts_with(FRESH_MARKER) == []  # v2 and v3 passed and were never rewritten
     v1 = out["variants"][0]
     assert v1["revisions"] == 1 and v1["delivered"] == "passed" and v1["violations"] == []
+    assert v1["fields"]["headline"] == ["Save More Every Day", "Earn More at 4.10% APY", "Open Online Today"]
     assert [h["id"] for h in state["history"]] == ["v1", "v2", "v3", "v1"]
     assert out["stop_reason"] == "all_passed"
+    rewrite_calls = [c for e in state["trace"] if e["node"] == "copywriter" and e["loop"] == 1 for c in e["calls"]]
+    assert [c["target"] for c in rewrite_calls] == ["v1.headline.2"]
 
 
 def test_budget_exhausted_then_deterministic_repair(brief_file):
-    llm = scripted(LONG)
+    llm = scripted(LONG, rewrite="Earn 4.10% APY On Every Single Dollar You Save")
     out, state = run(brief_file, llm, max_revisions=1)
     assert out["stop_reason"] == "budget_exhausted"
     assert state["revision"] == 1
@@ -125,7 +125,7 @@ def test_runner_records_trace_and_runs(brief_file, home):
 def test_a_worse_revision_never_replaces_a_better_draft(brief_file):
     # First drafts are clean but judged mediocre; revisions break a hard rule. The clean draft is delivered.
     def copy(prompt):
-        return LONG if "previous version" in prompt else GOOD
+        return LONG if FRESH_MARKER in prompt else GOOD
 
     llm = scripted(copy, critic="SCORE: 4\nCRITIQUE: Too plain.\nFIX: be bolder")
     out, _ = run(brief_file, llm, max_revisions=1, pass_threshold=90)

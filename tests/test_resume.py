@@ -45,12 +45,12 @@ KILLABLE = textwrap.dedent("""
     from tests.fakes import scripted
     from tests.test_graph import GOOD, LONG
 
-    def copy(prompt):
-        if "previous version" in prompt:      # inside the revision loop: signal, then hang until killed
+    def copy(prompt):  # the rewrite of a failing line
+        if "Problems to fix" in prompt:       # inside the revision loop: signal, then hang until killed
             print("IN_REVISION", flush=True)
             time.sleep(600)
-        return LONG
-    Runner({home!r}, lambda s: scripted(copy)).run({brief!r}, RunSettings(max_revisions=2), run_id="killme")
+        return "unreachable"
+    Runner({home!r}, lambda s: scripted(LONG, rewrite=copy)).run({brief!r}, RunSettings(max_revisions=2), run_id="killme")
 """)
 
 

@@ -1,0 +1,26 @@
+"""A run with a real rulebook: rules reach the prompts, critiques cite real passage ids, repairs place disclaimers."""
+from graph.context import RunSettings
+from graph.runner import Runner
+from tests.conftest import EXAMPLES
+from tests.fakes import COPY_MARKER, CRITIC_MARKER, scripted
+
+DRAFT = ("HEADLINE 1: Save With Northwind\nHEADLINE 2: Earn 4.10% APY\nHEADLINE 3: No Monthly Fee\n"
+         "DESCRIPTION 1: Open an Everyday Savings account online in minutes and grow your savings.\n"
+         "DESCRIPTION 2: Earn 4.10% APY on all balances with no monthly fee.")
+
+
+def test_rulebook_rules_reach_prompts_citations_resolve_and_disclaimers_are_placed(home):
+    llm = scripted(DRAFT, critic="SCORE: 7\nCRITIQUE: Calm and plain, see [G1].\nFIX: add the disclosures",
+                   rewrite="Earn 4.10% APY")
+    result = Runner(home, lambda s: llm).run(EXAMPLES / "northwind_search.yaml", RunSettings(max_revisions=1))
+    first = llm.prompts_with(COPY_MARKER)[0]
+    assert 'Include the exact text "Rates subject to credit approval."' in first
+    assert "Never use: guaranteed" in first
+    assert "[G1]" in llm.prompts_with(CRITIC_MARKER)[0]
+    for v in result["variants"]:
+        assert v["cited"] and all(c.startswith("northwind_bank/") for c in v["cited"])
+        text = " ".join(v["fields"]["description"])
+        # The disclaimers were asked for by compliance and placed exactly, inside the 90-character limit.
+        assert "Rates subject to credit approval." in text and "Member FDIC" in text
+        assert all(len(d) <= 90 for d in v["fields"]["description"])
+        assert v["delivered"] in ("passed", "repaired", "below_threshold")
