@@ -81,10 +81,11 @@ def make_copywriter(llm: BaseChatModel, knowledge=None):
                 for (field, i), msgs in problems.items():
                     fs = spec.fields[field] if field in spec.fields else None
                     limit = fs.max_chars if fs else 90
+                    claims = any("claim" in m.lower() for m in msgs)
                     items.append((v, field, i, prompts.render(
-                        "rewrite", brand=brief.brand, product=brief.product, channel_title=spec.title,
-                        field_label=label(field), max_chars=limit, words=words_for(limit), text=v["fields"][field][i],
-                        problems=msgs, facts=facts[:6], forbidden=brief.forbidden_words, hint="")))
+                        "rewrite", brand=brief.brand, product=brief.product, field_label=label(field),
+                        max_chars=limit, words=max(2, words_for(limit) - (loop - 1)), text=v["fields"][field][i],
+                        problems=msgs, facts=facts[:6] if claims else [])))
             else:
                 avoid = ([x["message"] for x in v.get("violations", [])] + v.get("instructions", []))[:MAX_AVOID] \
                     if v["status"] == "revise" else []

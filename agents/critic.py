@@ -11,6 +11,16 @@ from agents.scoring import combine_score, measure_set
 from agents.tracing import NodeTrace
 
 
+def _gist(passage: str, limit: int = 160) -> str:
+    """A guideline passage without its markdown heading, cut at a sentence end: short enough for a small model."""
+    lines = [ln for ln in passage.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    text = " ".join(" ".join(lines).split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    return cut[: cut.rfind(". ") + 1] if ". " in cut else cut.rsplit(" ", 1)[0]
+
+
 def _flat(fields: dict[str, list[str]]) -> str:
     return "\n".join(t for items in fields.values() for t in items)
 
@@ -58,7 +68,7 @@ def make_critic(llm: BaseChatModel, knowledge=None):
                 "critic", brand=brief.brand, channel_title=spec.title, product=brief.product, audience=brief.audience,
                 goal=brief.goal, key_message=brief.key_message, variant=labelled(v["fields"]),
                 findings=findings_of(v.get("violations", [])),
-                guidelines=[{"id": f"G{n + 1}", "text": p["text"][:300]} for n, p in enumerate(passages)]))
+                guidelines=[{"id": f"G{n + 1}", "text": _gist(p["text"])} for n, p in enumerate(passages)]))
         results = batch_with_retry(llm, [v["id"] for v in targets], batch, parse_critique, trace,
                                    max_new_tokens=settings.critic_max_new_tokens)
         scores = {}

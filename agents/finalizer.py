@@ -2,9 +2,11 @@
 rule it is repaired deterministically (agents/repairs.py) and re-checked, or delivered marked failed."""
 from __future__ import annotations
 
+from agents.common import channel_of
 from agents.compliance import check_variant
 from agents.repairs import hard_count, repair_fields
 from agents.tracing import NodeTrace
+from knowledge.text import trim_to_limit
 
 
 def pick_best_version(v: dict) -> dict:
@@ -21,14 +23,18 @@ def pick_best_version(v: dict) -> dict:
             "status": "passed" if best.get("passed") else v["status"]}
 
 
-def item_pool(state) -> dict[str, list[str]]:
-    """Every item written in this run, by field, newest first: candidates to fill duplicates and gaps."""
+def item_pool(state, spec) -> dict[str, list[str]]:
+    """Every item written in this run, by field, newest first, each also cut to its limit at a word boundary:
+    candidates to fill duplicates and gaps (a candidate is only kept when the re-check improves)."""
     pool: dict[str, list[str]] = {}
     for h in reversed(state.get("history", [])):
         for name, items in h["fields"].items():
+            fs = spec.fields.get(name)
             for t in items:
-                if t not in pool.setdefault(name, []):
-                    pool[name].append(t)
+                for cand in (t, trim_to_limit(t, fs.max_chars, wide_counts_double=spec.wide_chars_count_double)
+                             if fs else t):
+                    if cand and cand not in pool.setdefault(name, []):
+                        pool[name].append(cand)
     return pool
 
 
@@ -39,7 +45,7 @@ def make_finalizer(knowledge=None):
         reason = stop_reason(state) or "budget_exhausted"
         variants = [dict(v) for v in state["variants"]]
         trace = NodeTrace("finalize", state.get("revision", 0), {"stop_reason": reason})
-        pool = item_pool(state)
+        pool = item_pool(state, channel_of(state, knowledge))
         recheck = lambda fields: [x.model_dump() for x in check_variant(fields, state, knowledge)]  # noqa: E731
         for v in variants:
             if v["status"] == "parse_failed":

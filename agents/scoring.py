@@ -11,9 +11,9 @@ from itertools import combinations
 import numpy as np
 
 WEIGHTS = {"judgement": 0.35, "relevance": 0.2, "voice": 0.15, "readability": 0.15, "uniqueness": 0.15}
-HARD_PENALTY = 12.0
-SOFT_PENALTY = 4.0
-MAX_PENALTY = 60.0
+HARD_PENALTY = 8.0
+SOFT_PENALTY = 3.0
+MAX_PENALTY = 30.0
 UNPARSED_JUDGEMENT = 50.0
 
 _WORD = re.compile(r"[A-Za-z0-9']+")

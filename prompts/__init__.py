@@ -9,24 +9,28 @@ from importlib import resources
 
 import jinja2
 import yaml
-from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                           keep_trailing_newline=False, autoescape=False)
 
 
 @lru_cache(maxsize=None)
-def _load(name: str) -> dict[str, jinja2.Template]:
+def _load(name: str) -> dict:
     raw = yaml.safe_load(resources.files("prompts").joinpath(f"{name}.yaml").read_text("utf-8"))
-    return {role: _ENV.from_string(text) for role, text in raw.items()}
+    out: dict = {role: _ENV.from_string(text) for role, text in raw.items() if isinstance(text, str)}
+    out["shots"] = [(_ENV.from_string(s["user"]), _ENV.from_string(s["assistant"])) for s in raw.get("shots", [])]
+    return out
 
 
 def render(name: str, **variables) -> list[BaseMessage]:
-    """Render prompts/<name>.yaml into chat messages (system, then user)."""
+    """Render prompts/<name>.yaml into chat messages: system, worked examples (`shots`) if any, then user."""
     tpl = _load(name)
     messages: list[BaseMessage] = []
     if "system" in tpl:
         messages.append(SystemMessage(tpl["system"].render(**variables).strip()))
+    for user, assistant in tpl["shots"]:
+        messages += [HumanMessage(user.render(**variables).strip()), AIMessage(assistant.render(**variables).strip())]
     messages.append(HumanMessage(tpl["user"].render(**variables).strip()))
     return messages
 

@@ -34,7 +34,7 @@ class ScriptedChatModel(FakeListChatModel):
 
 
 COPY_MARKER = "Angle for this version"
-REWRITE_MARKER = "Problems to fix:"
+REWRITE_MARKER = "Rewrite this"
 FRESH_MARKER = "An earlier version was rejected"
 CRITIC_MARKER = "Review this"
 DESCRIBE_MARKER = "Measurements:"

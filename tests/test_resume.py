@@ -46,7 +46,7 @@ KILLABLE = textwrap.dedent("""
     from tests.test_graph import GOOD, LONG
 
     def copy(prompt):  # the rewrite of a failing line
-        if "Problems to fix" in prompt:       # inside the revision loop: signal, then hang until killed
+        if "Rewrite this" in prompt:          # inside the revision loop: signal, then hang until killed
             print("IN_REVISION", flush=True)
             time.sleep(600)
         return "unreachable"

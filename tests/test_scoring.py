@@ -28,7 +28,7 @@ def test_combine_score_penalises_violations_exactly():
     assert clean == round(0.35 * 80 + 0.2 * 80 + 0.15 * 60 + 0.15 * 70 + 0.15 * 90, 1)
     hard = [{"severity": "error"}]
     soft = [{"severity": "warning"}]
-    assert combine_score(8, metrics, hard) == round(clean - 12, 1)
-    assert combine_score(8, metrics, soft) == round(clean - 4, 1)
-    assert combine_score(8, metrics, hard * 20) == round(clean - 60, 1)
+    assert combine_score(8, metrics, hard) == round(clean - 8, 1)
+    assert combine_score(8, metrics, soft) == round(clean - 3, 1)
+    assert combine_score(8, metrics, hard * 20) == round(clean - 30, 1)
     assert combine_score(None, None, []) == 50.0
