@@ -11,6 +11,7 @@ from langchain_core.language_models import BaseChatModel
 from graph.brief import BriefError, load_brief
 from graph.builder import build_graph, recursion_limit
 from graph.context import RunSettings
+from graph.result import RunResult
 from graph.store import RunStore
 
 LLMFactory = Callable[[str], BaseChatModel]
@@ -40,7 +41,7 @@ def load_knowledge(home: Path, rulebook: str | None, brief_dir: Path, brief_file
 def result_of(run_id: str, values: dict, run_row: dict | None = None) -> dict:
     """The user-facing result: final variants with critique, scores, violations, repairs and stop reasons."""
     variants = [{k: v.get(k) for k in RESULT_KEYS if k in v} for v in values.get("variants", [])]
-    return {
+    result = {
         "run_id": run_id,
         "brand": values.get("brief", {}).get("brand"),
         "product": values.get("brief", {}).get("product", {}).get("name"),
@@ -55,6 +56,7 @@ def result_of(run_id: str, values: dict, run_row: dict | None = None) -> dict:
         "history": values.get("history", []),
         "status": (run_row or {}).get("status"),
     }
+    return RunResult.model_validate(result).model_dump(mode="json")
 
 
 class Runner:

@@ -1,0 +1,23 @@
+"""Entry point for `langgraph dev` and LangGraph Studio (named in langgraph.json).
+
+The LangGraph server calls `make_graph(config)` and adds its own checkpointer. Choose the model and rulebook with
+`configurable.model` and `configurable.rulebook`; the input is RunInput (brief, brief_dir, settings).
+"""
+from __future__ import annotations
+
+from graph.builder import build_graph
+from graph.context import data_home
+
+
+def make_graph(config: dict | None = None):
+    from brandloop.llm import get_chat_model
+
+    conf = (config or {}).get("configurable", {})
+    home = data_home(conf.get("home"))
+    knowledge = None
+    if conf.get("rulebook"):
+        from knowledge.registry import RulebookRegistry
+
+        knowledge = RulebookRegistry(home).ensure(conf["rulebook"])
+    llm = get_chat_model(conf.get("model", "small"), home=home)
+    return build_graph(llm, knowledge, cache_dir=home / "cache" / "materials").compile()

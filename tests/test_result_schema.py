@@ -1,0 +1,21 @@
+import json
+
+from graph.context import RunSettings
+from graph.result import RunResult
+from graph.runner import Runner
+from tests.conftest import ROOT
+from tests.fakes import scripted
+from tests.test_graph import LONG
+
+
+def test_documented_schema_is_current():
+    documented = json.loads((ROOT / "docs" / "result.schema.json").read_text())
+    assert documented == RunResult.model_json_schema(), "regenerate docs/result.schema.json (see docs/result.md)"
+
+
+def test_results_follow_the_schema(home, brief_file):
+    result = Runner(home, lambda s: scripted(LONG, rewrite=LONG.splitlines()[1])).run(
+        brief_file, RunSettings(max_revisions=1))
+    parsed = RunResult.model_validate(result)
+    assert {v.delivered for v in parsed.variants} == {"repaired"}
+    assert all(v.repairs and v.violations_before_repair for v in parsed.variants)
