@@ -31,7 +31,7 @@ class VariantResult(BaseModel):
                     "below_threshold: clean but under the score threshold; failed: hard violations remain (listed)")
     stop_reason: str = Field(description="passed, all_passed, budget_exhausted, no_improvement or parse_failed")
     fields: dict[str, list[str]] = Field(default_factory=dict, description="Final text, field -> items")
-    score: float | None = Field(None, description="Critic score of the delivered version, 0-100")
+    score: float | None = Field(None, description="Critic score (0-100) of the delivered version, as critiqued before any deterministic repair")
     score_history: list[float] = Field(default_factory=list, description="Score after each critique loop")
     metrics: dict | None = Field(None, description="relevance, voice, readability, uniqueness (0-100), max cosine")
     judgement: float | None = Field(None, description="The LLM critic's 0-10 judgement, when it parsed")
