@@ -30,6 +30,16 @@ def initial_variants(n: int) -> list[dict]:
              "score_history": [], "revisions": 0} for i in range(n)]
 
 
+def example_lines(field: str, max_chars: int) -> list[list[str]]:
+    """For each worked example, its lines for this field that fit the limit (description lines for unknown
+    fields, a cut headline when nothing fits)."""
+    out = []
+    for ex in prompts.load_data("copy_examples"):
+        lines = [t for t in ex["lines"].get(field, ex["lines"]["description"]) if len(t) <= max_chars]
+        out.append(lines or [ex["lines"]["headline"][0][:max_chars]])
+    return out
+
+
 def words_for(max_chars: int) -> int:
     return max(2, round(max_chars / 7))
 
@@ -66,14 +76,14 @@ def make_copywriter(llm: BaseChatModel, knowledge=None):
             v["id"] for v in variants if v["status"] not in TO_WRITE]})
         drafted = spec.drafted_fields()
         facts = state.get("facts", [])
-        common = dict(brand=brief.brand, channel_title=spec.title, product=brief.product, audience=brief.audience,
+        common = dict(examples=prompts.load_data("copy_examples"), brand=brief.brand, channel_title=spec.title, product=brief.product, audience=brief.audience,
                       goal=brief.goal, tone=brief.tone, key_message=brief.key_message, keywords=brief.keywords,
                       forbidden=brief.forbidden_words, facts=facts,
                       material_summaries=[m["summary"] for m in state.get("materials", []) if m.get("summary")],
                       rules=state.get("rules_summary", []),
-                      guidelines=[g["text"][:240] for g in state.get("guidelines", [])][:2],
                       fields=[{"label": label(n), "count": f.draft, "max_chars": f.max_chars,
-                               "words": words_for(f.max_chars)} for n, f in drafted.items()])
+                               "words": words_for(f.max_chars), "examples": example_lines(n, f.max_chars)}
+                              for n, f in drafted.items()])
         whole, items = [], []  # (variant, prompt) and (variant, field, index, prompt)
         for v in targets:
             problems = _item_problems(v, rules) if v["status"] == "revise" else {}
@@ -92,8 +102,11 @@ def make_copywriter(llm: BaseChatModel, knowledge=None):
                 whole.append((v, prompts.render("copywriter", angle=v["angle"], avoid=avoid, **common)))
         wanted = {n: f.draft for n, f in drafted.items()}
         budget = min(settings.max_new_tokens, sum(f.draft * (6 + item_tokens(f.max_chars)) for f in drafted.values()))
+        examples = {t for f in common["fields"] for lines in f["examples"] for t in lines}
+        sampling = {"temperature": settings.temperature, "seed": settings.seed + loop} if settings.temperature else {}
         drafts = batch_with_retry(llm, [v["id"] for v, _ in whole], [p for _, p in whole],
-                                  lambda raw: parse_fields(raw, wanted), trace, max_new_tokens=budget)
+                                  lambda raw: parse_fields(raw, wanted, examples), trace, max_new_tokens=budget,
+                                  **sampling)
         longest = max((spec.fields[f].max_chars for _, f, _, _ in items if f in spec.fields), default=90)
         lines = batch_with_retry(llm, [f"{v['id']}.{f}.{i + 1}" for v, f, i, _ in items], [p for *_, p in items],
                                  parse_line, trace, max_new_tokens=min(settings.max_new_tokens, item_tokens(longest)),

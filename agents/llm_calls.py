@@ -5,16 +5,25 @@ import time
 from typing import Callable
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+
+import prompts
 
 from agents.tracing import NodeTrace
 
 Parser = Callable[[str], tuple[object, list[str]]]
 
 
+def retry_prompt(prompt: list[BaseMessage], result: tuple[object, list[str]], raw: str) -> list[BaseMessage]:
+    """The same conversation, plus the unusable reply and a note on what was wrong with it. (Re-asking the same
+    prompt is pointless under greedy decoding: it returns the same reply.)"""
+    note = prompts.render_text("retry", "user", problems=result[1])
+    return [*prompt, AIMessage(raw), HumanMessage(note)]
+
+
 def batch_with_retry(llm: BaseChatModel, targets: list[str], prompts: list[list[BaseMessage]], parse: Parser,
-                     trace: NodeTrace, *, max_new_tokens: int, stop: list[str] | None = None
-                     ) -> list[tuple[object, list[str]]]:
+                     trace: NodeTrace, *, max_new_tokens: int, stop: list[str] | None = None,
+                     **generation) -> list[tuple[object, list[str]]]:
     """Run all prompts in one batch; re-ask (once, batched) those whose reply does not parse.
 
     Returns (parsed, problems) per prompt; problems is empty when the reply parsed.
@@ -23,17 +32,20 @@ def batch_with_retry(llm: BaseChatModel, targets: list[str], prompts: list[list[
     if not prompts:
         return results
     pending = list(range(len(prompts)))
+    raw: dict[int, str] = {}
     for attempt in (1, 2):
         if not pending:
             break
         t0 = time.perf_counter()
-        extra = {"stop": stop} if stop else {}
-        replies = llm.batch([prompts[i] for i in pending], max_new_tokens=max_new_tokens, **extra)
+        extra = {"stop": stop, **generation} if stop else dict(generation)
+        asked = [prompts[i] if attempt == 1 else retry_prompt(prompts[i], results[i], raw[i]) for i in pending]
+        replies = llm.batch(asked, max_new_tokens=max_new_tokens, **extra)
         per_call = round((time.perf_counter() - t0) / len(pending), 3)
         still = []
-        for i, reply in zip(pending, replies):
-            parsed, problems = parse(str(reply.content))
-            trace.llm_call(targets[i], prompts[i], reply, parsed, attempt=attempt,
+        for i, prompt, reply in zip(pending, asked, replies):
+            raw[i] = str(reply.content)
+            parsed, problems = parse(raw[i])
+            trace.llm_call(targets[i], prompt, reply, parsed, attempt=attempt,
                            error="; ".join(problems) or None, llm_seconds=per_call)
             results[i] = (parsed, problems)
             if problems:

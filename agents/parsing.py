@@ -21,11 +21,15 @@ def _clean(text: str) -> str:
     return text.strip()
 
 
-def parse_fields(raw: str, wanted: dict[str, int]) -> tuple[dict[str, list[str]], list[str]]:
+def parse_fields(raw: str, wanted: dict[str, int], reject: set[str] | frozenset = frozenset()
+                 ) -> tuple[dict[str, list[str]], list[str]]:
     """Parse 'HEADLINE 1: ...' lines into {field: [items]}. `wanted` maps field -> items to draft.
 
-    Returns (fields, problems). Unknown lines are ignored; numbering gaps are tolerated; extra items are cut.
+    Returns (fields, problems). Unknown lines are ignored; numbering gaps are tolerated; extra items are cut;
+    lines equal to one in `reject` (the prompt's worked example, copied) are dropped and reported.
     """
+    copied = [m.group("text") for m in map(_LINE.match, raw.splitlines()) if m and _clean(m.group("text")).casefold()
+              in {r.casefold() for r in reject}]
     labels = {label(f): f for f in wanted}
     found: dict[str, dict[int, str]] = {f: {} for f in wanted}
     for line in raw.splitlines():
@@ -35,7 +39,7 @@ def parse_fields(raw: str, wanted: dict[str, int]) -> tuple[dict[str, list[str]]
         key = re.sub(r"\s+", " ", m.group("label").strip().upper())
         field = labels.get(key) or labels.get(key.rstrip("S"))
         text = _clean(m.group("text"))
-        if field is None or not text or _PLACEHOLDER.match(text):
+        if field is None or not text or _PLACEHOLDER.match(text) or text.casefold() in {r.casefold() for r in reject}:
             continue
         slot = int(m.group("num")) if m.group("num") else len(found[field]) + 1
         while slot in found[field]:
@@ -43,6 +47,8 @@ def parse_fields(raw: str, wanted: dict[str, int]) -> tuple[dict[str, list[str]]
         found[field][slot] = text
     fields = {f: [found[f][k] for k in sorted(found[f])][: wanted[f]] for f in wanted}
     problems = [f"no {label(f)} line found" for f, items in fields.items() if wanted[f] > 0 and not items]
+    if copied:
+        problems.append("copied the example instead of writing about the product: " + "; ".join(copied[:2]))
     return fields, problems
 
 

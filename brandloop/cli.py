@@ -94,19 +94,23 @@ def _finish(result: dict, out: Path | None, home: Path, as_json: bool) -> None:
 @click.option("--threshold", type=click.FloatRange(0, 100), default=60.0, show_default=True, help="Pass score, 0-100.")
 @click.option("--max-new-tokens", type=click.IntRange(8, 2048), default=160, show_default=True,
               help="Token budget of one copywriter generation.")
+@click.option("--temperature", type=click.FloatRange(0, 2), default=0.7, show_default=True,
+              help="Sampling temperature of whole-ad drafts (0 = greedy); seeded, so runs repeat.")
+@click.option("--seed", type=int, default=7, show_default=True, help="Sampling seed.")
 @click.option("--rulebook", default=None, help="Rulebook name or folder (overrides the brief's).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where to write result.json and result.md (default: HOME/runs/RUN_ID).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
 @click.pass_context
-def run(ctx, brief, model, variants, max_revisions, threshold, max_new_tokens, rulebook, out, as_json, quiet):
+def run(ctx, brief, model, variants, max_revisions, threshold, max_new_tokens, temperature, seed, rulebook, out,
+        as_json, quiet):
     """Run BRIEF (YAML or JSON) end to end and print critiqued variants."""
     from brandloop.report import progress_line
 
     with _Guard(ctx):
         settings = RunSettings(model=model, variants=variants, max_revisions=max_revisions, pass_threshold=threshold,
-                               max_new_tokens=max_new_tokens, rulebook=rulebook)
+                               max_new_tokens=max_new_tokens, temperature=temperature, seed=seed, rulebook=rulebook)
         runner = _runner(ctx)
 
         def progress(node, update):

@@ -25,3 +25,6 @@ class RunSettings(BaseModel):
     critic_max_new_tokens: int = Field(80, ge=8, le=1024, description="Token budget of one critique.")
     summary_max_new_tokens: int = Field(60, ge=8, le=512, description="Token budget of one material summary.")
     rulebook: str | None = Field(None, description="Overrides the brief's rulebook (name or folder).")
+    temperature: float = Field(0.7, ge=0, le=2, description="Sampling temperature of whole-ad drafts (variety between "
+                               "variants); 0 is greedy. Line rewrites and critiques are always greedy.")
+    seed: int = Field(7, description="Sampling seed (with temperature > 0), so runs are repeatable.")

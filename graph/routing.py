@@ -12,6 +12,8 @@ def stop_reason(state) -> str | None:
     """Why the revision loop should stop now, or None to keep revising."""
     variants = state.get("variants") or []
     active = [v for v in variants if v.get("status") != "parse_failed"]
+    if not active:
+        return "parse_failed"  # no variant could be parsed: nothing to critique or revise
     if all(v.get("status") == "passed" for v in active):
         return "all_passed"
     settings = RunSettings.model_validate(state.get("settings") or {})

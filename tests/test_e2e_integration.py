@@ -22,7 +22,7 @@ def real_run(real_home):
 
     factory = lambda spec: get_chat_model(spec)  # noqa: E731 - cached model (shared with other integration tests)
     r = CliRunner().invoke(cli, ["run", str(EXAMPLES / "northwind_search.yaml"), "--json", "-k", "1",
-                                 "--max-new-tokens", "96", "-n", "3"],
+                                 "--max-new-tokens", "96", "-n", "3", "--temperature", "0"],
                            obj={"home": real_home, "llm_factory": factory})
     assert r.exit_code == 0, r.output
     return json.loads(r.output[r.output.index("{"):])

@@ -104,6 +104,7 @@ def test_route_functions_are_pure():
     assert route_after_critic(s) == "revise" and stop_reason(s) is None
     assert route_after_critic({**s, "revision": 1}) == "finalize"
     assert stop_reason({**s, "variants": [{"status": "passed"}, {"status": "parse_failed"}]}) == "all_passed"
+    assert stop_reason({**s, "variants": [{"status": "parse_failed"}]}) == "parse_failed"
 
 
 def test_runner_records_trace_and_runs(brief_file, home):

@@ -54,3 +54,10 @@ def test_critique_without_score_reports_problem():
     r, problems = parse_critique("I think this is nice.")
     assert r["score10"] is None
     assert "no SCORE line found" in problems
+
+
+def test_copied_example_lines_are_dropped_and_reported():
+    raw = "HEADLINE: Run Farther in Comfort\nINTRO TEXT: Close the books faster."
+    fields, problems = parse_fields(raw, {"headline": 1, "intro_text": 1}, {"run farther in comfort"})
+    assert fields == {"headline": [], "intro_text": ["Close the books faster."]}
+    assert any("copied the example" in p for p in problems) and "no HEADLINE line found" in problems
