@@ -1,15 +1,18 @@
 """Entry point for `langgraph dev` and LangGraph Studio (named in langgraph.json).
 
 The LangGraph server calls `make_graph(config)` and adds its own checkpointer. Choose the model and rulebook with
-`configurable.model` and `configurable.rulebook`; the input is RunInput (brief, brief_dir, settings).
+`configurable.model` and `configurable.rulebook`; the input is RunInput (brief, brief_dir, settings). Building
+loads the model (blocking work), so the server's event loop gets it from a worker thread.
 """
 from __future__ import annotations
+
+import asyncio
 
 from graph.builder import build_graph
 from graph.context import data_home
 
 
-def make_graph(config: dict | None = None):
+def build_for_config(config: dict | None = None):
     from brandloop.llm import get_chat_model
 
     conf = (config or {}).get("configurable", {})
@@ -21,3 +24,7 @@ def make_graph(config: dict | None = None):
         knowledge = RulebookRegistry(home).ensure(conf["rulebook"])
     llm = get_chat_model(conf.get("model", "small"), home=home)
     return build_graph(llm, knowledge, cache_dir=home / "cache" / "materials").compile()
+
+
+async def make_graph(config: dict | None = None):
+    return await asyncio.to_thread(build_for_config, config)

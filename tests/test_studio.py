@@ -1,4 +1,5 @@
 """langgraph.json points at a graph factory that builds the same graph the CLI runs."""
+import asyncio
 import json
 
 import brandloop.llm
@@ -13,6 +14,6 @@ def test_langgraph_json_names_the_factory_and_it_builds_the_graph(monkeypatch, h
     assert spec == "./brandloop/studio.py:make_graph"
     asked = []
     monkeypatch.setattr(brandloop.llm, "get_chat_model", lambda m, home=None: asked.append(m) or scripted("x"))
-    app = make_graph({"configurable": {"model": "large", "home": str(home)}})
+    app = asyncio.run(make_graph({"configurable": {"model": "large", "home": str(home)}}))
     assert asked == ["large"]
     assert set(NODES) <= set(app.get_graph().nodes)
