@@ -88,7 +88,8 @@ def make_critic(llm: BaseChatModel, knowledge=None):
                      status="passed" if not hard and score >= settings.pass_threshold else "revise")
             v["versions"] = [*v.get("versions", []), {
                 "loop": loop, "fields": v["fields"], "score": score, "violations": v.get("violations", []),
-                "critique": v["critique"], "cited": v["cited"], "passed": v["status"] == "passed"}]
+                "critique": v["critique"], "cited": v["cited"], "passed": v["status"] == "passed",
+                "judgement": v["judgement"]}]
             scores[v["id"]] = score
         active = [v["score"] for v in variants if v.get("score") is not None and v["status"] != "parse_failed"]
         mean = round(sum(active) / len(active), 2) if active else 0.0

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from agents.common import channel_of
 from agents.compliance import check_variant
+from agents.critic import set_metrics
+from agents.scoring import combine_score
 from agents.repairs import hard_count, repair_fields
 from agents.tracing import NodeTrace
 from knowledge.text import trim_to_limit
+
+
+REPAIR_PASSES = 3
 
 
 def pick_best_version(v: dict) -> dict:
@@ -20,7 +25,7 @@ def pick_best_version(v: dict) -> dict:
         return {**v, "chosen_loop": best["loop"]}
     return {**v, "fields": best["fields"], "violations": best["violations"], "score": best["score"],
             "critique": best["critique"], "cited": best["cited"], "chosen_loop": best["loop"],
-            "status": "passed" if best.get("passed") else v["status"]}
+            "judgement": best.get("judgement"), "status": "passed" if best.get("passed") else v["status"]}
 
 
 def item_pool(state, spec) -> dict[str, list[str]]:
@@ -55,8 +60,12 @@ def make_finalizer(knowledge=None):
             v["repairs"] = []
             hard = hard_count(v.get("violations", []))
             if hard:
-                fields, log = repair_fields(v["fields"], v["violations"], state, knowledge, pool=pool, recheck=recheck)
-                found = recheck(fields)
+                fields, found, log = v["fields"], v["violations"], []
+                for _ in range(REPAIR_PASSES):  # a later pass sees offsets that an earlier one changed
+                    fields, more = repair_fields(fields, found, state, knowledge, pool=pool, recheck=recheck)
+                    found, log = recheck(fields), log + more
+                    if not more or not hard_count(found):
+                        break
                 if hard_count(found) < hard:  # keep repairs that removed hard violations, even if some remain
                     v.update(fields=fields, repairs=log, violations_before_repair=v["violations"], violations=found)
             if hard_count(v["violations"]):
@@ -66,7 +75,16 @@ def make_finalizer(knowledge=None):
             else:
                 v["delivered"] = "passed" if v["status"] == "passed" else "below_threshold"
             v["stop_reason"] = "passed" if v["status"] == "passed" else reason
-        trace.set(output={v["id"]: {"delivered": v["delivered"], "repairs": v.get("repairs", [])} for v in variants})
-        return {"variants": variants, "stop_reason": reason, "trace": [trace.event()]}
+        # The delivered text is measured again (repairs changed it); the LLM's judgement is the chosen version's.
+        delivered = [v for v in variants if v.get("fields")]
+        metrics = set_metrics(state, delivered, knowledge) if delivered else {"per_variant": {}}
+        for v in delivered:
+            v["final_metrics"] = metrics["per_variant"].get(v["id"], {})
+            v["final_score"] = combine_score(v.get("judgement"), v["final_metrics"], v.get("violations", []))
+        final_set = {k: metrics[k] for k in ("distinct_2", "max_pairwise_cosine") if k in metrics}
+        trace.set(output={v["id"]: {"delivered": v["delivered"], "final_score": v.get("final_score"),
+                                    "repairs": v.get("repairs", [])} for v in variants}, set_metrics=final_set)
+        return {"variants": variants, "stop_reason": reason, "set_metrics": final_set or state.get("set_metrics", {}),
+                "trace": [trace.event()]}
 
     return finalize

@@ -86,25 +86,36 @@ def repair_fields(fields: dict[str, list[str]], violations: list[dict], state, k
     # 1. Rulebook substitutions and casing, item by item.
     by_item: dict[tuple[str, int], list[dict]] = {}
     required: dict[str, list[str]] = {}
+    removals: list[dict] = []
     for v in hard:
         rule = rules.get(v["rule_id"])
         if rule is not None and rule.type == "required" and v.get("suggestion"):
             required.setdefault(",".join(rule.params.get("in_fields") or []), []).append(v["suggestion"])
+        elif rule is not None and rule.type == "claim":
+            removals.append(v)
         elif rule is not None:
             by_item.setdefault((v["field"], v["index"]), []).append(v)
+    changed: set[tuple[str, int]] = set()
     for (field, i), vs in by_item.items():
         if field in fields and i < len(fields[field]):
             before = fields[field][i]
             after = knowledge.repair(before, [Violation.model_validate(v) for v in vs])
             if after != before:
                 fields[field][i] = after
+                changed.add((field, i))
                 log.append({"rule_id": ",".join(sorted({v["rule_id"] for v in vs})), "field": field, "index": i,
                             "before": before, "after": after})
-    # 2. The brief's forbidden words, removed right to left so offsets stay valid.
-    for v in sorted((v for v in hard if v["rule_id"] == "brief.forbidden_word"), key=lambda v: -v["start"]):
+    # 2. The brief's forbidden words, and unbacked superlatives or comparatives ('best', 'faster': words, never
+    #    numbers, whose removal would leave nonsense), removed right to left so offsets stay valid.
+    removals += [v for v in hard if v["rule_id"] == "brief.forbidden_word"]
+    for v in sorted(removals, key=lambda v: (v["field"], v["index"], -v["start"])):
         items = fields.get(v["field"], [])
+        if (v["field"], v["index"]) in changed:  # offsets are stale; the next repair pass sees fresh ones
+            continue
         if v["index"] < len(items) and v["end"] <= len(items[v["index"]]):
             before = items[v["index"]]
+            if v["rule_id"] != "brief.forbidden_word" and not regex.fullmatch(r"[\p{L} -]+", before[v["start"]:v["end"]]):
+                continue
             items[v["index"]] = remove_span(before, v["start"], v["end"])
             log.append({"rule_id": v["rule_id"], "field": v["field"], "index": v["index"], "before": before,
                         "after": items[v["index"]]})

@@ -6,7 +6,7 @@ from pathlib import Path
 from statistics import mean
 
 from agents.compliance import check_variant
-from brandloop.report import CLEAN
+from brandloop.report import CLEAN, write_result
 from graph.context import RunSettings
 from graph.runner import Runner, load_knowledge
 from graph.store import RunStore
@@ -32,12 +32,13 @@ def evaluate(runner: Runner, briefs: list[Path], settings: RunSettings, on_progr
     rows = []
     for b in briefs:
         result = runner.run(b, settings, on_progress=on_progress)
+        write_result(result, runner.home / "runs" / result["run_id"])
         checks = recheck(runner.home, result["run_id"])
         variants = result["variants"]
         clean = [c for c in checks if c["delivered"] in CLEAN]
         marked_failed = [c for c in checks if c["delivered"] == "failed"]
         first = [v["score_history"][0] for v in variants if v.get("score_history")]
-        final = [v["score"] for v in variants if v.get("score") is not None]
+        final = [v["final_score"] for v in variants if v.get("final_score") is not None]
         rel = [v["metrics"]["relevance"] for v in variants if v.get("metrics")]
         rows.append({
             "brief": str(b), "run_id": result["run_id"], "variants": len(variants),

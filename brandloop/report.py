@@ -20,7 +20,8 @@ def variant_lines(v: dict) -> list[str]:
     if v.get("error"):
         lines.append(f"- error: {v['error']}")
     hist = " → ".join(f"{s:g}" for s in v.get("score_history") or [])
-    lines += ["", f"- score: {v.get('score', '—')} (history: {hist or '—'}); revisions: {v.get('revisions', 0)}",
+    lines += ["", f"- score: {v.get('score', '—')} (history: {hist or '—'}); delivered text: "
+                  f"{v.get('final_score', '—')}; revisions: {v.get('revisions', 0)}",
               f"- stop reason: {v.get('stop_reason')}", f"- angle: {v.get('angle')}",
               f"- critique: {v.get('critique', '—')}"]
     if v.get("cited"):

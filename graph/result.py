@@ -33,6 +33,9 @@ class VariantResult(BaseModel):
     fields: dict[str, list[str]] = Field(default_factory=dict, description="Final text, field -> items")
     score: float | None = Field(None, description="Critic score (0-100) of the delivered version, as critiqued before any deterministic repair")
     score_history: list[float] = Field(default_factory=list, description="Score after each critique loop")
+    final_score: float | None = Field(None, description="Score (0-100) of the delivered text: measured again after "
+                                      "repairs, with the chosen version's LLM judgement and the remaining violations")
+    final_metrics: dict | None = Field(None, description="Measured parts of final_score")
     metrics: dict | None = Field(None, description="relevance, voice, readability, uniqueness (0-100), max cosine")
     judgement: float | None = Field(None, description="The LLM critic's 0-10 judgement, when it parsed")
     critique: str | None = None

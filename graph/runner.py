@@ -17,7 +17,8 @@ from graph.store import RunStore
 LLMFactory = Callable[[str], BaseChatModel]
 Progress = Callable[[str, dict], None]
 
-RESULT_KEYS = ("id", "angle", "delivered", "stop_reason", "fields", "score", "score_history", "metrics", "judgement",
+RESULT_KEYS = ("id", "angle", "delivered", "stop_reason", "fields", "score", "score_history", "final_score",
+               "final_metrics", "metrics", "judgement",
                "critique",
                "instructions", "cited", "passages", "violations", "violations_before_repair", "repairs",
                "revisions", "chosen_loop", "error")
