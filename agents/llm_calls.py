@@ -47,7 +47,8 @@ def batch_with_retry(llm: BaseChatModel, targets: list[str], prompts: list[list[
             parsed, problems = parse(raw[i])
             trace.llm_call(targets[i], prompt, reply, parsed, attempt=attempt,
                            error="; ".join(problems) or None, llm_seconds=per_call)
-            results[i] = (parsed, problems)
+            if attempt == 1 or len(problems) < len(results[i][1]):  # a worse retry never replaces the first reply
+                results[i] = (parsed, problems)
             if problems:
                 still.append(i)
         pending = still

@@ -138,7 +138,11 @@ def repair_fields(fields: dict[str, list[str]], violations: list[dict], state, k
 
 
 def _fill_from_pool(fields, pool, spec, recheck, log) -> None:
-    current = hard_count(recheck(fields))
+    """Replace duplicates and fill missing items with pooled ones. A gap of several items only closes when all are
+    filled, so a filler is kept when it does not add violations; if the whole step does not lower the
+    hard-violation count, it is undone."""
+    start = current = hard_count(recheck(fields))
+    saved, saved_log = {k: list(v) for k, v in fields.items()}, len(log)
     for name, fs in spec.fields.items():
         items = fields.setdefault(name, [])
         seen = {t.casefold() for t in items}
@@ -155,12 +159,16 @@ def _fill_from_pool(fields, pool, spec, recheck, log) -> None:
                 else:
                     trial[name].append(cand)
                 n = hard_count(recheck(trial))
-                if n < current:
+                if n < current or (not before and n <= current):
                     fields[name] = trial[name]
                     seen.add(cand.casefold())
                     current = n
                     log.append({"rule_id": "channel.duplicate" if before else "channel.count", "field": name,
                                 "index": slot, "before": before, "after": cand})
                     break
-        if not items:
-            fields.pop(name)
+        if not fields.get(name):
+            fields.pop(name, None)
+    if current >= start:
+        fields.clear()
+        fields.update(saved)
+        del log[saved_log:]

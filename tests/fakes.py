@@ -9,7 +9,7 @@ Reply = str | Callable[[str], str]
 
 
 class ScriptedChatModel(FakeListChatModel):
-    """Answers each prompt with the reply of the first rule whose marker appears in the last message.
+    """Answers each prompt with the reply of the first rule whose marker appears in the last human message.
 
     `rules` is a list of (marker, reply-or-function-of-prompt). Rules can be queued per marker: a list
     as the reply is consumed one item per call, and its last item repeats.
@@ -20,7 +20,9 @@ class ScriptedChatModel(FakeListChatModel):
     calls: list[dict] = []
 
     def _call(self, messages, stop=None, run_manager=None, **kwargs) -> str:
-        prompt = str(messages[-1].content)
+        # The last human message, plus earlier ones for follow-ups such as a parse retry.
+        humans = [str(m.content) for m in messages if m.type == "human"]
+        prompt = humans[-1] if len(humans) < 2 or "cannot be used" not in humans[-1] else "\n".join(humans)
         self.calls.append({"prompt": prompt, "kwargs": kwargs})
         for marker, reply in self.rules:
             if marker in prompt:

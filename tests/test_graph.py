@@ -134,3 +134,15 @@ def test_a_worse_revision_never_replaces_a_better_draft(brief_file):
         assert v["chosen_loop"] == 0 and v["delivered"] == "below_threshold"
         assert v["fields"]["headline"][1] == "Earn 4.10% APY"
         assert v["score"] == max(v["score_history"])
+
+
+def test_missing_items_are_filled_from_clean_items_written_elsewhere_in_the_run(brief_file):
+    # v1 keeps answering with a single headline and no descriptions; v2 and v3 are complete. Finalize fills v1's
+    # gaps with clean items the run already wrote, and the re-check accepts the result.
+    short = "HEADLINE 1: Save More Every Day"
+    llm = scripted(lambda p: short if "main benefit" in p else GOOD)
+    out, _ = run(brief_file, llm, max_revisions=0)
+    v1 = out["variants"][0]
+    assert v1["delivered"] == "repaired", v1["violations"]
+    assert len(v1["fields"]["headline"]) == 3 and len(v1["fields"]["description"]) == 2
+    assert {r["rule_id"] for r in v1["repairs"]} == {"channel.count"}
