@@ -2,6 +2,7 @@
 retrieval (Chroma) and deterministic repairs."""
 from __future__ import annotations
 
+import logging
 import pathlib
 import re
 from dataclasses import dataclass
@@ -13,6 +14,8 @@ from knowledge.rulebook.schema import Fact, RulebookData
 from knowledge.rules.engine import RuleEngine
 from knowledge.rules.model import Rule
 from knowledge.rules.precedence import by_id, resolve
+
+log = logging.getLogger("brandloop.knowledge")
 from knowledge.rules.types import Ctx
 from knowledge.violations import Violation
 
@@ -179,7 +182,9 @@ class BrandKnowledge:
                 if self._index is None:
                     self._index = GuidelineIndex(self.index_path)
                 hits = self._index.query(self.collection, query, k=k, where=where)
-            except Exception:
+            except Exception as exc:  # the index is a cache of the chunks: answer lexically, but say so
+                log.warning("guideline index %s unavailable (%s: %s); falling back to lexical search",
+                            self.index_path, type(exc).__name__, exc)
                 hits = None
         if hits is None:  # no index (not installed): lexical fallback over the chunks
             return self._lexical(query, brand, channel, k)
