@@ -9,6 +9,7 @@ from agents.llm_calls import batch_with_retry
 from agents.parsing import parse_critique
 from agents.scoring import combine_score, measure_set
 from agents.tracing import NodeTrace
+from knowledge.violations import hard_count
 
 
 def _gist(passage: str, limit: int = 160) -> str:
@@ -78,14 +79,14 @@ def make_critic(llm: BaseChatModel, knowledge=None):
             measured = metrics["per_variant"].get(v["id"], {})
             score = combine_score(parsed.get("score10"), measured, v.get("violations", []))
             alias = {f"G{n + 1}": p["id"] for n, p in enumerate(passages)}  # short ids in the prompt
-            hard = [x for x in v.get("violations", []) if x["severity"] == "error"]
             v.update(score=score, score_history=[*v.get("score_history", []), score], metrics=measured,
                      judgement=parsed.get("score10"),
                      critique=parsed.get("critique") or "(the critic's reply could not be parsed)",
                      cited=list(dict.fromkeys(alias[c.upper()] for c in parsed.get("cited", []) if c.upper() in alias)),
                      passages=[{"id": p["id"], "text": p["text"]} for p in passages],
                      instructions=findings_of(v.get("violations", [])) + list(parsed.get("instructions", []))[:2],
-                     status="passed" if not hard and score >= settings.pass_threshold else "revise")
+                     status="revise" if hard_count(v.get("violations", [])) or score < settings.pass_threshold
+                     else "passed")
             v["versions"] = [*v.get("versions", []), {
                 "loop": loop, "fields": v["fields"], "score": score, "violations": v.get("violations", []),
                 "critique": v["critique"], "cited": v["cited"], "passed": v["status"] == "passed",

@@ -6,9 +6,11 @@ from agents.common import channel_of
 from agents.compliance import check_variant
 from agents.critic import set_metrics
 from agents.scoring import combine_score
-from agents.repairs import hard_count, repair_fields
+from agents.repairs import repair_fields
 from agents.tracing import NodeTrace
+from graph.routing import stop_reason
 from knowledge.text import trim_to_limit
+from knowledge.violations import hard_count
 
 
 REPAIR_PASSES = 3
@@ -45,8 +47,6 @@ def item_pool(state, spec) -> dict[str, list[str]]:
 
 def make_finalizer(knowledge=None):
     def finalize(state) -> dict:
-        from graph.routing import stop_reason  # one definition of why the loop ended
-
         reason = stop_reason(state) or "budget_exhausted"
         variants = [dict(v) for v in state["variants"]]
         trace = NodeTrace("finalize", state.get("revision", 0), {"stop_reason": reason})

@@ -7,11 +7,7 @@ import regex
 
 from agents.common import channel_of
 from knowledge.text import char_length, trim_to_limit
-from knowledge.violations import Violation
-
-
-def hard_count(violations) -> int:
-    return sum(1 for x in violations if (x["severity"] if isinstance(x, dict) else x.severity) == "error")
+from knowledge.violations import Violation, hard_count
 
 
 def remove_span(text: str, start: int, end: int) -> str:

@@ -10,6 +10,8 @@ from itertools import combinations
 
 import numpy as np
 
+from knowledge.violations import hard_count
+
 WEIGHTS = {"judgement": 0.35, "relevance": 0.2, "voice": 0.15, "readability": 0.15, "uniqueness": 0.15}
 HARD_PENALTY = 8.0
 SOFT_PENALTY = 3.0
@@ -82,7 +84,7 @@ def combine_score(judgement10: float | None, metrics: dict | None, violations: l
     parts = {"judgement": UNPARSED_JUDGEMENT if judgement10 is None else judgement10 * 10.0}
     parts.update({k: (metrics or {}).get(k, parts["judgement"]) for k in WEIGHTS if k != "judgement"})
     base = sum(WEIGHTS[k] * parts[k] for k in WEIGHTS)
-    hard = sum(1 for v in violations if v["severity"] == "error")
+    hard = hard_count(violations)
     soft = len(violations) - hard
     penalty = min(MAX_PENALTY, HARD_PENALTY * hard + SOFT_PENALTY * soft)
     return round(max(0.0, min(100.0, base - penalty)), 1)

@@ -3,17 +3,16 @@ from __future__ import annotations
 
 import json
 import sys
-import traceback
 from pathlib import Path
 
 import click
 
 from brandloop.cli_rulebook import rulebook
 from brandloop.cli_serve import serve
+from brandloop.errors import EXIT_INPUT, cli_errors
 from graph.brief import BriefError
 from graph.context import RunSettings, data_home
 
-EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 
 
 def _llm_factory(home: Path):
@@ -23,33 +22,6 @@ def _llm_factory(home: Path):
         return get_chat_model(spec, home=home)
 
     return factory
-
-
-class _Guard:
-    """Turns known errors into one-line messages and exit codes; a traceback only with --debug."""
-
-    def __init__(self, ctx: click.Context):
-        self.debug = ctx.obj.get("debug", False)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc is None or isinstance(exc, (SystemExit, click.exceptions.Exit, click.ClickException, click.Abort)):
-            return False
-        if isinstance(exc, KeyboardInterrupt):
-            click.echo("interrupted; resume with 'brandloop resume RUN_ID' (see 'brandloop runs')", err=True)
-            sys.exit(130)
-        if self.debug:
-            traceback.print_exception(exc_type, exc, tb)
-        if isinstance(exc, BriefError) or type(exc).__name__ in ("RulebookError",):
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(EXIT_INPUT)
-        if type(exc).__name__ == "ModelError":
-            click.echo(f"model error: {exc}", err=True)
-            sys.exit(EXIT_INTERNAL)
-        click.echo(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)", err=True)
-        sys.exit(EXIT_INTERNAL)
 
 
 @click.group()
@@ -108,7 +80,7 @@ def run(ctx, brief, model, variants, max_revisions, threshold, max_new_tokens, t
     """Run BRIEF (YAML or JSON) end to end and print critiqued variants."""
     from brandloop.report import progress_line
 
-    with _Guard(ctx):
+    with cli_errors():
         settings = RunSettings(model=model, variants=variants, max_revisions=max_revisions, pass_threshold=threshold,
                                max_new_tokens=max_new_tokens, temperature=temperature, seed=seed, rulebook=rulebook)
         runner = _runner(ctx)
@@ -129,7 +101,7 @@ def resume(ctx, run_id, as_json):
     """Continue an interrupted run from its last checkpoint."""
     from brandloop.report import progress_line
 
-    with _Guard(ctx):
+    with cli_errors():
         runner = _runner(ctx)
         result = runner.resume(run_id, on_progress=lambda n, u: click.echo(progress_line(n, u), err=True))
         _finish(result, None, ctx.obj["home"], as_json)
@@ -143,7 +115,7 @@ def runs(ctx, as_json, limit):
     """List past runs."""
     from graph.store import RunStore
 
-    with _Guard(ctx):
+    with cli_errors():
         rows = RunStore(ctx.obj["home"]).list_runs(limit)
         if as_json:
             click.echo(json.dumps([{k: v for k, v in r.items() if k != "input_json"} for r in rows], indent=2))
@@ -170,7 +142,7 @@ def trace(ctx, run_id, node, as_json, brief_only):
     from brandloop.report import trace_text
     from graph.store import RunStore
 
-    with _Guard(ctx):
+    with cli_errors():
         store = RunStore(ctx.obj["home"])
         if store.get_run(run_id) is None:
             raise BriefError("(runs)", "RUN_ID", f"no run with id '{run_id}'", "see 'brandloop runs'")
@@ -193,7 +165,7 @@ def describe(ctx, files, as_json, model, no_summary):
     from agents.describer import describe_files
     from agents.tracing import NodeTrace
 
-    with _Guard(ctx):
+    with cli_errors():
         llm = None if no_summary else ctx.obj["llm_factory"](model)
         reports = describe_files(list(files), llm, NodeTrace("describer"), cache_dir=ctx.obj["home"] / "cache" / "materials",
                                  max_new_tokens=60)
@@ -224,7 +196,7 @@ def eval_cmd(ctx, briefs, model, max_revisions, max_new_tokens, as_json, out):
     from brandloop.evaluate import evaluate, markdown
     from brandloop.report import progress_line
 
-    with _Guard(ctx):
+    with cli_errors():
         paths = list(briefs) or sorted(Path("examples/briefs").glob("*.yaml"))
         if not paths:
             raise BriefError("(arguments)", "BRIEFS", "no briefs given and none in examples/briefs", "name brief files")
@@ -244,7 +216,7 @@ def diff(ctx, run_id, variant):
     from brandloop.report import revision_diffs
     from graph.store import RunStore
 
-    with _Guard(ctx):
+    with cli_errors():
         values = RunStore(ctx.obj["home"]).latest_values(run_id)
         if values is None:
             raise BriefError("(runs)", "RUN_ID", f"no run with id '{run_id}'", "see 'brandloop runs'")

@@ -5,50 +5,24 @@ Exit codes: 0 ok, 2 invalid input (file:line messages), 1 internal error or fail
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 import sys
-import traceback
 
 import click
 
+from brandloop.errors import guarded
+from graph.context import data_home
+
 
 def _home(ctx: click.Context) -> pathlib.Path:
-    obj = ctx.find_root().obj if ctx.find_root().obj is not None else ctx.obj
-    if isinstance(obj, dict) and obj.get("home"):
-        return pathlib.Path(obj["home"])
-    if os.environ.get("BRANDLOOP_HOME"):
-        return pathlib.Path(os.environ["BRANDLOOP_HOME"])
-    return pathlib.Path(".brandloop")
+    obj = ctx.find_root().obj
+    return data_home(obj.get("home") if isinstance(obj, dict) else None)
 
 
 def _registry(ctx):
     from knowledge.registry import RulebookRegistry
 
     return RulebookRegistry(_home(ctx))
-
-
-def _guard(fn):
-    """Map errors to exit codes; never show a traceback as the UI (`brandloop --debug` shows one)."""
-    import functools
-
-    @functools.wraps(fn)
-    def wrapper(*a, **kw):
-        from knowledge.rulebook.errors import RulebookError
-
-        try:
-            return fn(*a, **kw)
-        except RulebookError as exc:
-            click.echo(exc.report(), err=True)
-            sys.exit(2)
-        except (click.exceptions.Exit, click.ClickException, SystemExit):
-            raise
-        except Exception as exc:  # internal error
-            if (click.get_current_context().obj or {}).get("debug"):
-                traceback.print_exc()
-            click.echo(f"internal error: {type(exc).__name__}: {exc}", err=True)
-            sys.exit(1)
-    return wrapper
 
 
 @click.group(name="rulebook")
@@ -60,7 +34,7 @@ def rulebook():
 @click.argument("path", type=click.Path(file_okay=False, path_type=pathlib.Path))
 @click.option("--name", default=None, help="Rulebook name (default: the folder name).")
 @click.pass_context
-@_guard
+@guarded
 def validate(ctx, path, name):
     """Check a rulebook folder; report every error as file:line, field and fix."""
     reg = _registry(ctx)
@@ -80,7 +54,7 @@ def validate(ctx, path, name):
 @click.argument("path", type=click.Path(file_okay=False, path_type=pathlib.Path))
 @click.option("--name", default=None, help="Install under this name (default: the folder name).")
 @click.pass_context
-@_guard
+@guarded
 def add(ctx, path, name):
     """Validate, index guidelines, build the graph and install (replacing any previous version atomically)."""
     rep = _registry(ctx).add(path, name)
@@ -99,7 +73,7 @@ def add(ctx, path, name):
 @rulebook.command(name="list")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-@_guard
+@guarded
 def list_(ctx, as_json):
     """List installed rulebooks."""
     rows = _registry(ctx).list()
@@ -117,7 +91,7 @@ def list_(ctx, as_json):
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-@_guard
+@guarded
 def show(ctx, name, as_json):
     """Rule counts by type, products, facts, guideline chunks, graph stats."""
     info = _registry(ctx).show(name)
@@ -142,7 +116,7 @@ def show(ctx, name, as_json):
 @rulebook.command()
 @click.argument("name")
 @click.pass_context
-@_guard
+@guarded
 def remove(ctx, name):
     """Uninstall a rulebook."""
     _registry(ctx).remove(name)
@@ -152,7 +126,7 @@ def remove(ctx, name):
 @rulebook.command()
 @click.argument("name")
 @click.pass_context
-@_guard
+@guarded
 def test(ctx, name):
     """Run every golden example (pass: must be accepted, fail: must be flagged)."""
     reg = _registry(ctx)

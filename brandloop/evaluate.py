@@ -10,6 +10,7 @@ from brandloop.report import CLEAN, write_result
 from graph.context import RunSettings
 from graph.runner import Runner, load_knowledge
 from graph.store import RunStore
+from knowledge.violations import hard_count
 
 
 def recheck(home: Path, run_id: str) -> list[dict]:
@@ -23,8 +24,8 @@ def recheck(home: Path, run_id: str) -> list[dict]:
         if not v.get("fields"):
             out.append({"id": v["id"], "delivered": v.get("delivered"), "hard": None})
             continue
-        hard = [x for x in check_variant(v["fields"], values, knowledge) if x.severity == "error"]
-        out.append({"id": v["id"], "delivered": v.get("delivered"), "hard": len(hard)})
+        out.append({"id": v["id"], "delivered": v.get("delivered"),
+                    "hard": hard_count(check_variant(v["fields"], values, knowledge))})
     return out
 
 

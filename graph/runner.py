@@ -11,17 +11,13 @@ from langchain_core.language_models import BaseChatModel
 from graph.brief import BriefError, load_brief
 from graph.builder import build_graph, recursion_limit
 from graph.context import RunSettings
-from graph.result import RunResult
+from graph.result import RunResult, VariantResult
 from graph.store import RunStore
 
 LLMFactory = Callable[[str], BaseChatModel]
 Progress = Callable[[str, dict], None]
 
-RESULT_KEYS = ("id", "angle", "delivered", "stop_reason", "fields", "score", "score_history", "final_score",
-               "final_metrics", "metrics", "judgement",
-               "critique",
-               "instructions", "cited", "passages", "violations", "violations_before_repair", "repairs",
-               "revisions", "chosen_loop", "error")
+RESULT_KEYS = tuple(VariantResult.model_fields)  # what a delivered variant shows: one definition
 
 
 def load_knowledge(home: Path, rulebook: str | None, brief_dir: Path, brief_file: str):

@@ -46,6 +46,11 @@ class VariantRecord(TypedDict, total=False):
     repairs: list[dict]
     """Deterministic repairs applied at finalize: {rule_id, field, before, after}."""
     revisions: int
+    versions: list[dict]
+    """Every critiqued version {loop, fields, score, violations, critique, cited, passed, judgement}; finalize
+    delivers the best one."""
+    delivered: str
+    """Set by finalize: 'passed' | 'repaired' | 'below_threshold' | 'failed' (see graph/result.py)."""
 
 
 class RunOutput(TypedDict):

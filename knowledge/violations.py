@@ -26,3 +26,8 @@ class Violation(BaseModel):
 
     def where(self) -> str:
         return f"{self.field} {self.index + 1}"
+
+
+def hard_count(violations) -> int:
+    """How many hard (error-severity) violations, for Violation objects or their dict dumps."""
+    return sum(1 for x in violations if (x["severity"] if isinstance(x, dict) else x.severity) == "error")
