@@ -11,6 +11,11 @@ def brief_of(state) -> Brief:
     return Brief.model_validate(state["brief"])
 
 
+def brief_text(brief: Brief) -> str:
+    """The brief's own words (brand, product, message, goal): what the copy's script is judged from."""
+    return " ".join([brief.brand, brief.product.name, brief.product.description, brief.key_message, brief.goal])
+
+
 def settings_of(state) -> RunSettings:
     return RunSettings.model_validate(state.get("settings") or {})
 

@@ -12,12 +12,15 @@ import math
 from langchain_core.language_models import BaseChatModel
 
 import prompts
-from agents.common import brief_of, channel_of, settings_of
-from agents.llm_calls import batch_with_retry
+from agents.common import brief_of, brief_text, channel_of, settings_of
+from agents.formats import ad_pattern, char_cap, line_format, rewrite_pattern
+from agents.llm_calls import batch_with_retry, constrains
 from agents.parsing import parse_fields, parse_line
 from agents.repairs import place_required, rules_by_id
 from agents.tracing import NodeTrace
+from knowledge.channels import ChannelSpec
 from knowledge.checks import label
+from knowledge.text import char_length, drop_cut_word
 
 TO_WRITE = ("new", "revise")
 VARIANT_LEVEL = ("channel.count", "channel.field", "brief.keyword")
@@ -62,6 +65,14 @@ def _item_problems(v: dict, rules: dict) -> dict[tuple[str, int], list[str]]:
     return out
 
 
+def uncut(spec: ChannelSpec, field: str, text: str, source: str) -> str:
+    """A constrained line that reached its pattern's cap was cut there: drop the cut word."""
+    f = spec.fields.get(field)
+    if f is None or char_length(text) < char_cap(spec, f, line_format(source, f)):
+        return text
+    return drop_cut_word(text)
+
+
 def make_copywriter(llm: BaseChatModel, knowledge=None):
     """Node factory. `knowledge` (optional BrandKnowledge) supplies rule types and channel overrides."""
 
@@ -104,13 +115,19 @@ def make_copywriter(llm: BaseChatModel, knowledge=None):
         budget = min(settings.max_new_tokens, sum(f.draft * (6 + item_tokens(f.max_chars)) for f in drafted.values()))
         examples = {t for f in common["fields"] for lines in f["examples"] for t in lines}
         sampling = {"temperature": settings.temperature, "seed": settings.seed + loop} if settings.temperature else {}
+        source = brief_text(brief)
         drafts = batch_with_retry(llm, [v["id"] for v, _ in whole], [p for _, p in whole],
                                   lambda raw: parse_fields(raw, wanted, examples), trace, max_new_tokens=budget,
-                                  **sampling)
+                                  patterns=[ad_pattern(spec, source)] * len(whole), **sampling)
         longest = max((spec.fields[f].max_chars for _, f, _, _ in items if f in spec.fields), default=90)
         lines = batch_with_retry(llm, [f"{v['id']}.{f}.{i + 1}" for v, f, i, _ in items], [p for *_, p in items],
                                  parse_line, trace, max_new_tokens=min(settings.max_new_tokens, item_tokens(longest)),
-                                 stop=["\n"])
+                                 stop=["\n"], patterns=[rewrite_pattern(spec, f, source) for _, f, _, _ in items])
+        if constrains(llm):
+            drafts = [({k: [uncut(spec, k, t, source) for t in x] for k, x in fields.items()} if fields else fields,
+                       problems) for fields, problems in drafts]
+            lines = [(uncut(spec, f, text, source) if text else text, problems)
+                     for (_, f, _, _), (text, problems) in zip(items, lines)]
         history = []
         for (v, _), (fields, problems) in zip(whole, drafts):
             if v["status"] == "revise":

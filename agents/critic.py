@@ -4,7 +4,8 @@ from __future__ import annotations
 from langchain_core.language_models import BaseChatModel
 
 import prompts
-from agents.common import brief_of, channel_of, labelled, settings_of
+from agents.common import brief_of, brief_text, channel_of, labelled, settings_of
+from agents.formats import critique_pattern
 from agents.llm_calls import batch_with_retry
 from agents.parsing import parse_critique
 from agents.scoring import combine_score, measure_set
@@ -71,7 +72,8 @@ def make_critic(llm: BaseChatModel, knowledge=None):
                 findings=findings_of(v.get("violations", [])),
                 guidelines=[{"id": f"G{n + 1}", "text": _gist(p["text"])} for n, p in enumerate(passages)]))
         results = batch_with_retry(llm, [v["id"] for v in targets], batch, parse_critique, trace,
-                                   max_new_tokens=settings.critic_max_new_tokens)
+                                   max_new_tokens=settings.critic_max_new_tokens,
+                                   patterns=[critique_pattern(brief_text(brief))] * len(targets))
         scores = {}
         metrics = set_metrics(state, variants, knowledge)
         for v, passages, (parsed, _problems) in zip(targets, passages_per, results):

@@ -21,12 +21,18 @@ def retry_prompt(prompt: list[BaseMessage], result: tuple[object, list[str]], ra
     return [*prompt, AIMessage(raw), HumanMessage(note)]
 
 
+def constrains(llm: BaseChatModel) -> bool:
+    """Whether the model's engine can hold a reply to a pattern (``regex=``)."""
+    return bool(getattr(llm, "supports_regex", False))
+
+
 def batch_with_retry(llm: BaseChatModel, targets: list[str], prompts: list[list[BaseMessage]], parse: Parser,
                      trace: NodeTrace, *, max_new_tokens: int, stop: list[str] | None = None,
-                     **generation) -> list[tuple[object, list[str]]]:
+                     patterns: list[str] | None = None, **generation) -> list[tuple[object, list[str]]]:
     """Run all prompts in one batch; re-ask (once, batched) those whose reply does not parse.
 
-    Returns (parsed, problems) per prompt; problems is empty when the reply parsed.
+    `patterns` (one regex per prompt) constrain the replies where the engine supports it; elsewhere the
+    parse-and-retry path alone stands. Returns (parsed, problems) per prompt; problems is empty when it parsed.
     """
     results: list[tuple[object, list[str]]] = [(None, ["not generated"])] * len(prompts)
     if not prompts:
@@ -38,6 +44,8 @@ def batch_with_retry(llm: BaseChatModel, targets: list[str], prompts: list[list[
             break
         t0 = time.perf_counter()
         extra = {"stop": stop, **generation} if stop else dict(generation)
+        if patterns and constrains(llm):
+            extra["regex"] = [patterns[i] for i in pending]
         asked = [prompts[i] if attempt == 1 else retry_prompt(prompts[i], results[i], raw[i]) for i in pending]
         replies = llm.batch(asked, max_new_tokens=max_new_tokens, **extra)
         per_call = round((time.perf_counter() - t0) / len(pending), 3)
@@ -46,7 +54,8 @@ def batch_with_retry(llm: BaseChatModel, targets: list[str], prompts: list[list[
             raw[i] = str(reply.content)
             parsed, problems = parse(raw[i])
             trace.llm_call(targets[i], prompt, reply, parsed, attempt=attempt,
-                           error="; ".join(problems) or None, llm_seconds=per_call)
+                           error="; ".join(problems) or None, llm_seconds=per_call,
+                           pattern=patterns[i] if "regex" in extra else None)
             if attempt == 1 or len(problems) < len(results[i][1]):  # a worse retry never replaces the first reply
                 results[i] = (parsed, problems)
             if problems:

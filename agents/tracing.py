@@ -23,13 +23,15 @@ class NodeTrace:
         self._t0 = time.perf_counter()
 
     def llm_call(self, target: str, prompt: list[BaseMessage], reply: AIMessage | None, parsed, *,
-                 attempt: int = 1, error: str | None = None, llm_seconds: float | None = None) -> None:
+                 attempt: int = 1, error: str | None = None, llm_seconds: float | None = None,
+                 pattern: str | None = None) -> None:
         usage = (reply.usage_metadata or {}) if reply is not None else {}
         self.data["calls"].append({
             "target": target, "attempt": attempt, "prompt": render_messages(prompt),
             "raw_output": reply.content if reply is not None else None, "parsed": parsed, "error": error,
             "tokens_in": usage.get("input_tokens"), "tokens_out": usage.get("output_tokens"),
-            "llm_seconds": llm_seconds,
+            "llm_seconds": llm_seconds, "engine": (reply.response_metadata or {}).get("engine") if reply else None,
+            "pattern": pattern,
         })
 
     def set(self, **values) -> None:

@@ -16,10 +16,10 @@ from graph.context import RunSettings, data_home
 
 
 def _llm_factory(home: Path):
-    def factory(spec: str):
-        from brandloop.llm import get_chat_model  # heavy: torch + transformers
+    def factory(spec: str, engine: str = "auto"):
+        from brandloop.llm import get_chat_model  # heavy: the engine's runtime
 
-        return get_chat_model(spec, home=home)
+        return get_chat_model(spec, engine=engine, home=home)
 
     return factory
 
@@ -60,6 +60,8 @@ def _finish(result: dict, out: Path | None, home: Path, as_json: bool) -> None:
 @click.argument("brief", type=click.Path(path_type=Path))
 @click.option("--model", "-m", default="small", show_default=True,
               help="Preset (small, large), Hugging Face model id, local folder or .gguf file.")
+@click.option("--engine", type=click.Choice(["auto", "openvino", "transformers"]), default="auto", show_default=True,
+              help="Inference engine: auto = OpenVINO for GGUF models on a CPU-only machine, else transformers.")
 @click.option("--variants", "-n", type=click.IntRange(1, 12), default=None, help="Number of variants (default: the brief's).")
 @click.option("--max-revisions", "-k", type=click.IntRange(0, 10), default=2, show_default=True,
               help="Revision budget (critique -> rewrite loops).")
@@ -75,13 +77,13 @@ def _finish(result: dict, out: Path | None, home: Path, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
 @click.pass_context
-def run(ctx, brief, model, variants, max_revisions, threshold, max_new_tokens, temperature, seed, rulebook, out,
+def run(ctx, brief, model, engine, variants, max_revisions, threshold, max_new_tokens, temperature, seed, rulebook, out,
         as_json, quiet):
     """Run BRIEF (YAML or JSON) end to end and print critiqued variants."""
     from brandloop.report import progress_line
 
     with cli_errors():
-        settings = RunSettings(model=model, variants=variants, max_revisions=max_revisions, pass_threshold=threshold,
+        settings = RunSettings(model=model, engine=engine, variants=variants, max_revisions=max_revisions, pass_threshold=threshold,
                                max_new_tokens=max_new_tokens, temperature=temperature, seed=seed, rulebook=rulebook)
         runner = _runner(ctx)
 

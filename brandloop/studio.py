@@ -22,7 +22,7 @@ def build_for_config(config: dict | None = None):
         from knowledge.registry import RulebookRegistry
 
         knowledge = RulebookRegistry(home).ensure(conf["rulebook"])
-    llm = get_chat_model(conf.get("model", "small"), home=home)
+    llm = get_chat_model(conf.get("model", "small"), engine=conf.get("engine", "auto"), home=home)
     return build_graph(llm, knowledge, cache_dir=home / "cache" / "materials").compile()
 
 

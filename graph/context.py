@@ -18,6 +18,8 @@ class RunSettings(BaseModel):
     """Per-run configuration. Stored in the run's state, so a resumed run keeps its settings."""
 
     model: str = Field("small", description="Preset (small, large), Hugging Face model id, local folder or .gguf file.")
+    engine: str = Field("auto", description="auto, openvino or transformers: auto runs GGUF models on OpenVINO on a "
+                        "CPU-only machine, everything else on transformers.")
     variants: int | None = Field(None, ge=1, le=12, description="Overrides the brief's variant count.")
     max_revisions: int = Field(2, ge=0, le=10, description="Revision budget: critique->rewrite loops at most.")
     pass_threshold: float = Field(60.0, ge=0, le=100, description="Critic score (0-100) a variant needs to pass.")

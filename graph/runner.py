@@ -14,7 +14,7 @@ from graph.context import RunSettings
 from graph.result import RunResult, VariantResult
 from graph.store import RunStore
 
-LLMFactory = Callable[[str], BaseChatModel]
+LLMFactory = Callable[..., BaseChatModel]  # (model spec, engine=...) -> chat model
 Progress = Callable[[str, dict], None]
 
 RESULT_KEYS = tuple(VariantResult.model_fields)  # what a delivered variant shows: one definition
@@ -35,7 +35,21 @@ def load_knowledge(home: Path, rulebook: str | None, brief_dir: Path, brief_file
         raise
 
 
-def result_of(run_id: str, values: dict, run_row: dict | None = None) -> dict:
+def run_model_info(llm: BaseChatModel, events: list[dict]) -> dict:
+    """How the run's model was served (engine, device, load time) and what the run asked of it (tokens, speed)."""
+    info = getattr(llm, "info", None)
+    out = info.as_dict() if hasattr(info, "as_dict") else {"engine": type(llm).__name__}
+    out.pop("extra", None)
+    calls = [c for e in events for c in e.get("calls", [])]
+    tokens_in = sum(c.get("tokens_in") or 0 for c in calls)
+    tokens_out = sum(c.get("tokens_out") or 0 for c in calls)
+    seconds = sum((c.get("llm_seconds") or 0) for c in calls)
+    out.update(calls=len(calls), tokens_in=tokens_in, tokens_out=tokens_out, generate_seconds=round(seconds, 2),
+               tokens_per_second=round(tokens_out / seconds, 2) if seconds else None)
+    return out
+
+
+def result_of(run_id: str, values: dict, run_row: dict | None = None, model_info: dict | None = None) -> dict:
     """The user-facing result: final variants with critique, scores, violations, repairs and stop reasons."""
     variants = [{k: v.get(k) for k in RESULT_KEYS if k in v} for v in values.get("variants", [])]
     result = {
@@ -52,6 +66,7 @@ def result_of(run_id: str, values: dict, run_row: dict | None = None) -> dict:
                       for m in values.get("materials", [])],
         "history": values.get("history", []),
         "status": (run_row or {}).get("status"),
+        "model_info": model_info,
     }
     return RunResult.model_validate(result).model_dump(mode="json")
 
@@ -85,14 +100,14 @@ class Runner:
         delivered = [v.get("delivered") for v in values.get("variants", [])]
         self.store.finish_run(run_id, status="completed", passed=sum(d in ("passed", "repaired", "below_threshold") for d in delivered),
                               failed=sum(d == "failed" for d in delivered), stop_reason=values.get("stop_reason", ""))
-        return result_of(run_id, values, self.store.get_run(run_id))
+        return result_of(run_id, values, self.store.get_run(run_id), run_model_info(llm, self.store.events(run_id)))
 
     def run(self, brief_path: str | Path, settings: RunSettings | None = None, *, run_id: str | None = None,
             on_progress: Progress | None = None, out_dir: Path | None = None) -> dict:
         settings = settings or RunSettings()
         brief, base = load_brief(brief_path)
         knowledge = load_knowledge(self.home, settings.rulebook or brief.rulebook, base, str(brief_path))
-        llm = self.llm_factory(settings.model)
+        llm = self.llm_factory(settings.model, engine=settings.engine)
         run_id = run_id or uuid.uuid4().hex[:12]
         run_input = {"brief": brief.model_dump(), "brief_dir": str(base), "settings": settings.model_dump()}
         out = out_dir or (self.home / "runs" / run_id)
@@ -111,6 +126,6 @@ class Runner:
         brief = run_input["brief"]
         knowledge = load_knowledge(self.home, settings.rulebook or brief.get("rulebook"), Path(run_input["brief_dir"]),
                                    row["brief_path"])
-        llm = self.llm_factory(settings.model)
+        llm = self.llm_factory(settings.model, engine=settings.engine)
         self.store.mark_running(run_id)
         return self._execute(run_id, None, knowledge, llm, settings, on_progress)

@@ -55,3 +55,11 @@ def trim_to_limit(text: str, limit: int, *, wide_counts_double: bool = False) ->
     while len(words) > 1 and words[-1].lower().strip(",;:") in _TRAILING_WEAK:
         words.pop()
     return " ".join(words).rstrip(" ,;:-–—&/").strip()
+
+
+def drop_cut_word(text: str) -> str:
+    """A line that a length cap cut mid-word, back to its last whole word (and without a dangling 'and')."""
+    text = text.strip()
+    if " " not in text:
+        return text
+    return trim_to_limit(text + "x", char_length(text))

@@ -10,7 +10,7 @@ from tests.test_graph import GOOD, LONG
 def invoke(home, args, llm=None):
     obj = {"home": home}
     if llm is not None:
-        obj["llm_factory"] = lambda spec: llm
+        obj["llm_factory"] = lambda spec, **kw: llm
     return CliRunner().invoke(cli, args, obj=obj)
 
 
@@ -63,7 +63,7 @@ def test_internal_error_exits_1_without_traceback(home, brief_file):
     class Boom(Exception):
         pass
 
-    def factory(spec):
+    def factory(spec, **kw):
         raise Boom("model exploded")
 
     r = CliRunner().invoke(cli, ["run", str(brief_file)], obj={"home": home, "llm_factory": factory})

@@ -25,7 +25,7 @@ def test_materials_are_described_and_a_corrupt_file_does_not_stop_the_run(home, 
     brief.write_text("brand: B\nproduct: {name: Bites}\naudience: kids\nchannel: google_rsa\n"
                      "materials: [ad.png, page.html, broken.png]\n")
     llm = scripted(GOOD, describe="A bold red sale graphic.")
-    result = Runner(home, lambda s: llm).run(brief, RunSettings(max_revisions=0))
+    result = Runner(home, lambda s, **kw: llm).run(brief, RunSettings(max_revisions=0))
     mats = {m["source"].rsplit("/", 1)[-1]: m for m in result["materials"]}
     assert mats["ad.png"]["summary"] == "A bold red sale graphic." and mats["ad.png"]["error"] is None
     assert "broken.png" in mats["broken.png"]["error"] and len(result["variants"]) == 3

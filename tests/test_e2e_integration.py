@@ -20,7 +20,7 @@ def real_run(real_home):
     """One real run of the search-ad example, shared by the checks below."""
     from brandloop.llm import get_chat_model
 
-    factory = lambda spec: get_chat_model(spec)  # noqa: E731 - cached model (shared with other integration tests)
+    factory = lambda spec, **kw: get_chat_model(spec, **kw)  # noqa: E731 - cached model (shared with other integration tests)
     r = CliRunner().invoke(cli, ["run", str(EXAMPLES / "northwind_search.yaml"), "--json", "-k", "1",
                                  "--max-new-tokens", "96", "-n", "3", "--temperature", "0"],
                            obj={"home": real_home, "llm_factory": factory})

@@ -110,11 +110,11 @@ def test_route_functions_are_pure():
 def test_runner_records_trace_and_runs(brief_file, home):
     llm = scripted(LONG)
     seen = []
-    result = Runner(home, lambda spec: llm).run(brief_file, RunSettings(max_revisions=1),
+    result = Runner(home, lambda spec, **kw: llm).run(brief_file, RunSettings(max_revisions=1),
                                                 on_progress=lambda n, u: seen.append(n))
     assert seen == ["describer", "retrieve", "copywriter", "compliance", "critic", "revise", "copywriter",
                     "compliance", "critic", "finalize"]
-    store = Runner(home, lambda spec: llm).store
+    store = Runner(home, lambda spec, **kw: llm).store
     events = store.events(result["run_id"])
     assert [e["node"] for e in events] == seen
     critic = store.events(result["run_id"], "critic")[0]

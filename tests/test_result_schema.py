@@ -14,7 +14,7 @@ def test_documented_schema_is_current():
 
 
 def test_results_follow_the_schema(home, brief_file):
-    result = Runner(home, lambda s: scripted(LONG, rewrite=LONG.splitlines()[1])).run(
+    result = Runner(home, lambda s, **kw: scripted(LONG, rewrite=LONG.splitlines()[1])).run(
         brief_file, RunSettings(max_revisions=1))
     parsed = RunResult.model_validate(result)
     assert {v.delivered for v in parsed.variants} == {"repaired"}

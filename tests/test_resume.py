@@ -21,7 +21,7 @@ def test_crash_in_critic_then_resume_skips_finished_nodes(home, brief_file):
     def exploding_critic(prompt):
         raise RuntimeError("power cut")
 
-    runner = Runner(home, lambda s: scripted(LONG, critic=exploding_critic))
+    runner = Runner(home, lambda s, **kw: scripted(LONG, critic=exploding_critic))
     try:
         runner.run(brief_file, RunSettings(max_revisions=1), run_id="r1")
     except RuntimeError:
@@ -30,7 +30,7 @@ def test_crash_in_critic_then_resume_skips_finished_nodes(home, brief_file):
     before = [e["node"] for e in RunStore(home).events("r1")]
     assert before == ["describer", "retrieve", "copywriter", "compliance"]
 
-    result = Runner(home, lambda s: scripted(GOOD)).resume("r1")
+    result = Runner(home, lambda s, **kw: scripted(GOOD)).resume("r1")
     after = [e["node"] for e in RunStore(home).events("r1")][len(before):]
     assert after[0] == "critic" and "describer" not in after and after[-1] == "finalize"
     assert result["stop_reason"] in ("all_passed", "budget_exhausted")
@@ -50,7 +50,7 @@ KILLABLE = textwrap.dedent("""
             print("IN_REVISION", flush=True)
             time.sleep(600)
         return "unreachable"
-    Runner({home!r}, lambda s: scripted(LONG, rewrite=copy)).run({brief!r}, RunSettings(max_revisions=2), run_id="killme")
+    Runner({home!r}, lambda s, **kw: scripted(LONG, rewrite=copy)).run({brief!r}, RunSettings(max_revisions=2), run_id="killme")
 """)
 
 
@@ -69,7 +69,7 @@ def test_killed_run_during_revision_loop_resumes_to_completion(home, brief_file)
     done_before = [e["node"] for e in store.events("killme")]
     assert done_before[-1] == "revise" and done_before.count("copywriter") == 1
 
-    r = CliRunner().invoke(cli, ["resume", "killme", "--json"], obj={"home": home, "llm_factory": lambda s: scripted(GOOD)})
+    r = CliRunner().invoke(cli, ["resume", "killme", "--json"], obj={"home": home, "llm_factory": lambda s, **kw: scripted(GOOD)})
     assert r.exit_code == 0, r.output
     nodes = [e["node"] for e in store.events("killme")]
     assert nodes[: len(done_before)] == done_before

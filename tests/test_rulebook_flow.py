@@ -12,7 +12,7 @@ DRAFT = ("HEADLINE 1: Save With Northwind\nHEADLINE 2: Earn 4.10% APY\nHEADLINE 
 def test_rulebook_rules_reach_prompts_citations_resolve_and_disclaimers_are_placed(home):
     llm = scripted(DRAFT, critic="SCORE: 7\nCRITIQUE: Calm and plain, see [G1].\nFIX: add the disclosures",
                    rewrite="Earn 4.10% APY")
-    result = Runner(home, lambda s: llm).run(EXAMPLES / "northwind_search.yaml", RunSettings(max_revisions=1))
+    result = Runner(home, lambda s, **kw: llm).run(EXAMPLES / "northwind_search.yaml", RunSettings(max_revisions=1))
     first = llm.prompts_with(COPY_MARKER)[0]
     assert 'Include the exact text "Rates subject to credit approval."' in first
     assert "Never use: guaranteed" in first
@@ -30,7 +30,7 @@ def test_unbacked_superlatives_are_removed_but_unbacked_numbers_mark_the_variant
     draft = ("HEADLINE 1: The Best Savings Account\nHEADLINE 2: Earn 9% APY\nHEADLINE 3: No Monthly Fee\n"
              "DESCRIPTION 1: Open an account online in minutes.\nDESCRIPTION 2: Grow your savings with no fee.")
     llm = scripted(lambda p: draft if "main benefit" in p else DRAFT, rewrite=lambda p: p.rsplit(": ", 1)[-1])
-    result = Runner(home, lambda s: llm).run(EXAMPLES / "northwind_search.yaml", RunSettings(max_revisions=0))
+    result = Runner(home, lambda s, **kw: llm).run(EXAMPLES / "northwind_search.yaml", RunSettings(max_revisions=0))
     v1 = result["variants"][0]
     assert v1["fields"]["headline"][0] == "The Savings Account"
     assert any(r["before"] == "The Best Savings Account" for r in v1["repairs"])

@@ -35,7 +35,7 @@ def fake_model(copy=copy_reply, **kw):
 
 
 def make_client(home, llm_factory=None, **kw) -> TestClient:
-    return TestClient(create_app(home, llm_factory or (lambda spec: fake_model()), **kw))
+    return TestClient(create_app(home, llm_factory or (lambda spec, **kw: fake_model()), **kw))
 
 
 @pytest.fixture
@@ -174,7 +174,7 @@ def test_two_runs_at_once_both_complete_with_separate_traces(home, brief_file):
     both_started = threading.Barrier(2, timeout=10)
     seen = set()
 
-    def factory(spec):
+    def factory(spec, **kw):
         def reply(prompt):
             tid = threading.get_ident()
             if tid not in seen:  # the first copy call of each run waits until the other run is running too
@@ -206,7 +206,7 @@ def test_live_page_while_running_then_failed_run_reports_error(home, brief_file)
         gate.wait(10)
         return GOOD
 
-    with make_client(home, lambda spec: scripted(slow)) as c:
+    with make_client(home, lambda spec, **kw: scripted(slow)) as c:
         r = submit_upload(c, brief_file.read_bytes())
         run_id = r.headers["location"].rsplit("/", 1)[1]
         try:
@@ -216,7 +216,7 @@ def test_live_page_while_running_then_failed_run_reports_error(home, brief_file)
             gate.set()
         assert wait_done(c, run_id)["status"] == "completed"
 
-    def broken(spec):
+    def broken(spec, **kw):
         raise RuntimeError("model exploded")
 
     with make_client(home, broken) as c:
@@ -369,7 +369,7 @@ def test_serve_refuses_a_public_host_without_token(home, monkeypatch):
     calls = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
     monkeypatch.delenv("BRANDLOOP_TOKEN", raising=False)
-    obj = {"home": home, "llm_factory": lambda spec: scripted(GOOD)}
+    obj = {"home": home, "llm_factory": lambda spec, **kw: scripted(GOOD)}
     r = CliRunner().invoke(serve, ["--host", "0.0.0.0"], obj=obj)
     assert r.exit_code == 2 and r.output.strip().count("\n") == 0 and "pass --token" in r.output
     assert calls == []

@@ -38,7 +38,7 @@ def server(home):
         gate.wait(20)
         return "SCORE: 8\nCRITIQUE: Clear and on brief.\nFIX: none"
 
-    app = create_app(home, lambda spec: fake_model(critic=critic), allowed_hosts=("127.0.0.1", "localhost"))
+    app = create_app(home, lambda spec, **kw: fake_model(critic=critic), allowed_hosts=("127.0.0.1", "localhost"))
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=srv.run, daemon=True)

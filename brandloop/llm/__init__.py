@@ -2,20 +2,22 @@
 
 Public API::
 
-    get_chat_model(spec="small", *, home=None, temperature=None, max_new_tokens=256,
+    get_chat_model(spec="small", *, engine="auto", home=None, temperature=None, max_new_tokens=256,
                    batch_size=8, use_cache=True) -> BaseChatModel
     model_info(llm) -> dict
     clear_model_cache() -> None
     ModelError, PRESETS, resolve_home(home=None) -> Path, ensure_preset_file(preset, home) -> Path
 
-Heavy imports (torch, transformers, langchain-huggingface) happen on first model build.
+Engines: OpenVINO GenAI (default for GGUF sources on the CPU) and transformers. Heavy imports happen
+on first model build.
 """
 
 from .assets import DEFAULT_PRESET, PRESETS, ModelError, ensure_preset_file, locate_parts, resolve_home
-from .factory import clear_model_cache, get_chat_model, model_info
+from .factory import ENGINES, clear_model_cache, get_chat_model, model_info
 
 __all__ = [
     "DEFAULT_PRESET",
+    "ENGINES",
     "PRESETS",
     "ModelError",
     "clear_model_cache",

@@ -66,6 +66,8 @@ class ModelInfo:
     cache_hit: bool | None  # None when there is no fast-start cache (local folder, hub id)
     cache_dir: str | None = None
     peak_rss_mb: float | None = None
+    engine: str = "transformers"
+    threads: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -193,7 +195,7 @@ def build_cache(model, tokenizer, cache_dir: Path, source_key: str, source: str)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _peak_rss_mb() -> float | None:
+def current_peak_rss_mb() -> float | None:
     try:
         import resource
 
@@ -270,7 +272,7 @@ def load_backend(resolved: ResolvedSpec, *, use_cache: bool = True):
         load_seconds=round(time.perf_counter() - start, 2),
         cache_hit=cache_hit,
         cache_dir=str(resolved.cache_dir) if resolved.cache_dir else None,
-        peak_rss_mb=_peak_rss_mb(),
+        peak_rss_mb=current_peak_rss_mb(),
     )
     logger.info(
         "model %s ready on %s (%s) in %.1f s (fast cache %s)",

@@ -1,0 +1,102 @@
+"""Reply patterns for constrained decoding, built from the channel spec.
+
+With an engine that constrains generation (``llm.supports_regex``), a whole-ad reply can only come out as the
+requested lines, in order, with the exact number of items per field, each within its character limit and in
+the brief's script; a critique only as SCORE, CRITIQUE and FIX lines (citations are checked after parsing). The compliance
+check stays the judge of what a pattern cannot express (wide characters counted double, rules, facts).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from knowledge.channels import ChannelSpec, FieldSpec
+from knowledge.checks import label
+
+_LATIN_EXTRA = "‘’“”–—…€£¥®™°·•"
+_OPENING_QUOTES = "\"'‘“"
+
+
+def _escape(cp: int) -> str:
+    return f"\\x{cp:02X}" if cp < 0x80 else f"\\u{cp:04X}"
+
+
+def _class(codepoints: set[int]) -> str:
+    """A regex character class of exactly these code points, as escaped ranges."""
+    cps = sorted(codepoints)
+    parts, i = [], 0
+    while i < len(cps):
+        j = i
+        while j + 1 < len(cps) and cps[j + 1] == cps[j] + 1:
+            j += 1
+        parts.append(_escape(cps[i]) if i == j else f"{_escape(cps[i])}-{_escape(cps[j])}")
+        i = j + 1
+    return "[" + "".join(parts) + "]"
+
+
+def is_latin(text: str) -> bool:
+    """Whether every letter of ``text`` is in a Latin script (ASCII, Latin-1, Latin Extended-A/B)."""
+    return all(ord(ch) < 0x250 or ch in _LATIN_EXTRA or not unicodedata.category(ch).startswith("L") for ch in text)
+
+
+class LineFormat:
+    """The characters one line may use: the brief's script, minus the channel's forbidden characters."""
+
+    def __init__(self, latin: bool, forbidden: str = "", no_emoji: bool = False):
+        self.latin = latin
+        banned = {ord(c) for c in forbidden} | {0x0A, 0x0D}
+        if latin:
+            allowed = set(range(0x20, 0x7F)) | set(range(0xC0, 0x250)) | {ord(c) for c in _LATIN_EXTRA}
+            self.body = _class(allowed - banned)
+            self.first = _class(allowed - banned - {0x20} - {ord(c) for c in _OPENING_QUOTES})
+        else:  # any script: everything but line breaks and the banned characters (emoji are left to the checker)
+            neg = "".join(_escape(c) for c in sorted(banned))
+            self.body = f"[^{neg}]"
+            self.first = f"[^{neg}\\x20\\x22\\x27]"
+
+    def line(self, max_chars: int) -> str:
+        """One line of 1..max_chars characters that does not start with a space or a quote mark."""
+        return f"{self.first}{self.body}{{0,{max(0, max_chars - 1)}}}"
+
+
+def line_format(brief_text: str, field: FieldSpec | None = None) -> LineFormat:
+    return LineFormat(is_latin(brief_text), "".join(field.forbidden_chars) if field else "",
+                      bool(field and field.no_emoji))
+
+
+def char_cap(spec: ChannelSpec, field: FieldSpec, fmt: LineFormat) -> int:
+    """Characters a pattern may allow: half the limit where wide characters count double and may appear."""
+    return field.max_chars if fmt.latin or not spec.wide_chars_count_double else max(1, field.max_chars // 2)
+
+
+def literal(text: str) -> str:
+    """``text`` as a pattern that matches it exactly (only regex metacharacters escaped: engines differ on others)."""
+    return re.sub(r"([\\.^$|?*+()\[\]{}])", r"\\\1", text)
+
+
+def item_label(name: str, count: int, n: int) -> str:
+    return f"{label(name)} {n}" if count > 1 else label(name)
+
+
+def ad_pattern(spec: ChannelSpec, brief_text: str) -> str:
+    """A whole ad: every drafted field's lines, numbered as the copywriter prompt asks, each within its limit."""
+    lines = []
+    for name, f in spec.drafted_fields().items():
+        fmt = line_format(brief_text, f)
+        for n in range(1, f.draft + 1):
+            lines.append(f"{literal(item_label(name, f.draft, n))}: {fmt.line(char_cap(spec, f, fmt))}\\n")
+    return "".join(lines)
+
+
+def rewrite_pattern(spec: ChannelSpec, field_name: str, brief_text: str) -> str:
+    """One rewritten line of ``field_name``, within its limit."""
+    f = spec.fields.get(field_name) or FieldSpec(max_chars=90)
+    fmt = line_format(brief_text, f)
+    return fmt.line(char_cap(spec, f, fmt))
+
+
+def critique_pattern(brief_text: str) -> str:
+    """SCORE 0-10, then one CRITIQUE and one FIX line. The lines are unbounded (the token budget bounds them):
+    a bounded repetition costs the engine seconds to compile, and a critique has no character limit to hold."""
+    body = LineFormat(is_latin(brief_text)).body
+    return f"SCORE: (?:10|[0-9])\\nCRITIQUE: {body}+\\nFIX: {body}+\\n"

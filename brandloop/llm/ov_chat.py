@@ -1,0 +1,127 @@
+"""``OpenVINOChatModel``: a LangChain chat model over OpenVINO GenAI's continuous-batching pipeline.
+
+The default engine for the embedded presets on the CPU. All prompts of a ``batch`` go to the engine at
+once, each with its own generation config, so a batch can mix patterns (``regex=`` as one pattern or one
+per prompt), seeds and budgets. Prefix caching reuses the shared head of the prompts (system text, worked
+examples, rules) across variants and loops.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
+from langchain_core.outputs import ChatResult
+from pydantic import PrivateAttr
+
+from .assets import ModelError
+from .batching import BatchedChatMixin, chat_result, cut_at_stops, generation_kwargs, to_chat_dicts
+from .chat import per_prompt
+from .loader import ModelInfo
+
+logger = logging.getLogger("brandloop.llm")
+
+
+class OpenVINOChatModel(BatchedChatMixin, BaseChatModel):
+    """Local chat model on OpenVINO GenAI (int8 weights, CPU)."""
+
+    model_id: str
+    max_new_tokens: int = 256
+    """Default cap on generated tokens; override per call with ``max_new_tokens=``."""
+    temperature: float | None = None
+    """None or 0: greedy decoding."""
+    top_p: float | None = None
+    seed: int | None = None
+    stop: list[str] | None = None
+    info: ModelInfo | None = None
+    disable_streaming: bool = True
+
+    _pipe: Any = PrivateAttr(default=None)
+    _tokenizer: Any = PrivateAttr(default=None)
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    @classmethod
+    def from_pipeline(cls, pipe: Any, **fields: Any) -> OpenVINOChatModel:
+        model = cls(**fields)
+        model._pipe = pipe
+        model._tokenizer = pipe.get_tokenizer()
+        return model
+
+    @property
+    def _llm_type(self) -> str:
+        return "brandloop-openvino"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model_id": self.model_id, "engine": "openvino"}
+
+    def render(self, messages: Sequence[BaseMessage]) -> str:
+        """The prompt text the engine sees (chat template applied)."""
+        return self._tokenizer.apply_chat_template(to_chat_dicts(messages), add_generation_prompt=True)
+
+    def _config(self, max_new: int, temperature: float | None, top_p, top_k, repetition_penalty, seed, regex,
+                stops: list[str]):
+        import openvino_genai
+
+        cfg = openvino_genai.GenerationConfig()
+        cfg.max_new_tokens = int(max_new)
+        if temperature:
+            cfg.do_sample = True
+            cfg.temperature = float(temperature)
+            cfg.top_p = float(top_p) if top_p is not None else 0.95
+            if top_k is not None:
+                cfg.top_k = int(top_k)
+            if seed is not None:
+                cfg.rng_seed = int(seed)
+        else:
+            cfg.do_sample = False
+        if repetition_penalty is not None:
+            cfg.repetition_penalty = float(repetition_penalty)
+        if stops:
+            cfg.stop_strings = set(stops)
+            cfg.include_stop_str_in_output = False
+        if regex:
+            cfg.structured_output_config = openvino_genai.StructuredOutputConfig(regex=regex)
+        return cfg
+
+    def _generate_many(self, message_lists: Sequence[Sequence[BaseMessage]], stop: list[str] | None = None,
+                       **kwargs: Any) -> list[ChatResult]:
+        if self._pipe is None:
+            raise ModelError("OpenVINOChatModel has no pipeline; build it with brandloop.llm.get_chat_model")
+        kwargs = generation_kwargs(kwargs)
+        n = len(message_lists)
+        max_new = kwargs.get("max_new_tokens") or kwargs.get("max_tokens") or self.max_new_tokens
+        temperature = kwargs.get("temperature", self.temperature)
+        seed = kwargs.get("seed", self.seed)
+        regexes = per_prompt(kwargs.get("regex"), n)
+        stops = [stop] if isinstance(stop, str) else list(stop or self._default_stops())
+        prompts = [self.render(m) for m in message_lists]
+        ids = [self._tokenizer.encode(p, add_special_tokens=False).input_ids for p in prompts]
+        configs = [self._config(max_new, temperature, kwargs.get("top_p", self.top_p), kwargs.get("top_k"),
+                                kwargs.get("repetition_penalty"), None if seed is None else int(seed) + i,
+                                regexes[i], stops) for i in range(n)]
+        t0 = time.perf_counter()
+        with self._lock:
+            try:
+                outs = self._pipe.generate(ids, configs)
+            except RuntimeError as exc:
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[-1][:200]
+                raise ModelError(f"the OpenVINO engine rejected the request ({first})") from exc
+        elapsed = time.perf_counter() - t0
+        meta = {"model_name": self.model_id, "model_provider": "openvino", "engine": "openvino", "batch_size": n}
+        if self.info is not None:
+            meta.update(model_spec=self.info.spec, device=self.info.device)
+        results, total = [], 0
+        for prompt_ids, out in zip(ids, outs, strict=True):
+            tokens = list(out.m_generation_ids[0]) if out.m_generation_ids else []
+            total += len(tokens)
+            finish = "length" if len(tokens) >= max_new else "stop"
+            text, finish = cut_at_stops(self._tokenizer.decode(tokens, skip_special_tokens=True), stops, finish)
+            results.append(chat_result(text, prompt_ids.shape[-1], len(tokens), finish, meta))
+        logger.debug("generated %d tokens for %d prompt(s) in %.2f s (%.1f tok/s)", total, n, elapsed,
+                     total / elapsed if elapsed else 0.0)
+        return results
