@@ -49,10 +49,16 @@ class LineFormat:
             allowed = set(range(0x20, 0x7F)) | set(range(0xC0, 0x250)) | {ord(c) for c in _LATIN_EXTRA}
             self.body = _class(allowed - banned)
             self.first = _class(allowed - banned - {0x20} - {ord(c) for c in _OPENING_QUOTES})
+            self.no_stop = _class(allowed - banned - {0x2E})
         else:  # any script: everything but line breaks and the banned characters (emoji are left to the checker)
             neg = "".join(_escape(c) for c in sorted(banned))
             self.body = f"[^{neg}]"
             self.first = f"[^{neg}\\x20\\x22\\x27]"
+            self.no_stop = f"[^{neg}\\x2E]"
+
+    def sentence(self) -> str:
+        """One sentence of any length: it ends at its first full stop (a decimal point does not end it)."""
+        return f"(?:{self.no_stop}|\\.[0-9])+\\.?"
 
     def line(self, max_chars: int) -> str:
         """One line of 1..max_chars characters that does not start with a space or a quote mark."""
@@ -79,13 +85,14 @@ def item_label(name: str, count: int, n: int) -> str:
 
 
 def ad_pattern(spec: ChannelSpec, brief_text: str) -> str:
-    """A whole ad: every drafted field's lines, numbered as the copywriter prompt asks, each within its limit."""
+    """A whole ad: every drafted field's lines, numbered as the copywriter prompt asks, each within its limit.
+    The last line break is optional, so the model can end its reply where it wants to."""
     lines = []
     for name, f in spec.drafted_fields().items():
         fmt = line_format(brief_text, f)
         for n in range(1, f.draft + 1):
             lines.append(f"{literal(item_label(name, f.draft, n))}: {fmt.line(char_cap(spec, f, fmt))}\\n")
-    return "".join(lines)
+    return "".join(lines)[: -len("\\n")] + "(?:\\n)?" if lines else ""
 
 
 def rewrite_pattern(spec: ChannelSpec, field_name: str, brief_text: str) -> str:
@@ -96,7 +103,7 @@ def rewrite_pattern(spec: ChannelSpec, field_name: str, brief_text: str) -> str:
 
 
 def critique_pattern(brief_text: str) -> str:
-    """SCORE 0-10, then one CRITIQUE and one FIX line. The lines are unbounded (the token budget bounds them):
-    a bounded repetition costs the engine seconds to compile, and a critique has no character limit to hold."""
-    body = LineFormat(is_latin(brief_text)).body
-    return f"SCORE: (?:10|[0-9])\\nCRITIQUE: {body}+\\nFIX: {body}+\\n"
+    """SCORE 0-10, then a one-sentence CRITIQUE and a one-sentence FIX. The sentences are unbounded (the token
+    budget bounds them): a bounded repetition costs the engine seconds to compile."""
+    fmt = LineFormat(is_latin(brief_text))
+    return f"SCORE: (?:10|[0-9])\\nCRITIQUE: {fmt.sentence()}\\nFIX: {fmt.sentence()}(?:\\n)?"

@@ -1,3 +1,4 @@
+import brandloop  # noqa: F401 - first: sets OMP_WAIT_POLICY before torch loads
 import os
 import shutil
 from pathlib import Path
