@@ -123,12 +123,12 @@ def runs(ctx, as_json, limit):
         if not rows:
             click.echo("no runs yet; start one with 'brandloop run BRIEF'")
             return
-        click.echo(f"{'RUN ID':<13} {'BRAND':<16} {'CHANNEL':<11} {'STARTED':<20} {'DURATION':>8} {'STATUS':<12} PASSED/FAILED")
+        click.echo(f"{'RUN ID':<13} {'BRAND':<16} {'CHANNEL':<11} {'STARTED':<20} {'DURATION':>8} {'STATUS':<12} APPROVED/BELOW/FAILED")
         for r in rows:
             dur = f"{r['duration_s']:.0f} s" if r.get("duration_s") is not None else "—"
             status = r["status"] + (" (resumable)" if r["status"] in ("interrupted", "error") else "")
             click.echo(f"{r['run_id']:<13} {(r['brand'] or '')[:16]:<16} {(r['channel'] or ''):<11} "
-                       f"{(r['started'] or '')[:19]:<20} {dur:>8} {status:<12} {r['passed'] or 0}/{r['failed'] or 0}")
+                       f"{(r['started'] or '')[:19]:<20} {dur:>8} {status:<12} {r['passed'] or 0}/{r['below'] or 0}/{r['failed'] or 0}")
 
 
 @cli.command()

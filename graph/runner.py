@@ -8,6 +8,7 @@ from typing import Callable
 
 from langchain_core.language_models import BaseChatModel
 
+from brandloop.report import delivery_counts
 from graph.brief import BriefError, load_brief
 from graph.builder import build_graph, recursion_limit
 from graph.context import RunSettings
@@ -82,9 +83,9 @@ class Runner:
                 self.store.finish_run(run_id, status="error", error=f"{type(exc).__name__}: {exc}")
                 raise
             values = app.get_state(config).values
-        delivered = [v.get("delivered") for v in values.get("variants", [])]
-        self.store.finish_run(run_id, status="completed", passed=sum(d in ("passed", "repaired", "below_threshold") for d in delivered),
-                              failed=sum(d == "failed" for d in delivered), stop_reason=values.get("stop_reason", ""))
+        counts = delivery_counts(values.get("variants", []))
+        self.store.finish_run(run_id, status="completed", passed=counts["approved"], below=counts["below_threshold"],
+                              failed=counts["failed"], stop_reason=values.get("stop_reason", ""))
         return result_of(run_id, values, self.store.get_run(run_id))
 
     def run(self, brief_path: str | Path, settings: RunSettings | None = None, *, run_id: str | None = None,
