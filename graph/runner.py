@@ -57,6 +57,18 @@ def result_of(run_id: str, values: dict, run_row: dict | None = None) -> dict:
     return RunResult.model_validate(result).model_dump(mode="json")
 
 
+def stored_result(store: RunStore, run_id: str) -> tuple[dict, dict]:
+    """(result, brief) of a finished run, from its last checkpoint; one-line errors for unknown or unfinished runs."""
+    row = store.get_run(run_id)
+    values = store.latest_values(run_id) if row else None
+    if not values:
+        raise BriefError("(runs)", "RUN_ID", f"no run with id '{run_id}'", "see 'brandloop runs'")
+    if not values.get("variants") or any("delivered" not in v for v in values["variants"]):
+        raise BriefError("(runs)", "RUN_ID", f"run '{run_id}' has not finished ({row.get('status')})",
+                         f"finish it with 'brandloop resume {run_id}'")
+    return result_of(run_id, values, row), values.get("brief") or {}
+
+
 class Runner:
     def __init__(self, home: Path, llm_factory: LLMFactory):
         self.home = Path(home)
