@@ -40,7 +40,7 @@ def export(ctx, run_id, fmt, out, include_all, campaign, ad_group, final_url, pa
     target = Target(campaign, ad_group, final_url, path1, path2, call_to_action)
     text = render(result, fmt, target, include_all=include_all, brief_export=brief.get("export"))
     if out is None:
-        click.echo(text, nl=False)
+        click.echo(text.encode("utf-8"), nl=False)  # bytes: CSV keeps its CRLF row ends
     else:
         write_atomic(text, out)
         click.echo(f"Wrote {out}", err=True)

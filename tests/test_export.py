@@ -121,3 +121,22 @@ def test_limits_are_checked_before_writing(search_run):
         render(bad, "google-ads-editor", Target("C", "G", "https://x.example"))
     with pytest.raises(BriefError, match="no approved variants"):
         render({**bad, "variants": [bad["variants"][0]]}, "csv")
+
+
+def test_web_download_matches_the_cli(home, search_run):
+    from fastapi.testclient import TestClient
+
+    from brandloop.web.app import create_app
+
+    run_id = search_run["run_id"]
+    with TestClient(create_app(home, lambda s: None)) as client:
+        page = client.get(f"/runs/{run_id}")
+        assert 'id="dl-google"' in page.text and 'id="dl-meta"' not in page.text
+        r = client.get(f"/runs/{run_id}/export", params={"format": "google-ads-editor", "campaign": "Savings Q3",
+                                                         "ad_group": "Savers", "final_url": "https://northwind.example/save"})
+        assert r.status_code == 200 and r.headers["content-disposition"] == f'attachment; filename="{run_id}-google-ads-editor.csv"'
+        cli = invoke(home, ["export", run_id, "--format", "google-ads-editor", *TARGET]).stdout_bytes.decode()
+        assert r.text == cli
+        bad = client.get(f"/runs/{run_id}/export", params={"format": "google-ads-editor"})
+        assert bad.status_code == 400 and "campaign is needed for this format" in bad.text
+        assert client.get("/runs/nope/export", params={"format": "csv"}).status_code == 404

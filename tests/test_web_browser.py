@@ -119,3 +119,45 @@ def test_submit_watch_progress_read_result_and_trace(server, page, brief_file, t
     resp = page.goto(base + "/runs/nope")
     assert resp.status == 404
     expect(page.locator("#error-message")).to_have_text("no run with id 'nope'")
+
+
+def test_result_page_downloads_round_trip(server, page, home, brief_file):
+    """The result page's download buttons give the same files as `brandloop export`, parsed back to the result."""
+    from playwright.sync_api import expect
+
+    from brandloop.export import parse_export
+    from brandloop.report import write_result
+    from graph.context import RunSettings
+    from graph.runner import Runner
+    from tests.fakes import scripted
+    from tests.test_graph import GOOD, GUARANTEED
+
+    base, gate = server
+    gate.set()
+    llm = scripted(lambda p: GUARANTEED if "main benefit" in p else GOOD,
+                   critic=lambda p: "SCORE: 2\nCRITIQUE: Weak.\nFIX: none" if "guaranteed" in p.lower()
+                   else "SCORE: 9\nCRITIQUE: Sharp.\nFIX: none")
+    result = Runner(home, lambda s: llm).run(brief_file, RunSettings(max_revisions=0))
+    write_result(result, home / "runs" / result["run_id"])  # as `brandloop run` does
+    page.goto(f"{base}/runs/{result['run_id']}")
+    expect(page.locator("#variant-v1 .badge.repaired")).to_be_visible()
+    page.fill("#export-form input[name=campaign]", "Savings Q3")
+    page.fill("#export-form input[name=ad_group]", "Savers")
+    page.fill("#export-form input[name=final_url]", "https://northwind.example/save")
+    with page.expect_download() as dl:
+        page.click("#dl-google")
+    path = dl.value.path()
+    assert dl.value.suggested_filename == f"{result['run_id']}-google-ads-editor.csv"
+    rows = list(parse_export(Path(path).read_text(encoding="utf-8"), "google-ads-editor").values())
+    assert rows == [v["fields"] for v in result["variants"] if v["delivered"] == "approved"]
+
+    page.check("#export-form input[name=all]")
+    with page.expect_download() as dl:
+        page.click("#dl-json")
+    back = parse_export(Path(dl.value.path()).read_text(encoding="utf-8"), "json")
+    assert back == {v["id"]: v["fields"] for v in result["variants"]}
+    page.screenshot(path=str(ARTIFACTS / "05-downloads.png"), full_page=True)
+
+    # a missing campaign is a one-line error page, not a file
+    page.goto(f"{base}/runs/{result['run_id']}/export?format=google-ads-editor")
+    expect(page.locator("#error-message")).to_contain_text("campaign is needed for this format")
