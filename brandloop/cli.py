@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from brandloop.cli_check import check
 from brandloop.cli_export import export
 from brandloop.cli_rulebook import rulebook
 from brandloop.cli_serve import serve
@@ -231,6 +232,7 @@ def diff(ctx, run_id, variant):
 
 cli.add_command(rulebook)
 cli.add_command(export)
+cli.add_command(check)
 cli.add_command(serve)
 
 

@@ -8,6 +8,7 @@ Every compiled rule exposes:
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 from dataclasses import dataclass, field as dfield
 from typing import Any
 
@@ -539,7 +540,7 @@ class Claim(Compiled):
         self.tolerance = float(p.get("tolerance", 1e-9))
 
     def _mask(self, text: str, ctx: Ctx) -> str:
-        for pat in self.ignore + [regex.compile(regex.escape(m), regex.I) for m in ctx.masks if m]:
+        for pat in self.ignore + _masks_pattern(tuple(ctx.masks)):
             text = pat.sub(lambda m: " " * len(m.group(0)), text)
         return text
 
@@ -557,6 +558,13 @@ class Claim(Compiled):
                 msg = fmt(self.rule.message or "Unbacked claim '%s': back it with a product fact", text[c.start:c.end])
                 hits.append(Hit(c.start, c.end, msg))
         return hits
+
+
+@lru_cache(maxsize=64)
+def _masks_pattern(masks: tuple[str, ...]) -> list[regex.Pattern]:
+    """Product and brand names as one alternation, longest first (compiled once per set of names)."""
+    names = sorted({m for m in masks if m}, key=len, reverse=True)
+    return [regex.compile("|".join(regex.escape(m) for m in names), regex.I)] if names else []
 
 
 def _unit_ok(claim_kind: str, fact_kind: str | None) -> bool:
