@@ -94,3 +94,22 @@ def test_helpers(cobalt):
     assert (kind_of("a.MD"), kind_of("a.csv"), kind_of("-", "md"), kind_of("notes")) == ("md", "csv", "md", "txt")
     alerts = CopyChecker(cobalt).check("Meet Cobalt insights!", "s")
     assert [(a.col, a.end_col, a.rule) for a in alerts] == [(6, 20, "Cobalt.Trademarks"), (21, 21, "Cobalt.Exclamation")]
+
+
+def test_web_check_api_gives_the_same_alerts(home):
+    from fastapi.testclient import TestClient
+
+    from brandloop.web.app import create_app
+
+    from knowledge.registry import BUNDLED
+
+    RulebookRegistry(home).add(BUNDLED / "cobalt", "cobalt")
+    with TestClient(create_app(home, lambda s: None)) as client:
+        page = client.get("/rulebooks/cobalt")
+        assert 'id="check-copy"' in page.text and "/static/check.js" in page.text
+        r = client.post("/api/rulebooks/cobalt/check", json={"text": "Meet Cobalt insights!", "channel": "linkedin"})
+        assert r.status_code == 200
+        assert [(a["col"], a["end_col"], a["rule"]) for a in r.json()] == [(6, 20, "Cobalt.Trademarks"),
+                                                                           (21, 21, "Cobalt.Exclamation")]
+        assert client.post("/api/rulebooks/cobalt/check", json={"text": "x", "channel": "myspace"}).status_code == 400
+        assert client.post("/api/rulebooks/nope/check", json={"text": "x"}).status_code == 404

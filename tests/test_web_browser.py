@@ -161,3 +161,29 @@ def test_result_page_downloads_round_trip(server, page, home, brief_file):
     # a missing campaign is a one-line error page, not a file
     page.goto(f"{base}/runs/{result['run_id']}/export?format=google-ads-editor")
     expect(page.locator("#error-message")).to_contain_text("campaign is needed for this format")
+
+
+def test_rulebook_page_checks_copy_as_you_type(server, page, home):
+    from playwright.sync_api import expect
+
+    from knowledge.registry import BUNDLED, RulebookRegistry
+
+    base, gate = server
+    gate.set()
+    RulebookRegistry(home).add(BUNDLED / "cobalt", "cobalt")
+    page.goto(f"{base}/rulebooks/cobalt")
+    expect(page.locator("#check-channel option[value=linkedin]")).to_have_count(1)
+    page.select_option("#check-channel", "linkedin")
+    page.locator("#check-text").press_sequentially("Meet Cobalt insights!\nA game changer", delay=5)
+    marks = page.locator("#check-highlight mark.violation")
+    expect(marks).to_have_count(3)
+    expect(marks.nth(0)).to_have_text("Cobalt insights")
+    assert "Cobalt.Trademarks" in marks.nth(0).get_attribute("title")
+    expect(marks.nth(2)).to_have_text("game changer")
+    expect(page.locator("#check-alerts li").nth(2)).to_have_text(
+        "2:3  error  'game changer' reads as hype on LinkedIn.  cobalt.linkedin-hype")
+    expect(page.locator("#check-summary")).to_have_text("3 error(s), 0 warning(s), 0 suggestion(s)")
+    page.screenshot(path=str(ARTIFACTS / "06-check-copy.png"), full_page=True)
+    page.fill("#check-text", "Automate handoffs with Cobalt Flow.")  # fixing the copy clears the alerts
+    expect(marks).to_have_count(0)
+    expect(page.locator("#check-summary")).to_have_text("0 error(s), 0 warning(s), 0 suggestion(s)")

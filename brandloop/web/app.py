@@ -21,7 +21,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from brandloop.web import downloads, render
+from brandloop.web import checker, downloads, render
 from brandloop.web.jobs import JobManager
 from brandloop.web.uploads import (MAX_BRIEF_BYTES, MAX_MATERIAL_BYTES, MAX_ZIP_BYTES, UploadError, brief_from_form,
                                    check_size, extract_zip, safe_name, write_brief_yaml)
@@ -96,6 +96,7 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
     app.state.home = home
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     downloads.register(app, home)
+    checker.register(app, home)
 
     # --- access control ------------------------------------------------------------------------------------
     hosts = {h.lower() for h in allowed_hosts} if allowed_hosts else None
