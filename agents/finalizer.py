@@ -65,6 +65,9 @@ def make_finalizer(knowledge=None):
             if v["status"] == "parse_failed":
                 v.update(delivered="failed", stop_reason="parse_failed")
                 continue
+            if (v.get("review") or {}).get("decision") in ("approved", "edited"):  # a person settled this text
+                v.update(violations=recheck(v["fields"]), repaired=bool(v.get("repairs")), stop_reason=reason)
+                continue
             v.update(pick_best_version(v))
             v["repairs"] = []
             hard = hard_count(v.get("violations", []))

@@ -9,6 +9,7 @@ import click
 
 from brandloop.cli_check import check
 from brandloop.cli_export import export
+from brandloop.cli_review import review
 from brandloop.cli_rulebook import rulebook
 from brandloop.cli_serve import serve
 from brandloop.errors import EXIT_INPUT, cli_errors
@@ -76,15 +77,18 @@ def _finish(result: dict, out: Path | None, home: Path, as_json: bool) -> None:
               help="Where to write result.json and result.md (default: HOME/runs/RUN_ID).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
+@click.option("--review", "review_", is_flag=True, help="Pause after the critique: approve, edit or reject each variant.")
+@click.option("--reviewer", default=None, help="Who reviews (default: your login name); kept in the trace.")
 @click.pass_context
 def run(ctx, brief, model, variants, max_revisions, threshold, max_new_tokens, temperature, seed, rulebook, out,
-        as_json, quiet):
+        as_json, quiet, review_, reviewer):
     """Run BRIEF (YAML or JSON) end to end and print critiqued variants."""
     from brandloop.report import progress_line
 
     with cli_errors():
         settings = RunSettings(model=model, variants=variants, max_revisions=max_revisions, pass_threshold=threshold,
-                               max_new_tokens=max_new_tokens, temperature=temperature, seed=seed, rulebook=rulebook)
+                               max_new_tokens=max_new_tokens, temperature=temperature, seed=seed, rulebook=rulebook,
+                               review=review_)
         runner = _runner(ctx)
 
         def progress(node, update):
@@ -92,6 +96,12 @@ def run(ctx, brief, model, variants, max_revisions, threshold, max_new_tokens, t
                 click.echo(progress_line(node, update), err=True)
 
         result = runner.run(brief, settings, on_progress=progress, out_dir=out)
+        if result.get("status") == "awaiting_review":
+            from brandloop.cli_review import default_reviewer, review_loop
+
+            review_loop(ctx, runner, result["run_id"], result["review"], decisions_file=None,
+                        reviewer=reviewer or default_reviewer(), as_json=as_json, out=out)
+            return
         _finish(result, out, ctx.obj["home"], as_json)
 
 
@@ -233,6 +243,7 @@ def diff(ctx, run_id, variant):
 cli.add_command(rulebook)
 cli.add_command(export)
 cli.add_command(check)
+cli.add_command(review)
 cli.add_command(serve)
 
 

@@ -49,9 +49,17 @@ def _fail(run_id: str, field: str, problem: str, fix: str) -> BriefError:
     return BriefError(f"run {run_id}", field, problem, fix)
 
 
+def exportable(v: dict) -> bool:
+    """Approved by the checks, or approved / edited by a person in review and free of hard violations."""
+    decision = (v.get("review") or {}).get("decision")
+    if decision == "rejected":
+        return False
+    return v.get("delivered") == "approved" or (decision in ("approved", "edited") and v.get("delivered") != "failed")
+
+
 def chosen_variants(result: dict, include_all: bool) -> list[dict]:
-    """Approved variants (every variant with text, with include_all)."""
-    vs = [v for v in result["variants"] if v.get("fields") and (include_all or v.get("delivered") == "approved")]
+    """Exportable variants (every variant with text, with include_all)."""
+    vs = [v for v in result["variants"] if v.get("fields") and (include_all or exportable(v))]
     if not vs:
         what = "variants with text" if include_all else "approved variants"
         raise _fail(result["run_id"], "variants", f"no {what} to export",

@@ -22,6 +22,14 @@ class Passage(BaseModel):
     text: str
 
 
+class Review(BaseModel):
+    decision: Literal["approved", "edited", "rejected"] = Field(description="What the person decided last")
+    by: str = Field(description="Who decided (--reviewer, or the login name)")
+    note: str = Field("", description="The person's note; for a rejection, the instruction the rewrite followed")
+    at: str = Field(description="When (UTC, ISO 8601)")
+    before: dict[str, list[str]] | None = Field(None, description="For an edit: the text before the person's edit")
+
+
 class VariantResult(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str = Field(description="v1, v2, ...")
@@ -53,6 +61,7 @@ class VariantResult(BaseModel):
     revisions: int = Field(0, description="Times the copywriter rewrote this variant")
     chosen_loop: int | None = Field(None, description="Loop whose version is delivered (the best critiqued one)")
     error: str | None = Field(None, description="Why the model's reply could not be used, when it could not")
+    review: Review | None = Field(None, description="A person's decision, in runs started with --review")
 
 
 class MaterialResult(BaseModel):

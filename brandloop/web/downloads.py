@@ -11,7 +11,7 @@ MEDIA = {".csv": "text/csv; charset=utf-8", ".json": "application/json"}
 
 
 def register(app: FastAPI, home: Path) -> None:
-    @app.get("/runs/{run_id}/export", include_in_schema=True, tags=["runs"],
+    @app.get("/runs/{run_id}/export", include_in_schema=False, tags=["runs"],
              summary="Download approved variants (all with all=true) as google-ads-editor, meta, csv or json")
     def download(run_id: str, format: str = Query(..., description="google-ads-editor, meta, csv or json"),  # noqa: A002
                  all: bool = False, campaign: str = "", ad_group: str = "", final_url: str = "",  # noqa: A002
