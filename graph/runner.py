@@ -125,7 +125,7 @@ class Runner:
                              model=settings.model, out_dir=str(out), run_input=run_input)
         return self._execute(run_id, run_input, knowledge, llm, settings, on_progress)
 
-    def _paused(self, run_id: str) -> tuple[dict, dict]:
+    def paused_state(self, run_id: str) -> tuple[dict, dict]:
         """(state values, review payload) of a run paused for review; one-line errors otherwise."""
         row = self.store.get_run(run_id)
         values = self.store.latest_values(run_id) if row else None
@@ -138,11 +138,11 @@ class Runner:
 
     def pending_review(self, run_id: str) -> dict:
         """What a person is asked to decide on in a paused run."""
-        return self._paused(run_id)[1]
+        return self.paused_state(run_id)[1]
 
     def recheck(self, run_id: str, fields: dict) -> list[dict]:
         """Every rule and limit on an edit, before it is submitted."""
-        values, _ = self._paused(run_id)
+        values, _ = self.paused_state(run_id)
         settings = RunSettings.model_validate(values.get("settings") or {})
         knowledge = load_knowledge(self.home, settings.rulebook or values["brief"].get("rulebook"),
                                    Path(values["brief_dir"]), "(review)")
@@ -152,7 +152,7 @@ class Runner:
         """Resume a paused run with a person's decisions; it pauses again if a rejected variant was rewritten."""
         from langgraph.types import Command
 
-        values, _ = self._paused(run_id)
+        values, _ = self.paused_state(run_id)
         try:
             validate_decisions(decisions, values.get("variants", []))
         except ReviewError as exc:

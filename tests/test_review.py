@@ -98,3 +98,35 @@ def test_paused_review_keeps_and_file_decisions_finish(home, brief_file, tmp_pat
     assert out["status"] == "completed" and all(v["review"]["by"] == "kim" for v in out["variants"])
     r = invoke(home, ["review", run_id, "--decisions", str(good)], llm)
     assert r.exit_code == 2 and "is not awaiting review (completed)" in r.output
+
+
+def test_web_review_board_api(home, brief_file):
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from brandloop.web.app import create_app
+
+    llm = model()
+    run_id = Runner(home, lambda s: llm).run(brief_file, RunSettings(max_revisions=0, review=True))["run_id"]
+    with TestClient(create_app(home, lambda s: llm)) as client:
+        page = client.get(f"/runs/{run_id}/review")
+        assert page.status_code == 200
+        assert all(f'id="rv-{v}"' in page.text for v in ("v1", "v2", "v3")) and 'class="combos"' in page.text
+        fields = {"headline": ["Guaranteed Savings", "Earn 4.10% APY", "Open Online Today"],
+                  "description": ["Open an Everyday Savings account in minutes.", "Earn 4.10% APY on savings."]}
+        found = client.post(f"/api/runs/{run_id}/review/check", json={"fields": fields}).json()
+        assert [x["rule_id"] for x in found if x["severity"] == "error"] == ["brief.forbidden_word"]
+        bad = client.post(f"/api/runs/{run_id}/review", json={"decisions": {"v1": {"action": "approve"}}})
+        assert bad.status_code == 400 and "v2, v3: no decision" in bad.json()["detail"]
+        ok = client.post(f"/api/runs/{run_id}/review", json={"reviewer": "ana", "decisions": {
+            v: {"action": "approve"} for v in ("v1", "v2", "v3")}})
+        assert ok.status_code == 202
+        end = time.time() + 30
+        while client.get(f"/api/runs/{run_id}").json()["status"] != "completed" and time.time() < end:
+            time.sleep(0.2)
+        info = client.get(f"/api/runs/{run_id}").json()
+        assert info["status"] == "completed"
+        assert [v["review"]["by"] for v in info["result"]["variants"]] == ["ana"] * 3
+        assert client.get(f"/runs/{run_id}/review").status_code == 409  # nothing to review any more
+        assert client.get("/runs/nope/review").status_code == 404
