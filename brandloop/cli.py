@@ -116,6 +116,9 @@ def resume(ctx, run_id, as_json):
     with cli_errors():
         runner = _runner(ctx)
         result = runner.resume(run_id, on_progress=lambda n, u: click.echo(progress_line(n, u), err=True))
+        if result.get("status") == "awaiting_review":
+            click.echo(f"run {run_id} is waiting for review; decide with 'brandloop review {run_id}'", err=True)
+            return
         _finish(result, None, ctx.obj["home"], as_json)
 
 

@@ -130,3 +130,18 @@ def test_web_review_board_api(home, brief_file):
         assert [v["review"]["by"] for v in info["result"]["variants"]] == ["ana"] * 3
         assert client.get(f"/runs/{run_id}/review").status_code == 409  # nothing to review any more
         assert client.get("/runs/nope/review").status_code == 404
+
+
+def test_resume_of_a_paused_run_points_to_review_and_the_page_links_the_board(home, brief_file):
+    from fastapi.testclient import TestClient
+
+    from brandloop.web.app import create_app
+
+    llm = model()
+    run_id = Runner(home, lambda s: llm).run(brief_file, RunSettings(max_revisions=0, review=True))["run_id"]
+    r = invoke(home, ["resume", run_id], llm)
+    assert r.exit_code == 0 and f"decide with 'brandloop review {run_id}'" in r.output
+    assert Runner(home, lambda s: llm).store.get_run(run_id)["status"] == "awaiting_review"
+    with TestClient(create_app(home, lambda s: llm)) as client:  # a CLI-started pause has no result.json yet
+        page = client.get(f"/runs/{run_id}")
+        assert page.status_code == 200 and f'href="/runs/{run_id}/review"' in page.text
