@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from knowledge.channels import channel_table, get_channel
 from knowledge.checks import check_channel
@@ -171,6 +171,3 @@ def summary(alerts: list[Alert], files: int) -> str:
     n = {s: sum(a.severity == s for a in alerts) for s in SEVERITY_ORDER}
     return (f"{n['error']} error(s), {n['warning']} warning(s) and {n['suggestion']} suggestion(s) in "
             f"{files} file(s).")
-
-
-__all__ = ["Alert", "CopyChecker", "as_vale_json", "asdict", "kind_of", "summary"]
