@@ -1,8 +1,9 @@
 """Finalize: the delivery guarantee. Each variant's best critiqued version is delivered; if it still breaks a hard
-rule it is repaired deterministically (agents/repairs.py) and re-checked, or delivered marked failed."""
+rule it is repaired deterministically (agents/repairs.py) and re-checked, or delivered marked failed. The delivered
+text is scored again, and only a clean variant whose delivered score reaches the threshold is `approved`."""
 from __future__ import annotations
 
-from agents.common import channel_of
+from agents.common import channel_of, settings_of
 from agents.compliance import check_variant
 from agents.critic import set_metrics
 from agents.scoring import combine_score
@@ -45,6 +46,14 @@ def item_pool(state, spec) -> dict[str, list[str]]:
     return pool
 
 
+def delivery_status(violations: list[dict], score: float | None, threshold: float) -> str:
+    """approved: no hard violation and the delivered text scores at least the threshold; below_threshold: clean but
+    under it; failed: a hard violation remains."""
+    if hard_count(violations):
+        return "failed"
+    return "approved" if score is not None and score >= threshold else "below_threshold"
+
+
 def make_finalizer(knowledge=None):
     def finalize(state) -> dict:
         reason = stop_reason(state) or "budget_exhausted"
@@ -55,6 +64,9 @@ def make_finalizer(knowledge=None):
         for v in variants:
             if v["status"] == "parse_failed":
                 v.update(delivered="failed", stop_reason="parse_failed")
+                continue
+            if (v.get("review") or {}).get("decision") in ("approved", "edited"):  # a person settled this text
+                v.update(violations=recheck(v["fields"]), repaired=bool(v.get("repairs")), stop_reason=reason)
                 continue
             v.update(pick_best_version(v))
             v["repairs"] = []
@@ -68,21 +80,25 @@ def make_finalizer(knowledge=None):
                         break
                 if hard_count(found) < hard:  # keep repairs that removed hard violations, even if some remain
                     v.update(fields=fields, repairs=log, violations_before_repair=v["violations"], violations=found)
-            if hard_count(v["violations"]):
-                v["delivered"] = "failed"
-            elif v["repairs"]:
-                v["delivered"] = "repaired"
-            else:
-                v["delivered"] = "passed" if v["status"] == "passed" else "below_threshold"
-            v["stop_reason"] = "passed" if v["status"] == "passed" else reason
-        # The delivered text is measured again (repairs changed it); the LLM's judgement is the chosen version's.
-        delivered = [v for v in variants if v.get("fields")]
+            v["repaired"] = bool(v["repairs"])
+            v["stop_reason"] = reason
+        # The delivered text is measured again (repairs and the chosen loop change it); the LLM's judgement is the
+        # chosen version's, since the critic is not rerun here. The critiqued score is kept beside it.
+        delivered = [v for v in variants if v.get("fields") and v.get("stop_reason") != "parse_failed"]
         metrics = set_metrics(state, delivered, knowledge) if delivered else {"per_variant": {}}
+        threshold = settings_of(state).pass_threshold
         for v in delivered:
-            v["final_metrics"] = metrics["per_variant"].get(v["id"], {})
-            v["final_score"] = combine_score(v.get("judgement"), v["final_metrics"], v.get("violations", []))
+            v["critiqued_score"] = v.get("score")
+            v["metrics"] = metrics["per_variant"].get(v["id"], {})
+            v["score"] = combine_score(v.get("judgement"), v["metrics"], v.get("violations", []))
+            v["delivered"] = delivery_status(v["violations"], v["score"], threshold)
+            if v["delivered"] == "approved":
+                v["stop_reason"] = "passed"
+        for v in variants:
+            v.setdefault("delivered", "failed")  # nothing usable was written
         final_set = {k: metrics[k] for k in ("distinct_2", "max_pairwise_cosine") if k in metrics}
-        trace.set(output={v["id"]: {"delivered": v["delivered"], "final_score": v.get("final_score"),
+        trace.set(output={v["id"]: {"delivered": v["delivered"], "score": v.get("score"),
+                                    "critiqued_score": v.get("critiqued_score"), "repaired": v.get("repaired", False),
                                     "repairs": v.get("repairs", [])} for v in variants}, set_metrics=final_set)
         return {"variants": variants, "stop_reason": reason, "set_metrics": final_set or state.get("set_metrics", {}),
                 "trace": [trace.event()]}

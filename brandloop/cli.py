@@ -7,6 +7,9 @@ from pathlib import Path
 
 import click
 
+from brandloop.cli_check import check
+from brandloop.cli_export import export
+from brandloop.cli_review import review
 from brandloop.cli_rulebook import rulebook
 from brandloop.cli_serve import serve
 from brandloop.errors import EXIT_INPUT, cli_errors
@@ -76,15 +79,18 @@ def _finish(result: dict, out: Path | None, home: Path, as_json: bool) -> None:
               help="Where to write result.json and result.md (default: HOME/runs/RUN_ID).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
+@click.option("--review", "review_", is_flag=True, help="Pause after the critique: approve, edit or reject each variant.")
+@click.option("--reviewer", default=None, help="Who reviews (default: your login name); kept in the trace.")
 @click.pass_context
 def run(ctx, brief, model, engine, variants, max_revisions, threshold, max_new_tokens, temperature, seed, rulebook, out,
-        as_json, quiet):
+        as_json, quiet, review_, reviewer):
     """Run BRIEF (YAML or JSON) end to end and print critiqued variants."""
     from brandloop.report import progress_line
 
     with cli_errors():
-        settings = RunSettings(model=model, engine=engine, variants=variants, max_revisions=max_revisions, pass_threshold=threshold,
-                               max_new_tokens=max_new_tokens, temperature=temperature, seed=seed, rulebook=rulebook)
+        settings = RunSettings(model=model, engine=engine, variants=variants, max_revisions=max_revisions,
+                               pass_threshold=threshold, max_new_tokens=max_new_tokens, temperature=temperature,
+                               seed=seed, rulebook=rulebook, review=review_)
         runner = _runner(ctx)
 
         def progress(node, update):
@@ -92,6 +98,12 @@ def run(ctx, brief, model, engine, variants, max_revisions, threshold, max_new_t
                 click.echo(progress_line(node, update), err=True)
 
         result = runner.run(brief, settings, on_progress=progress, out_dir=out)
+        if result.get("status") == "awaiting_review":
+            from brandloop.cli_review import default_reviewer, review_loop
+
+            review_loop(ctx, runner, result["run_id"], result["review"], decisions_file=None,
+                        reviewer=reviewer or default_reviewer(), as_json=as_json, out=out)
+            return
         _finish(result, out, ctx.obj["home"], as_json)
 
 
@@ -106,6 +118,9 @@ def resume(ctx, run_id, as_json):
     with cli_errors():
         runner = _runner(ctx)
         result = runner.resume(run_id, on_progress=lambda n, u: click.echo(progress_line(n, u), err=True))
+        if result.get("status") == "awaiting_review":
+            click.echo(f"run {run_id} is waiting for review; decide with 'brandloop review {run_id}'", err=True)
+            return
         _finish(result, None, ctx.obj["home"], as_json)
 
 
@@ -125,12 +140,12 @@ def runs(ctx, as_json, limit):
         if not rows:
             click.echo("no runs yet; start one with 'brandloop run BRIEF'")
             return
-        click.echo(f"{'RUN ID':<13} {'BRAND':<16} {'CHANNEL':<11} {'STARTED':<20} {'DURATION':>8} {'STATUS':<12} PASSED/FAILED")
+        click.echo(f"{'RUN ID':<13} {'BRAND':<16} {'CHANNEL':<11} {'STARTED':<20} {'DURATION':>8} {'STATUS':<12} APPROVED/BELOW/FAILED")
         for r in rows:
             dur = f"{r['duration_s']:.0f} s" if r.get("duration_s") is not None else "—"
             status = r["status"] + (" (resumable)" if r["status"] in ("interrupted", "error") else "")
             click.echo(f"{r['run_id']:<13} {(r['brand'] or '')[:16]:<16} {(r['channel'] or ''):<11} "
-                       f"{(r['started'] or '')[:19]:<20} {dur:>8} {status:<12} {r['passed'] or 0}/{r['failed'] or 0}")
+                       f"{(r['started'] or '')[:19]:<20} {dur:>8} {status:<12} {r['passed'] or 0}/{r['below'] or 0}/{r['failed'] or 0}")
 
 
 @cli.command()
@@ -231,6 +246,9 @@ def diff(ctx, run_id, variant):
 
 
 cli.add_command(rulebook)
+cli.add_command(export)
+cli.add_command(check)
+cli.add_command(review)
 cli.add_command(serve)
 
 

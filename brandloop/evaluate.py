@@ -39,7 +39,7 @@ def evaluate(runner: Runner, briefs: list[Path], settings: RunSettings, on_progr
         clean = [c for c in checks if c["delivered"] in CLEAN]
         marked_failed = [c for c in checks if c["delivered"] == "failed"]
         first = [v["score_history"][0] for v in variants if v.get("score_history")]
-        final = [v["final_score"] for v in variants if v.get("final_score") is not None]
+        final = [v["score"] for v in variants if v.get("score") is not None]
         rel = [v["metrics"]["relevance"] for v in variants if v.get("metrics")]
         rows.append({
             "brief": str(b), "run_id": result["run_id"], "variants": len(variants),

@@ -7,21 +7,31 @@ from pathlib import Path
 
 from agents.common import labelled
 
-DELIVERY_MARK = {"passed": "PASSED", "repaired": "PASSED after deterministic repair",
-                 "below_threshold": "CLEAN, but below the score threshold",
+DELIVERY_MARK = {"approved": "APPROVED", "below_threshold": "CLEAN, but below the score threshold",
                  "failed": "FAILED (hard-rule violations remain)"}
-CLEAN = ("passed", "repaired", "below_threshold")
+CLEAN = ("approved", "below_threshold")
+
+
+def delivery_mark(v: dict) -> str:
+    """APPROVED / CLEAN, but below ... / FAILED, plus '(repaired)' when deterministic repairs changed the text."""
+    mark = DELIVERY_MARK.get(v.get("delivered"), str(v.get("delivered")))
+    return f"{mark} (repaired: {len(v.get('repairs') or [])} fix(es))" if v.get("repaired") else mark
+
+
+def delivery_counts(variants: list[dict]) -> dict[str, int]:
+    """How many variants are approved, below the threshold, and failed: one definition for runs, CLI and web."""
+    return {k: sum(v.get("delivered") == k for v in variants) for k in ("approved", "below_threshold", "failed")}
 
 
 def variant_lines(v: dict) -> list[str]:
-    lines = [f"### Variant {v['id']} — {DELIVERY_MARK.get(v.get('delivered'), v.get('delivered'))}", ""]
+    lines = [f"### Variant {v['id']} — {delivery_mark(v)}", ""]
     for lab, text in labelled(v.get("fields") or {}):
         lines.append(f"- **{lab}** ({len(text)} chars): {text}")
     if v.get("error"):
         lines.append(f"- error: {v['error']}")
     hist = " → ".join(f"{s:g}" for s in v.get("score_history") or [])
-    lines += ["", f"- score: {v.get('score', '—')} (history: {hist or '—'}); delivered text: "
-                  f"{v.get('final_score', '—')}; revisions: {v.get('revisions', 0)}",
+    lines += ["", f"- score of the delivered text: {v.get('score', '—')} (as critiqued: {v.get('critiqued_score', '—')}; "
+                  f"history: {hist or '—'}); revisions: {v.get('revisions', 0)}",
               f"- stop reason: {v.get('stop_reason')}", f"- angle: {v.get('angle')}",
               f"- critique: {v.get('critique', '—')}"]
     if v.get("cited"):

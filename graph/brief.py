@@ -28,6 +28,18 @@ class Product(BaseModel):
     facts: list[str] = Field(default_factory=list, description="Checked facts the copy may state.")
 
 
+class ExportTarget(BaseModel):
+    """Where exported ads go in the ad account (`brandloop export`; flags override these)."""
+
+    model_config = ConfigDict(extra="forbid")
+    campaign: str = ""
+    ad_group: str = Field("", description="Google Ads ad group, or Meta ad set.")
+    final_url: str = Field("", description="Landing page (Google 'Final URL', Meta 'Link').")
+    path1: str = Field("", max_length=15, description="Google display path 1.")
+    path2: str = Field("", max_length=15, description="Google display path 2.")
+    call_to_action: str = Field("", description="Meta call to action, e.g. LEARN_MORE.")
+
+
 class Brief(BaseModel):
     """What the marketer asks for."""
 
@@ -44,6 +56,7 @@ class Brief(BaseModel):
     materials: list[str] = Field(default_factory=list, description="Paths, relative to the brief file.")
     variants: int = Field(3, ge=1, le=12)
     rulebook: str | None = Field(None, description="Installed rulebook name, or a bundled example name.")
+    export: ExportTarget | None = Field(None, description="Campaign, ad group and URL for `brandloop export`.")
 
     @field_validator("audience", "keywords", "forbidden_words", "materials", mode="before")
     @classmethod

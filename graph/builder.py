@@ -1,4 +1,5 @@
-"""The graph: describer -> retrieve -> copywriter -> compliance -> critic -(route)-> revise | finalize.
+"""The graph: describer -> retrieve -> copywriter -> compliance -> critic -(route)-> revise | finalize
+-> [review (with settings.review): a person decides; a rejected variant goes back to the copywriter].
 
 `build_graph` returns an uncompiled StateGraph; callers compile it with their own checkpointer.
 """
@@ -16,10 +17,11 @@ from agents.describer import make_describer
 from agents.finalizer import make_finalizer
 from agents.retriever import make_retriever
 from agents.tracing import NodeTrace
+from graph.review import make_review, route_after_finalize, route_after_review
 from graph.routing import route_after_critic
 from graph.state import RunInput, RunOutput, RunState
 
-NODES = ("describer", "retrieve", "copywriter", "compliance", "critic", "revise", "finalize")
+NODES = ("describer", "retrieve", "copywriter", "compliance", "critic", "revise", "finalize", "review")
 
 
 def start_revision(state) -> dict:
@@ -44,6 +46,7 @@ def build_graph(llm: BaseChatModel, knowledge=None, *, cache_dir: Path | None = 
     g.add_node("critic", make_critic(llm, knowledge))
     g.add_node("revise", start_revision)
     g.add_node("finalize", make_finalizer(knowledge))
+    g.add_node("review", make_review(knowledge))
     g.add_edge(START, "describer")
     g.add_edge("describer", "retrieve")
     g.add_edge("retrieve", "copywriter")
@@ -51,5 +54,6 @@ def build_graph(llm: BaseChatModel, knowledge=None, *, cache_dir: Path | None = 
     g.add_edge("compliance", "critic")
     g.add_conditional_edges("critic", route_after_critic, {"revise": "revise", "finalize": "finalize"})
     g.add_edge("revise", "copywriter")
-    g.add_edge("finalize", END)
+    g.add_conditional_edges("finalize", route_after_finalize, {"review": "review", END: END})
+    g.add_conditional_edges("review", route_after_review, {"copywriter": "copywriter", END: END})
     return g

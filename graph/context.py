@@ -30,3 +30,5 @@ class RunSettings(BaseModel):
     temperature: float = Field(0.7, ge=0, le=2, description="Sampling temperature of whole-ad drafts (variety between "
                                "variants); 0 is greedy. Line rewrites and critiques are always greedy.")
     seed: int = Field(7, description="Sampling seed (with temperature > 0), so runs are repeatable.")
+    review: bool = Field(False, description="Pause after finalize until a person approves, edits or rejects each "
+                         "variant (graph/review.py).")

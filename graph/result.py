@@ -22,21 +22,34 @@ class Passage(BaseModel):
     text: str
 
 
+class Review(BaseModel):
+    decision: Literal["approved", "edited", "rejected"] = Field(description="What the person decided last")
+    by: str = Field(description="Who decided (--reviewer, or the login name)")
+    note: str = Field("", description="The person's note; for a rejection, the instruction the rewrite followed")
+    at: str = Field(description="When (UTC, ISO 8601)")
+    before: dict[str, list[str]] | None = Field(None, description="For an edit: the text before the person's edit")
+
+
 class VariantResult(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str = Field(description="v1, v2, ...")
     angle: str = Field(description="Creative angle the variant was drafted from")
-    delivered: Literal["passed", "repaired", "below_threshold", "failed"] = Field(
-        description="passed: clean and over the score threshold; repaired: clean after deterministic repairs; "
-                    "below_threshold: clean but under the score threshold; failed: hard violations remain (listed)")
+    delivered: Literal["approved", "below_threshold", "failed"] = Field(
+        description="approved: no hard violation and the delivered text scores at least the threshold; "
+                    "below_threshold: no hard violation, but the delivered text scores under the threshold; "
+                    "failed: hard violations remain (listed) or the model's reply could not be used")
+    repaired: bool = Field(False, description="Deterministic repairs changed the text (listed in `repairs`); an "
+                           "attribute, not a pass: the status still comes from the re-check and the delivered score")
     stop_reason: str = Field(description="passed, all_passed, budget_exhausted, no_improvement or parse_failed")
     fields: dict[str, list[str]] = Field(default_factory=dict, description="Final text, field -> items")
-    score: float | None = Field(None, description="Critic score (0-100) of the delivered version, as critiqued before any deterministic repair")
-    score_history: list[float] = Field(default_factory=list, description="Score after each critique loop")
-    final_score: float | None = Field(None, description="Score (0-100) of the delivered text: measured again after "
-                                      "repairs, with the chosen version's LLM judgement and the remaining violations")
-    final_metrics: dict | None = Field(None, description="Measured parts of final_score")
-    metrics: dict | None = Field(None, description="relevance, voice, readability, uniqueness (0-100), max cosine")
+    score: float | None = Field(None, description="Score (0-100) of the delivered text: its measured parts recomputed "
+                                "on that text and set, the chosen version's LLM judgement, and penalties for the "
+                                "remaining violations")
+    critiqued_score: float | None = Field(None, description="The critic's score of the chosen version as critiqued, "
+                                          "before any deterministic repair")
+    score_history: list[float] = Field(default_factory=list, description="Critic score after each critique loop")
+    metrics: dict | None = Field(None, description="Measured parts of `score` on the delivered text: relevance, voice, "
+                                 "readability, uniqueness (0-100), max cosine")
     judgement: float | None = Field(None, description="The LLM critic's 0-10 judgement, when it parsed")
     critique: str | None = None
     instructions: list[str] = Field(default_factory=list, description="Revision instructions of the last critique")
@@ -48,6 +61,7 @@ class VariantResult(BaseModel):
     revisions: int = Field(0, description="Times the copywriter rewrote this variant")
     chosen_loop: int | None = Field(None, description="Loop whose version is delivered (the best critiqued one)")
     error: str | None = Field(None, description="Why the model's reply could not be used, when it could not")
+    review: Review | None = Field(None, description="A person's decision, in runs started with --review")
 
 
 class MaterialResult(BaseModel):

@@ -14,7 +14,7 @@ def stop_reason(state) -> str | None:
     active = [v for v in variants if v.get("status") != "parse_failed"]
     if not active:
         return "parse_failed"  # no variant could be parsed: nothing to critique or revise
-    if all(v.get("status") == "passed" for v in active):
+    if all(v.get("status") in ("passed", "reviewed") for v in active):  # reviewed: settled by a person
         return "all_passed"
     settings = RunSettings.model_validate(state.get("settings") or {})
     if state.get("revision", 0) >= settings.max_revisions:

@@ -2,21 +2,25 @@
 recording every trace event as it happens. Also resumes an interrupted run from its last checkpoint."""
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 from typing import Callable
 
 from langchain_core.language_models import BaseChatModel
 
+from brandloop.report import delivery_counts
 from graph.brief import BriefError, load_brief
 from graph.builder import build_graph, recursion_limit
 from graph.context import RunSettings
 from graph.result import RunResult, VariantResult
+from graph.review import ReviewError, recheck, review_payload, validate_decisions
 from graph.store import RunStore
 
 LLMFactory = Callable[..., BaseChatModel]  # (model spec, engine=...) -> chat model
 Progress = Callable[[str, dict], None]
 
+AWAITING = "awaiting_review"
 RESULT_KEYS = tuple(VariantResult.model_fields)  # what a delivered variant shows: one definition
 
 
@@ -71,13 +75,27 @@ def result_of(run_id: str, values: dict, run_row: dict | None = None, model_info
     return RunResult.model_validate(result).model_dump(mode="json")
 
 
+def stored_result(store: RunStore, run_id: str) -> tuple[dict, dict]:
+    """(result, brief) of a finished run, from its last checkpoint; one-line errors for unknown or unfinished runs."""
+    row = store.get_run(run_id)
+    values = store.latest_values(run_id) if row else None
+    if not values:
+        raise BriefError("(runs)", "RUN_ID", f"no run with id '{run_id}'", "see 'brandloop runs'")
+    if row.get("status") == AWAITING:
+        raise BriefError("(runs)", "RUN_ID", f"run '{run_id}' is awaiting review", f"decide with 'brandloop review {run_id}'")
+    if not values.get("variants") or any("delivered" not in v for v in values["variants"]):
+        raise BriefError("(runs)", "RUN_ID", f"run '{run_id}' has not finished ({row.get('status')})",
+                         f"finish it with 'brandloop resume {run_id}'")
+    return result_of(run_id, values, row), values.get("brief") or {}
+
+
 class Runner:
     def __init__(self, home: Path, llm_factory: LLMFactory):
         self.home = Path(home)
         self.store = RunStore(self.home)
         self.llm_factory = llm_factory
 
-    def _execute(self, run_id: str, run_input: dict | None, knowledge, llm, settings: RunSettings,
+    def _execute(self, run_id: str, run_input, knowledge, llm, settings: RunSettings,
                  on_progress: Progress | None) -> dict:
         graph = build_graph(llm, knowledge, cache_dir=self.home / "cache" / "materials")
         config = {"configurable": {"thread_id": run_id}, "recursion_limit": recursion_limit(settings.max_revisions)}
@@ -86,6 +104,8 @@ class Runner:
             try:
                 for chunk in app.stream(run_input, config, stream_mode="updates", durability="sync"):
                     for node, update in chunk.items():
+                        if node == "__interrupt__":  # a review pause: reported below from the checkpoint
+                            continue
                         update = update or {}
                         self.store.add_events(run_id, update.get("trace", []))
                         if on_progress:
@@ -96,10 +116,16 @@ class Runner:
             except BaseException as exc:
                 self.store.finish_run(run_id, status="error", error=f"{type(exc).__name__}: {exc}")
                 raise
-            values = app.get_state(config).values
-        delivered = [v.get("delivered") for v in values.get("variants", [])]
-        self.store.finish_run(run_id, status="completed", passed=sum(d in ("passed", "repaired", "below_threshold") for d in delivered),
-                              failed=sum(d == "failed" for d in delivered), stop_reason=values.get("stop_reason", ""))
+            snapshot = app.get_state(config)
+            values = snapshot.values
+        counts = delivery_counts(values.get("variants", []))
+        if snapshot.interrupts:
+            self.store.finish_run(run_id, status=AWAITING, passed=counts["approved"], below=counts["below_threshold"],
+                                  failed=counts["failed"], stop_reason=values.get("stop_reason", ""))
+            return {**result_of(run_id, values, self.store.get_run(run_id), run_model_info(llm, self.store.events(run_id))),
+                    "review": snapshot.interrupts[0].value}
+        self.store.finish_run(run_id, status="completed", passed=counts["approved"], below=counts["below_threshold"],
+                              failed=counts["failed"], stop_reason=values.get("stop_reason", ""))
         return result_of(run_id, values, self.store.get_run(run_id), run_model_info(llm, self.store.events(run_id)))
 
     def run(self, brief_path: str | Path, settings: RunSettings | None = None, *, run_id: str | None = None,
@@ -115,9 +141,48 @@ class Runner:
                              model=settings.model, out_dir=str(out), run_input=run_input)
         return self._execute(run_id, run_input, knowledge, llm, settings, on_progress)
 
-    def resume(self, run_id: str, *, on_progress: Progress | None = None) -> dict:
-        import json
+    def paused_state(self, run_id: str) -> tuple[dict, dict]:
+        """(state values, review payload) of a run paused for review; one-line errors otherwise."""
+        row = self.store.get_run(run_id)
+        values = self.store.latest_values(run_id) if row else None
+        if not values:
+            raise BriefError("(runs)", "RUN_ID", f"no run with id '{run_id}'", "see 'brandloop runs'")
+        if row["status"] != AWAITING:
+            raise BriefError("(runs)", "RUN_ID", f"run '{run_id}' is not awaiting review ({row['status']})",
+                             "start one with 'brandloop run BRIEF --review'")
+        return values, review_payload(values.get("variants", []))
 
+    def pending_review(self, run_id: str) -> dict:
+        """What a person is asked to decide on in a paused run."""
+        return self.paused_state(run_id)[1]
+
+    def recheck(self, run_id: str, fields: dict) -> list[dict]:
+        """Every rule and limit on an edit, before it is submitted."""
+        values, _ = self.paused_state(run_id)
+        settings = RunSettings.model_validate(values.get("settings") or {})
+        knowledge = load_knowledge(self.home, settings.rulebook or values["brief"].get("rulebook"),
+                                   Path(values["brief_dir"]), "(review)")
+        return recheck(fields, values, knowledge)
+
+    def review(self, run_id: str, decisions: dict, *, on_progress: Progress | None = None) -> dict:
+        """Resume a paused run with a person's decisions; it pauses again if a rejected variant was rewritten."""
+        from langgraph.types import Command
+
+        values, _ = self.paused_state(run_id)
+        try:
+            validate_decisions(decisions, values.get("variants", []))
+        except ReviewError as exc:
+            raise BriefError(f"run {run_id}", "decisions", str(exc)) from None
+        row = self.store.get_run(run_id)
+        run_input = json.loads(row["input_json"])
+        settings = RunSettings.model_validate(run_input["settings"])
+        knowledge = load_knowledge(self.home, settings.rulebook or run_input["brief"].get("rulebook"),
+                                   Path(run_input["brief_dir"]), row["brief_path"])
+        llm = self.llm_factory(settings.model, engine=settings.engine)
+        self.store.mark_running(run_id)
+        return self._execute(run_id, Command(resume=decisions), knowledge, llm, settings, on_progress)
+
+    def resume(self, run_id: str, *, on_progress: Progress | None = None) -> dict:
         row = self.store.get_run(run_id)
         if row is None:
             raise BriefError("(runs)", "run_id", f"no run with id '{run_id}'", "see 'brandloop runs'")

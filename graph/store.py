@@ -16,7 +16,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
   run_id TEXT PRIMARY KEY, brand TEXT, channel TEXT, brief_path TEXT, model TEXT, status TEXT,
   started TEXT, ended TEXT, duration_s REAL, passed INTEGER, failed INTEGER, stop_reason TEXT,
-  out_dir TEXT, pid INTEGER, input_json TEXT, error TEXT);
+  out_dir TEXT, pid INTEGER, input_json TEXT, error TEXT, below INTEGER);
 CREATE TABLE IF NOT EXISTS trace_events (
   run_id TEXT, seq INTEGER, node TEXT, loop INTEGER, started TEXT, ended TEXT, duration_s REAL,
   event_json TEXT, PRIMARY KEY (run_id, seq));
@@ -43,6 +43,10 @@ class RunStore:
         self.conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.executescript(_SCHEMA)
+        columns = {r[1] for r in self.conn.execute("PRAGMA table_info(runs)")}
+        if "below" not in columns:  # stores written before approved / below-threshold / failed were counted apart
+            with self.conn:
+                self.conn.execute("ALTER TABLE runs ADD COLUMN below INTEGER")
         self.conn.row_factory = sqlite3.Row
 
     def close(self) -> None:
@@ -79,15 +83,16 @@ class RunStore:
         with self.conn:
             self.conn.execute("UPDATE runs SET status='running', pid=?, error=NULL WHERE run_id=?", (os.getpid(), run_id))
 
-    def finish_run(self, run_id: str, *, status: str, passed: int = 0, failed: int = 0, stop_reason: str = "",
-                   error: str | None = None) -> None:
+    def finish_run(self, run_id: str, *, status: str, passed: int = 0, failed: int = 0, below: int = 0,
+                   stop_reason: str = "", error: str | None = None) -> None:
+        """`passed` counts approved variants, `below` clean ones under the score threshold, `failed` the rest."""
         row = self.get_run(run_id)
         started = datetime.fromisoformat(row["started"]) if row else datetime.now(timezone.utc)
         duration = (datetime.now(timezone.utc) - started).total_seconds()
         with self.conn:
-            self.conn.execute("UPDATE runs SET status=?, ended=?, duration_s=?, passed=?, failed=?, stop_reason=?,"
-                              " error=? WHERE run_id=?",
-                              (status, _now(), round(duration, 1), passed, failed, stop_reason, error, run_id))
+            self.conn.execute("UPDATE runs SET status=?, ended=?, duration_s=?, passed=?, below=?, failed=?,"
+                              " stop_reason=?, error=? WHERE run_id=?",
+                              (status, _now(), round(duration, 1), passed, below, failed, stop_reason, error, run_id))
 
     def get_run(self, run_id: str) -> dict | None:
         row = self.conn.execute("SELECT * FROM runs WHERE run_id=?", (run_id,)).fetchone()

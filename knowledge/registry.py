@@ -220,6 +220,21 @@ class RulebookRegistry:
                                       f"re-add it: brandloop rulebook add PATH --name {name}")) from None
         return BrandKnowledge(data, graph_path=d / "kg.json", index_path=self.chroma, collection=cur.get("collection"))
 
+    def rules_only(self, path_or_name) -> BrandKnowledge:
+        """The rules and facts of an installed name, a bundled example or a folder, without building an index
+        (for checking copy: nothing is installed)."""
+        s = str(path_or_name)
+        p = pathlib.Path(s).expanduser()
+        if not p.is_dir() and self._current(s):
+            return self.load(s)
+        if not p.is_dir() and _NAME.match(s) and (BUNDLED / s / RULEBOOK_FILE).is_file():
+            p = BUNDLED / s
+        if not p.is_dir():
+            raise RulebookError(Issue(s, 0, "name", f"no rulebook named {s!r} (not installed, not bundled, not a folder)",
+                                      "see 'brandloop rulebook list', or pass a rulebook folder"))
+        L = self.validate(p, p.resolve().name)
+        return BrandKnowledge(flatten(L, chain_hash(L)))
+
     def ensure(self, path_or_name) -> BrandKnowledge:
         s = str(path_or_name)
         p = pathlib.Path(s).expanduser()

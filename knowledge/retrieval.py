@@ -117,6 +117,10 @@ class BrandKnowledge:
         return Ctx(fact_values=[(float(f.value), f.kind()) for f in facts if f.value is not None],
                    backing_texts=backing, masks=masks)
 
+    def context(self, product: str | None, extra_facts: Iterable[str] = ()) -> Ctx:
+        """Facts, approved claims and name masks a check of `product` copy uses (compute once, reuse)."""
+        return self._ctx(product, extra_facts)
+
     def engine(self, channel=None, product=None, audience=None) -> RuleEngine:
         key = (self.name, self.version, channel, _n(product) if product else None,
                tuple(sorted(audience)) if audience else None)

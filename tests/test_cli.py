@@ -19,7 +19,7 @@ def test_run_prints_variants_writes_files_and_lists_run(home, brief_file, tmp_pa
     r = invoke(home, ["run", str(brief_file), "--out", str(out), "-k", "1"], scripted(LONG, rewrite=LONG.splitlines()[1]))
     assert r.exit_code == 0, r.output
     assert "[copywriter] loop 0" in r.output and "[finalize]" in r.output
-    assert r.output.count("### Variant") == 3 and "stop reason: budget_exhausted" in r.output
+    assert r.output.count("### Variant") == 3 and "Stop reason: **budget_exhausted**" in r.output
     result = json.loads((out / "result.json").read_text())
     assert len(result["variants"]) == 3 and (out / "result.md").exists()
     listing = invoke(home, ["runs"])

@@ -33,7 +33,7 @@ def test_real_model_delivers_three_critiqued_variants_within_limits(real_run):
     assert real_run["stop_reason"] in ("all_passed", "budget_exhausted", "no_improvement")
     for v in real_run["variants"]:
         assert v["stop_reason"] and v["critique"]
-        assert v["delivered"] in ("passed", "repaired", "below_threshold", "failed")
+        assert v["delivered"] in ("approved", "below_threshold", "failed")
         if v["delivered"] != "failed":
             assert not [x for x in v["violations"] if x["severity"] == "error"]
             assert all(len(h) <= 30 for h in v["fields"]["headline"])

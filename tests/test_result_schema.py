@@ -17,5 +17,5 @@ def test_results_follow_the_schema(home, brief_file):
     result = Runner(home, lambda s, **kw: scripted(LONG, rewrite=LONG.splitlines()[1])).run(
         brief_file, RunSettings(max_revisions=1))
     parsed = RunResult.model_validate(result)
-    assert {v.delivered for v in parsed.variants} == {"repaired"}
+    assert all(v.repaired and v.delivered in ("approved", "below_threshold") for v in parsed.variants)
     assert all(v.repairs and v.violations_before_repair for v in parsed.variants)

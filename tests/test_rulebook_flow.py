@@ -23,7 +23,7 @@ def test_rulebook_rules_reach_prompts_citations_resolve_and_disclaimers_are_plac
         # The disclaimers were asked for by compliance and placed exactly, inside the 90-character limit.
         assert "Rates subject to credit approval." in text and "Member FDIC" in text
         assert all(len(d) <= 90 for d in v["fields"]["description"])
-        assert v["delivered"] in ("passed", "repaired", "below_threshold")
+        assert v["delivered"] in ("approved", "below_threshold")
 
 
 def test_unbacked_superlatives_are_removed_but_unbacked_numbers_mark_the_variant_failed(home):

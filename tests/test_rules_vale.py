@@ -38,8 +38,10 @@ def test_existence_write_good_weasel(tmp_path):
         """})
     assert not errs and not warns
     got = _check(rules, "Very fast and fairly cheap, many hands help; Extremelyish no.")
+    # Vale 3 tests exceptions against the match itself ('many'), so the phrase 'many hands' does not excuse it
     assert got == [("write-good.Weasel", 0, 4, "'Very' is a weasel word!", "warning"),
-                   ("write-good.Weasel", 14, 20, "'fairly' is a weasel word!", "warning")]
+                   ("write-good.Weasel", 14, 20, "'fairly' is a weasel word!", "warning"),
+                   ("write-good.Weasel", 28, 32, "'many' is a weasel word!", "warning")]
 
 
 def test_existence_case_sensitive_raw_and_nonword(tmp_path):
@@ -82,9 +84,10 @@ def test_substitution_proselint_style(tmp_path):
         """})
     assert not errs
     got = _check(rules, "Utilize JavaScript and javascript in order to win.")
-    # As in Vale: with ignorecase, a one-word replacement that matches case-insensitively
-    # ('javascript' vs 'JavaScript') is not reported; phrases are compared exactly.
+    # As in Vale 3: whether the text already is the replacement is decided case-sensitively, even with
+    # ignorecase, so 'javascript' is reported ('JavaScript' is not).
     assert got == [("proselint.Cliches", 0, 7, "Use 'use' instead of 'Utilize'.", "error"),
+                   ("proselint.Cliches", 23, 33, "Use 'JavaScript' instead of 'javascript'.", "error"),
                    ("proselint.Cliches", 34, 45, "Use 'to' instead of 'in order to'.", "error")]
     v = RuleEngine(rules).check({"t": ["Utilize it"]})[0]
     assert v.suggestion == "Use"
@@ -96,12 +99,12 @@ def test_substitution_multiple_options_and_exceptions(tmp_path):
         message: "Prefer '%s' over '%s'."
         level: warning
         ignorecase: true
-        exceptions: ['Login Page']
+        exceptions: ['Login']
         swap:
           log in to|login: sign in|log in
         """})
     assert not errs
-    got = _check(rules, "Please login now. Login Page")
+    got = _check(rules, "Please login now. Login Page")  # exceptions are case-sensitive and tested on the match
     assert got == [("Microsoft.Terms", 7, 12, "Prefer 'sign in' or 'log in' over 'login'.", "warning")]
 
 
@@ -171,11 +174,9 @@ def test_occurrence_repetition_conditional_consistency(tmp_path):
 
 def test_unsupported_and_unknown_extension_points(tmp_path):
     rules, errs, warns = _style(tmp_path, {
-        "S/Grade.yml": """
-            extends: metric
-            message: "Grade %s"
-            formula: words / sentences
-            condition: "> 8"
+        "S/Order.yml": """
+            extends: sequence
+            message: "x"
             """,
         "S/Spell.yml": """
             extends: spelling

@@ -119,3 +119,133 @@ def test_submit_watch_progress_read_result_and_trace(server, page, brief_file, t
     resp = page.goto(base + "/runs/nope")
     assert resp.status == 404
     expect(page.locator("#error-message")).to_have_text("no run with id 'nope'")
+
+
+def test_result_page_downloads_round_trip(server, page, home, brief_file):
+    """The result page's download buttons give the same files as `brandloop export`, parsed back to the result."""
+    from playwright.sync_api import expect
+
+    from brandloop.export import parse_export
+    from brandloop.report import write_result
+    from graph.context import RunSettings
+    from graph.runner import Runner
+    from tests.fakes import scripted
+    from tests.test_graph import GOOD, GUARANTEED
+
+    base, gate = server
+    gate.set()
+    llm = scripted(lambda p: GUARANTEED if "main benefit" in p else GOOD,
+                   critic=lambda p: "SCORE: 2\nCRITIQUE: Weak.\nFIX: none" if "guaranteed" in p.lower()
+                   else "SCORE: 9\nCRITIQUE: Sharp.\nFIX: none")
+    result = Runner(home, lambda s, **kw: llm).run(brief_file, RunSettings(max_revisions=0))
+    write_result(result, home / "runs" / result["run_id"])  # as `brandloop run` does
+    page.goto(f"{base}/runs/{result['run_id']}")
+    expect(page.locator("#variant-v1 .badge.repaired")).to_be_visible()
+    page.fill("#export-form input[name=campaign]", "Savings Q3")
+    page.fill("#export-form input[name=ad_group]", "Savers")
+    page.fill("#export-form input[name=final_url]", "https://northwind.example/save")
+    with page.expect_download() as dl:
+        page.click("#dl-google")
+    path = dl.value.path()
+    assert dl.value.suggested_filename == f"{result['run_id']}-google-ads-editor.csv"
+    rows = list(parse_export(Path(path).read_text(encoding="utf-8"), "google-ads-editor").values())
+    assert rows == [v["fields"] for v in result["variants"] if v["delivered"] == "approved"]
+
+    page.check("#export-form input[name=all]")
+    with page.expect_download() as dl:
+        page.click("#dl-json")
+    back = parse_export(Path(dl.value.path()).read_text(encoding="utf-8"), "json")
+    assert back == {v["id"]: v["fields"] for v in result["variants"]}
+    page.screenshot(path=str(ARTIFACTS / "05-downloads.png"), full_page=True)
+
+    # a missing campaign is a one-line error page, not a file
+    page.goto(f"{base}/runs/{result['run_id']}/export?format=google-ads-editor")
+    expect(page.locator("#error-message")).to_contain_text("campaign is needed for this format")
+
+
+def test_rulebook_page_checks_copy_as_you_type(server, page, home):
+    from playwright.sync_api import expect
+
+    from knowledge.registry import BUNDLED, RulebookRegistry
+
+    base, gate = server
+    gate.set()
+    RulebookRegistry(home).add(BUNDLED / "cobalt", "cobalt")
+    page.goto(f"{base}/rulebooks/cobalt")
+    expect(page.locator("#check-channel option[value=linkedin]")).to_have_count(1)
+    page.select_option("#check-channel", "linkedin")
+    page.locator("#check-text").press_sequentially("Meet Cobalt insights!\nA game changer", delay=5)
+    marks = page.locator("#check-highlight mark.violation")
+    expect(marks).to_have_count(3)
+    expect(marks.nth(0)).to_have_text("Cobalt insights")
+    assert "Cobalt.Trademarks" in marks.nth(0).get_attribute("title")
+    expect(marks.nth(2)).to_have_text("game changer")
+    expect(page.locator("#check-alerts li").nth(2)).to_have_text(
+        "2:3  error  'game changer' reads as hype on LinkedIn.  cobalt.linkedin-hype")
+    expect(page.locator("#check-summary")).to_have_text("3 error(s), 0 warning(s), 0 suggestion(s)")
+    page.screenshot(path=str(ARTIFACTS / "06-check-copy.png"), full_page=True)
+    page.fill("#check-text", "Automate handoffs with Cobalt Flow.")  # fixing the copy clears the alerts
+    expect(marks).to_have_count(0)
+    expect(page.locator("#check-summary")).to_have_text("0 error(s), 0 warning(s), 0 suggestion(s)")
+
+
+def test_review_board(server, page, home, brief_file):
+    """Submit with review; the board shows variants side by side with counters, copy buttons, an RSA preview and a
+    live re-check; approve / edit / reject; the rejected one is rewritten and comes back; then the run completes."""
+    from playwright.sync_api import expect
+
+    base, gate = server
+    gate.set()
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
+    page.goto(base + "/")
+    page.check("input[name=mode][value=upload]")
+    page.set_input_files("input[name=brief_file]", str(brief_file))
+    page.fill("input[name=max_revisions]", "0")
+    page.check("#review")
+    page.click("#start")
+    expect(page.locator("#open-review")).to_be_visible(timeout=40000)
+    expect(page.locator("#run-status")).to_have_text("awaiting_review")
+    page.click("#open-review")
+
+    cards = page.locator(".board > section.rv")
+    expect(cards).to_have_count(3)
+    boxes = [cards.nth(i).bounding_box() for i in range(3)]
+    assert boxes[0]["y"] == boxes[1]["y"] and boxes[0]["x"] < boxes[1]["x"]  # side by side
+    v2 = page.locator("#rv-v2")
+    head2 = v2.locator("input.field[data-field=headline]").nth(1)
+    counter = v2.locator(".item").nth(1).locator(".counter")
+    expect(counter).to_have_text(f"{len(head2.input_value())}/30")
+    expect(page.locator("#rv-v1 .combos li")).to_have_count(6)
+    heads = [page.locator("#rv-v1 input.field[data-field=headline]").nth(i).input_value() for i in range(3)]
+    expect(page.locator("#rv-v1 .combos li").first).to_contain_text(" | ".join(heads))
+    expect(page.locator("#rv-v1 .combos li").nth(1)).to_contain_text(" | ".join([heads[0], heads[2], heads[1]]))
+
+    head2.fill("Guaranteed 4.10% APY for every saver")  # too long and forbidden: counter and re-check say so
+    expect(counter).to_have_text("36/30")
+    assert "over" in counter.get_attribute("class")
+    expect(v2.locator(".rv-violations")).to_contain_text("brief.forbidden_word")
+    expect(v2.locator(".rv-violations")).to_contain_text("channel.length")
+    assert v2.locator("input[value=edit]").is_checked()
+    head2.fill("Earn 4.10% APY Today")
+    expect(counter).to_have_text("20/30")
+    expect(v2.locator(".rv-violations")).to_have_text("re-checked: no violations")
+    expect(page.locator("#rv-v2 .combos li").first).to_contain_text("Earn 4.10% APY Today")
+
+    v1_copy = page.locator("#rv-v1 .item").first.locator("button.copy")
+    v1_copy.click()
+    expect(v1_copy).to_have_attribute("data-copied", heads[0])
+
+    page.locator("#rv-v3 input[value=reject]").check()
+    page.locator("#rv-v3 .note-text").fill("lead with growing savings")
+    page.fill("#reviewer", "robin")
+    page.screenshot(path=str(ARTIFACTS / "07-review-board.png"), full_page=True)
+    page.click("#submit-review")
+
+    # v3 is rewritten with the note and comes back alone
+    expect(page.locator("#open-review")).to_be_visible(timeout=40000)
+    page.click("#open-review")
+    expect(page.locator(".board > section.rv")).to_have_count(1)
+    expect(page.locator("#rv-v3")).to_be_visible()
+    page.click("#submit-review")
+    expect(page.locator("#run-status")).to_have_text("completed", timeout=40000)
+    expect(page.locator("#variant-v2 table.copy").first).to_contain_text("Earn 4.10% APY Today")

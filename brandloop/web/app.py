@@ -21,7 +21,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from brandloop.web import render
+from brandloop.web import checker, downloads, render, review_board
 from brandloop.web.jobs import JobManager
 from brandloop.web.uploads import (MAX_BRIEF_BYTES, MAX_MATERIAL_BYTES, MAX_ZIP_BYTES, UploadError, brief_from_form,
                                    check_size, extract_zip, safe_name, write_brief_yaml)
@@ -95,6 +95,9 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
     app.state.jobs = jobs
     app.state.home = home
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    downloads.register(app, home)
+    checker.register(app, home)
+    review_board.register(app, home, jobs)
 
     # --- access control ------------------------------------------------------------------------------------
     hosts = {h.lower() for h in allowed_hosts} if allowed_hosts else None
@@ -252,12 +255,13 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
                facts: str = Form(""), audience: str = Form(""), channel: str = Form(""), goal: str = Form(""),
                tone: str = Form(""), key_message: str = Form(""), keywords: str = Form(""),
                forbidden_words: str = Form(""), variants: str = Form(""), model: str = Form("small"),
-               max_revisions: str = Form("2"), threshold: str = Form("60"), rulebook: str = Form("")):
+               max_revisions: str = Form("2"), threshold: str = Form("60"), rulebook: str = Form(""),
+               review: str = Form("")):
         form = {k: v for k, v in locals().items() if isinstance(v, str) and k != "mode"}
         form["mode"] = mode
         run_id, d = None, None
         try:
-            settings = settings_from(model, max_revisions, threshold, rulebook)
+            settings = settings_from(model, max_revisions, threshold, rulebook).model_copy(update={"review": bool(review)})
             run_id, d = new_run_dir()
             for m in materials or []:
                 if m is not None and m.filename:

@@ -74,7 +74,16 @@ class JobManager:
         self.pool.submit(self._work, job, Path(brief_path), settings)
         return job
 
-    def _work(self, job: Job, brief_path: Path, settings) -> None:
+    def submit_review(self, run_id: str, decisions: dict) -> Job:
+        """Resume a run paused for review with a person's decisions (a rejection rewrites: it needs the model)."""
+        job = Job(run_id, "review")
+        with self._lock:
+            self.jobs[run_id] = job
+        job.push("queued", line="queued: review decisions")
+        self.pool.submit(self._work, job, None, None, decisions)
+        return job
+
+    def _work(self, job: Job, brief_path: Path | None, settings, decisions: dict | None = None) -> None:
         from brandloop.report import progress_line, write_result
         from graph.runner import Runner
 
@@ -89,11 +98,15 @@ class JobManager:
                 job.push("progress", node=node, loop=ev.get("loop", 0), duration_s=ev.get("duration_s"),
                          line=progress_line(node, update))
 
-            result = runner.run(brief_path, settings, run_id=job.run_id, on_progress=progress)
+            if decisions is not None:
+                result = runner.review(job.run_id, decisions, on_progress=progress)
+            else:
+                result = runner.run(brief_path, settings, run_id=job.run_id, on_progress=progress)
             write_result(result, self.home / "runs" / job.run_id)
             job.status = "completed"
+            paused = result.get("status") == "awaiting_review"
             job.push("done", status="completed", stop_reason=result.get("stop_reason"),
-                     line=f"finished: {result.get('stop_reason')}")
+                     line="paused: awaiting your review" if paused else f"finished: {result.get('stop_reason')}")
         except BaseException as exc:  # noqa: BLE001 - a failed run must never take the server down
             job.error = describe_error(exc)
             job.status = "error"

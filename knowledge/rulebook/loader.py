@@ -330,7 +330,8 @@ def _rule(r: dict, rp: tuple, lm: LineMap, errs: list[Issue], L: Loaded) -> Rule
     scope = Scope()
     if isinstance(scope_raw, (str, list)):  # Vale-style markup scope
         from knowledge.rules.vale import vale_blocks
-        scope = Scope(blocks=vale_blocks(scope_raw))
+        blocks, not_heading = vale_blocks(scope_raw)
+        scope = Scope(blocks=blocks, not_heading=not_heading)
     elif isinstance(scope_raw, dict):
         kw: dict[str, Any] = {}
         for k, v in scope_raw.items():

@@ -12,6 +12,8 @@ class RuleEngine:
     def __init__(self, rules: list[Rule]):
         self.compiled: list[Compiled] = [compile_rule(r) for r in rules]
         self.by_id = {c.rule.id: c for c in self.compiled}
+        self.limits = {c.rule.id: int(c.rule.params["limit"]) for c in self.compiled
+                       if str(c.rule.params.get("limit", "")).strip().isdigit() and int(c.rule.params["limit"]) > 0}
         self.index: dict[str, list[int]] = {}
         self.always: list[int] = []
         self.variant: list[int] = []
@@ -60,7 +62,20 @@ class RuleEngine:
                 out.append(_violation(c.rule, f, i, h))
         order = {f: n for n, f in enumerate(fields)}
         out.sort(key=lambda v: (order.get(v.field, 99), v.index, v.start, v.rule_id))
-        return out
+        return self._limited(out) if self.limits else out
+
+    def _limited(self, found: list[Violation]) -> list[Violation]:
+        """Vale's `limit`: at most that many alerts of a rule per checked text (the first ones)."""
+        seen: dict[str, int] = {}
+        kept = []
+        for v in found:
+            cap = self.limits.get(v.rule_id)
+            if cap:
+                seen[v.rule_id] = seen.get(v.rule_id, 0) + 1
+                if seen[v.rule_id] > cap:
+                    continue
+            kept.append(v)
+        return kept
 
 
 def _violation(rule: Rule, field: str, index: int, h) -> Violation:

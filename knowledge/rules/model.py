@@ -8,11 +8,11 @@ from pydantic import BaseModel, Field
 Severity = Literal["error", "warning", "suggestion"]
 
 VALE_TYPES = ("existence", "substitution", "occurrence", "repetition", "capitalization",
-              "conditional", "consistency")
+              "conditional", "consistency", "metric", "readability")
 BRAND_TYPES = ("required", "claim", "length")
 SUPPORTED_TYPES = VALE_TYPES + BRAND_TYPES
 # Vale extension points this engine does not enforce: reported when a Vale style is added.
-VALE_UNSUPPORTED = ("metric", "sequence", "spelling", "readability", "script")
+VALE_UNSUPPORTED = ("sequence", "spelling", "script")
 LEVEL_TO_SEVERITY: dict[str, Severity] = {"error": "error", "warning": "warning", "suggestion": "suggestion"}
 
 
@@ -26,6 +26,7 @@ class Scope(BaseModel):
     # Vale markup scope, mapped onto ad fields: text (every field), sentence (each sentence of
     # every field), heading (headline-like fields only).
     blocks: Literal["text", "sentence", "heading"] = "text"
+    not_heading: bool = False  # Vale's negated scope '~heading': never on headline-like fields
 
     def specificity(self) -> int:
         return sum(1 for d in (self.channels, self.products, self.audiences) if d)
@@ -44,6 +45,8 @@ class Scope(BaseModel):
             return False
         if self.blocks == "heading":
             return is_heading_field(field)
+        if self.not_heading:
+            return not is_heading_field(field)
         return True
 
 
@@ -91,6 +94,8 @@ class Rule(BaseModel):
         """What the rule governs, for implicit precedence (a narrower rule on the same subject wins)."""
         p = self.params
         if self.type == "existence":
+            if p.get("raw"):  # the tokens only match next to the raw pattern: not the bare term
+                return set()
             return {"term:" + _norm(t) for t in p.get("tokens", []) or [] if str(t).strip()}
         if self.type == "substitution":
             return {"term:" + _norm(k) for k in (p.get("swap") or {})}

@@ -59,13 +59,29 @@ def _overlap(a: list[str], b: list[str]) -> bool:
     return not a or not b or bool({_norm(x) for x in a} & {_norm(x) for x in b})
 
 
+def _fields_overlap(a: Rule, b: Rule) -> bool:
+    """Whether some ad field can be checked by both rules (explicit field lists, heading-only, never-heading)."""
+    from .model import is_heading_field
+
+    if not _overlap(a.scope.fields, b.scope.fields):
+        return False
+    for x, y in ((a, b), (b, a)):
+        if x.scope.blocks == "heading" and (y.scope.not_heading or (
+                y.scope.fields and not any(is_heading_field(f) for f in y.scope.fields))):
+            return False
+    return True
+
+
 def scopes_overlap(a: Rule, b: Rule) -> bool:
-    return all(_overlap(getattr(a.scope, d), getattr(b.scope, d)) for d in ("channels", "products", "audiences"))
+    """Whether the two rules can ever check the same text: channel, product, audience and field scopes."""
+    return all(_overlap(getattr(a.scope, d), getattr(b.scope, d)) for d in ("channels", "products", "audiences")) \
+        and _fields_overlap(a, b)
 
 
 def conflicts(rules: list[Rule]) -> list[str]:
-    """Human-readable conflicts among the rules in force (reported when a rulebook is added)."""
-    import regex
+    """Human-readable conflicts among the rules in force (reported when a rulebook is added). Rules that cannot
+    match the same text (disjoint scopes, a ban that needs a raw prefix) do not conflict."""
+    from .types import Ctx, RuleCompileError, compile_rule
 
     live = [r for r in by_id(rules) if r.enabled]
     out: list[str] = []
@@ -85,25 +101,20 @@ def conflicts(rules: list[Rule]) -> list[str]:
                     out.append(f"rules '{a.id}' and '{b.id}' both govern '{key}' with the same scope precedence "
                                f"but disagree (fix: narrow one rule's scope or add 'overrides: [{a.id}]' to '{b.id}')")
             for s, e in ((a, b), (b, a)):
-                if e.type != "existence":
+                if e.type != "existence" or s.type not in ("substitution", "required"):
                     continue
-                toks = [t for t in e.params.get("tokens", []) if str(t).strip()]
-                if not toks:
+                try:  # the banning rule's real pattern: raw prefixes, exceptions and case as it runs
+                    banned = compile_rule(e)
+                except RuleCompileError:
                     continue
-                try:
-                    pat = regex.compile(r"\b(?:" + "|".join(toks) + r")\b",
-                                        regex.I if e.params.get("ignorecase") else 0)
-                except regex.error:
-                    continue
-                texts = []
                 if s.type == "substitution":
                     texts = [o for v in s.params.get("swap", {}).values() for o in str(v or "").split("|")]
-                elif s.type == "required":
+                else:
                     t = s.params.get("text")
                     texts = [t] if isinstance(t, str) else list(t or [])
                 for t in texts:
-                    m = pat.search(t)
-                    if m:
+                    hits = banned.on_text(str(t), Ctx())
+                    if hits:
                         out.append(f"rule '{s.id}' requires or suggests '{t}', but rule '{e.id}' bans "
-                                   f"'{m.group(0)}' (fix: change one of them or scope them apart)")
+                                   f"'{str(t)[hits[0].start:hits[0].end]}' (fix: change one of them or scope them apart)")
     return out

@@ -8,6 +8,7 @@ Every compiled rule exposes:
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 from dataclasses import dataclass, field as dfield
 from typing import Any
 
@@ -17,6 +18,7 @@ from knowledge.text import char_length
 
 from .claims import ClaimExtractor, numbers_in, phrase_backed
 from .model import Rule
+from .textstats import GRADE_METRICS, FormulaError, evaluate, grade, parse_formula, stats
 
 WORD = regex.compile(r"\w+")
 _SENT = regex.compile(r"[^.!?\n]+(?:[.!?]+|$)|\n")
@@ -164,7 +166,7 @@ class Existence(Compiled):
             if m.end() == m.start():
                 continue
             observed = m.group(0).strip()
-            if _excepted(self.ex_re, self.phrases, observed, text, m.span()):
+            if self.ex_re is not None and self.ex_re.search(observed):  # Vale 3: the match itself, not its context
                 continue
             hits.append(Hit(m.start(), m.end(), fmt(self.rule.message, m.group(0))))
         return hits
@@ -185,7 +187,7 @@ class Substitution(Compiled):
         nonword = bool(p.get("nonword", False))
         self.repl: list[str] = []
         parts = []
-        for k, v in swap.items():
+        for k, v in sorted(swap.items(), key=lambda kv: len(str(kv[0])), reverse=True):  # longest first, as Vale
             k = str(k)
             rx(k, self.ic, f"swap.{k}")  # validate each key on its own for a precise message
             parts.append("(" + _noncapture(k) + ")")
@@ -197,13 +199,15 @@ class Substitution(Compiled):
         self._same_cache: dict[tuple[str, str], bool] = {}
 
     def _same(self, expected: str, observed: str) -> bool:
+        """Whether the text already is the replacement. Case-sensitive even under `ignorecase` (as Vale 3), so
+        'gb: GB' fires on 'gb'."""
         key = (expected, observed)
         if key not in self._same_cache:
             if _is_phrase(expected):
                 same = expected == observed
             else:
                 try:
-                    same = regex.fullmatch("(?:" + expected + ")", observed, regex.I if self.ic else 0) is not None
+                    same = regex.fullmatch("(?:" + expected + ")", observed) is not None
                 except regex.error:
                     same = expected == observed
             self._same_cache[key] = same
@@ -217,7 +221,7 @@ class Substitution(Compiled):
                     continue
                 expected = self.repl[gi - 1]
                 observed = m.group(gi).strip()
-                if self._same(expected, observed) or _excepted(self.ex_re, self.phrases, observed, text, m.span(gi)):
+                if self._same(expected, observed) or (self.ex_re is not None and self.ex_re.search(observed)):
                     break
                 options = [o.strip() for o in expected.split("|") if o.strip()]
                 shown = " or ".join(f"'{o}'" for o in options) if len(options) > 1 else expected
@@ -320,20 +324,33 @@ def title_case(s: str, style: str = "AP") -> str:
     return "".join(out)
 
 
-def sentence_case(s: str) -> str:
-    out, first = [], True
-    for tok in regex.split(r"(\s+)", s):
-        if tok.isspace() or not tok:
-            out.append(tok)
-            continue
-        if first:
-            out.append(tok[0].upper() + tok[1:])
-            first = False
-        elif tok.isupper() and len(tok) > 1:
-            out.append(tok)
+_NUMBER_LIST = regex.compile(r"\d+\.")
+
+
+def sentence_case(s: str, indicators: tuple[str, ...] = (":",), vocab: dict[str, str] | None = None) -> str:
+    """Vale 3's sentence case: the first word and every word after an indicator (a word ending in one of
+    `indicators`, or a leading list number such as '1.') capitalized, exceptions as listed, the rest lowercase."""
+    words = list(regex.finditer(_CAP_WORD, s))
+    expected = _sentence_tokens([m.group(0) for m in words], indicators, vocab or {})
+    out, last = [], 0
+    for m, e in zip(words, expected):
+        out += [s[last:m.start()], e]
+        last = m.end()
+    return "".join(out) + s[last:]
+
+
+def _sentence_tokens(tokens: list[str], indicators, vocab: dict[str, str]) -> list[str]:
+    out = []
+    for i, t in enumerate(tokens):
+        low = t.lower()
+        prev = tokens[i - 1] if i else ""
+        if low in vocab:
+            out.append(vocab[low])
+        elif i == 0 or any(prev.endswith(x) for x in indicators) or (i == 1 and _NUMBER_LIST.search(prev)):
+            out.append(low[:1].upper() + low[1:])
         else:
-            out.append(tok[0].lower() + tok[1:] if tok[1:] == tok[1:].lower() else tok)
-    return "".join(out)
+            out.append(low)
+    return out
 
 
 class Capitalization(Compiled):
@@ -345,8 +362,9 @@ class Capitalization(Compiled):
             raise RuleCompileError("match", "missing field", "add 'match:' ($title, $sentence, $lower, $upper or a pattern)")
         self.style = p.get("style", "AP")
         self.threshold = float(p.get("threshold") or 0.8)
-        self.indicators = _strs(p.get("indicators"), "indicators")
+        self.indicators = tuple(_strs(p.get("indicators"), "indicators"))
         exc = _strs(p.get("exceptions"), "exceptions")
+        self.vocab = {e.lower(): e for e in exc}
         self.ex_re = rx(r"\b(?:" + "|".join(sorted(exc, key=len, reverse=True)) + r")\b", False, "exceptions") if exc else None
         self.words = rx((self.ex_re.pattern + "|" if self.ex_re else "") + _CAP_WORD, False, "exceptions")
         if self.match not in ("$title", "$sentence", "$lower", "$upper"):
@@ -364,26 +382,23 @@ class Capitalization(Compiled):
         for i, w in enumerate(words):
             if i >= len(expected) or w == expected[i] or self._isx(w) or w == w.upper():
                 count += 1
-        return count / len(words) > self.threshold
+        return count / len(words) >= self.threshold  # Vale: the threshold is a minimum
 
     def _sentence(self, s):
-        toks = self.words.findall(s.rstrip("?!.:"))
+        """Vale 3: each word must equal its sentence-case form (or be an exception); an all-caps word that is not an
+        exception counts as miscased; a wrong first word fails at once; the share of right words must reach the
+        threshold."""
+        toks = self.words.findall(s)
         if not toks:
             return True
+        expected = _sentence_tokens(toks, self.indicators, self.vocab)
         count = 0
         for i, w in enumerate(toks):
-            prev = toks[i - 1] if i else ""
-            for sep in ("-", "'", "’"):
-                if sep in w:
-                    w = w.split(sep)[0]
-                    break
-            if w == w.upper() or any(prev.endswith(x) for x in self.indicators) or self._isx(w):
+            if w == expected[i] or self._isx(w):
                 count += 1
-            elif i == 0 and w != w.lower().capitalize():
+            elif i == 0 and w != w.lower().title():
                 return False
-            elif i == 0 or w == w.lower():
-                count += 1
-        return count / len(toks) > self.threshold
+        return count / len(toks) >= self.threshold
 
     def on_block(self, text, ctx):
         m = self.match
@@ -392,7 +407,7 @@ class Capitalization(Compiled):
         if m == "$title":
             ok, sug = self._title(text), title_case(text, self.style)
         elif m == "$sentence":
-            ok, sug = self._sentence(text), sentence_case(text)
+            ok, sug = self._sentence(text), sentence_case(text, self.indicators, self.vocab)
         elif m == "$lower":
             ok, sug = text == text.lower() or self._isx(text), text.lower()
         elif m == "$upper":
@@ -539,7 +554,7 @@ class Claim(Compiled):
         self.tolerance = float(p.get("tolerance", 1e-9))
 
     def _mask(self, text: str, ctx: Ctx) -> str:
-        for pat in self.ignore + [regex.compile(regex.escape(m), regex.I) for m in ctx.masks if m]:
+        for pat in self.ignore + _masks_pattern(tuple(ctx.masks)):
             text = pat.sub(lambda m: " " * len(m.group(0)), text)
         return text
 
@@ -557,6 +572,13 @@ class Claim(Compiled):
                 msg = fmt(self.rule.message or "Unbacked claim '%s': back it with a product fact", text[c.start:c.end])
                 hits.append(Hit(c.start, c.end, msg))
         return hits
+
+
+@lru_cache(maxsize=64)
+def _masks_pattern(masks: tuple[str, ...]) -> list[regex.Pattern]:
+    """Product and brand names as one alternation, longest first (compiled once per set of names)."""
+    names = sorted({m for m in masks if m}, key=len, reverse=True)
+    return [regex.compile("|".join(regex.escape(m) for m in names), regex.I)] if names else []
 
 
 def _unit_ok(claim_kind: str, fact_kind: str | None) -> bool:
@@ -595,10 +617,69 @@ class Length(Compiled):
         return []
 
 
+class Metric(Compiled):
+    """Vale's `metric`: a formula over the ad's counts (words, sentences, syllables, ...) and a condition such as
+    '> 10'; one alert, on the first item, with the formula's value for %s."""
+
+    level = "variant"
+
+    def __init__(self, rule: Rule):
+        super().__init__(rule)
+        p = rule.params
+        formula, cond = p.get("formula"), p.get("condition")
+        if not formula or not cond:
+            raise RuleCompileError("formula" if not formula else "condition", "missing field",
+                                   "add 'formula:' (e.g. words / sentences) and 'condition:' (e.g. '> 20')")
+        formula = regex.sub(r"heading\.(h[1-6])", r"heading_\1", str(formula))
+        try:
+            self.formula = parse_formula(formula)
+            self.condition = parse_formula("__value__ " + str(cond))
+            evaluate(self.formula, {**stats("One two. Three."), "__value__": 0.0})
+        except FormulaError as exc:
+            raise RuleCompileError("formula", str(exc), "use +, -, *, /, parentheses, math.sqrt(...) and Vale's "
+                                   "variables (words, sentences, syllables, characters, ...)") from None
+
+    def _value(self, text: str) -> float | None:
+        s = stats(text)
+        if not s["words"]:
+            return None
+        return float(evaluate(self.formula, s))
+
+    def on_variant(self, items, ctx):
+        text = "\n".join(t for f, _, t in items if self.rule.scope.field_ok(f))
+        value = self._value(text)
+        if value is None or not evaluate(self.condition, {"__value__": value}):
+            return []
+        return [(0, Hit(0, 0, fmt(self.rule.message, f"{value:.2f}")))]
+
+
+class Readability(Metric):
+    """Vale's `readability`: the mean of the chosen grade formulas must not exceed `grade`."""
+
+    def __init__(self, rule: Rule):
+        Compiled.__init__(self, rule)
+        p = rule.params
+        self.metrics = _strs(p.get("metrics"), "metrics", required=True)
+        bad = [m for m in self.metrics if m not in GRADE_METRICS]
+        if bad:
+            raise RuleCompileError("metrics", f"unknown metric(s) {bad}", "use: " + ", ".join(GRADE_METRICS))
+        if p.get("grade") is None:
+            raise RuleCompileError("grade", "missing field", "add 'grade:' (the highest acceptable grade level)")
+        self.grade = float(p["grade"])
+        self.condition = parse_formula(f"__value__ > {self.grade}")
+
+    def _value(self, text: str) -> float | None:
+        s = stats(text)
+        if not s["words"]:
+            return None
+        return sum(grade(m, s) for m in self.metrics) / len(self.metrics)
+
+
 TYPES: dict[str, type[Compiled]] = {
     "existence": Existence, "substitution": Substitution, "occurrence": Occurrence,
     "repetition": Repetition, "capitalization": Capitalization, "conditional": Conditional,
     "consistency": Consistency, "required": Required, "claim": Claim, "length": Length,
+    "metric": Metric, "readability": Readability,
 }
 
 

@@ -9,20 +9,23 @@ from knowledge.rulebook.yamlmap import YamlSyntaxError, load_yaml
 from .model import LEVEL_TO_SEVERITY, VALE_TYPES, VALE_UNSUPPORTED, Origin, Rule, Scope
 from .types import RuleCompileError, compile_rule
 
-_HEADER = {"extends", "message", "level", "scope", "link", "description", "name", "limit", "action",
-           "code", "selector"}
+_HEADER = {"extends", "message", "level", "scope", "link", "description", "name", "action", "code", "selector"}
 
 
-def vale_blocks(scope) -> str:
+def vale_blocks(scope) -> tuple[str, bool]:
+    """Vale's `scope` mapped onto ad fields: (blocks, not_heading). A '~heading' selector keeps its negation."""
     items = [scope] if isinstance(scope, str) else list(scope or [])
-    items = [str(s).strip() for s in items if str(s).strip() and not str(s).startswith("~")]
+    parts = [p.strip() for s in items for p in str(s).split("&") if p.strip()]
+    negated = [p[1:] for p in parts if p.startswith("~")]
+    items = [p for p in parts if not p.startswith("~")]
+    not_heading = any(n.startswith("heading") or n == "title" for n in negated)
     if not items:
-        return "text"
+        return "text", not_heading
     if all(s.startswith("heading") or s == "title" for s in items):
-        return "heading"
+        return "heading", False
     if all(s == "sentence" or s.endswith(".sentence") for s in items):
-        return "sentence"
-    return "text"
+        return "sentence", not_heading
+    return "text", not_heading
 
 
 def style_dirs(root: pathlib.Path) -> list[pathlib.Path]:
@@ -67,8 +70,9 @@ def load_vale(root: pathlib.Path, rel_to: pathlib.Path, rulebook: str, brand: st
                 errors.append(lm.issue(("level",), f"unknown level {level!r}", "use suggestion, warning or error"))
                 continue
             params = {k: v for k, v in data.items() if k not in _HEADER}
+            blocks, not_heading = vale_blocks(data.get("scope"))
             rule = Rule(id=rid, type=ext, severity=LEVEL_TO_SEVERITY[level],
-                        scope=Scope(blocks=vale_blocks(data.get("scope"))), message=str(data.get("message") or ""),
+                        scope=Scope(blocks=blocks, not_heading=not_heading), message=str(data.get("message") or ""),
                         params=params,
                         origin=Origin(rulebook=rulebook, brand=brand, file=rel, line=1, source="vale"))
             try:

@@ -1,0 +1,55 @@
+"""Honest statuses: approved only when clean and the delivered text scores at least the threshold; repaired is an
+attribute; the shown score is the delivered text's; runs, CLI and web count the same way."""
+import json
+
+from agents.finalizer import delivery_status
+from agents.scoring import combine_score
+from brandloop.report import delivery_counts, result_markdown
+from graph.context import RunSettings
+from graph.runner import Runner
+from tests.fakes import scripted
+from tests.test_cli import invoke
+from tests.test_graph import GOOD, GUARANTEED, run
+
+
+def test_delivery_status_rules():
+    err = [{"severity": "error"}]
+    warn = [{"severity": "warning"}]
+    assert delivery_status([], 60.0, 60) == "approved"  # "at least" the threshold
+    assert delivery_status(warn, 59.9, 60) == "below_threshold"
+    assert delivery_status(err, 99.0, 60) == "failed"
+    assert delivery_status([], None, 60) == "below_threshold"
+
+
+def test_repaired_low_scorer_is_not_approved_and_clean_high_scorer_is(brief_file):
+    # v1 keeps a forbidden word (repaired) and is judged 2/10; v2 and v3 are clean and judged 9/10.
+    llm = scripted(lambda p: GUARANTEED if "main benefit" in p else GOOD,
+                   critic=lambda p: "SCORE: 2\nCRITIQUE: Weak.\nFIX: none" if "guaranteed" in p.lower()
+                   else "SCORE: 9\nCRITIQUE: Sharp.\nFIX: none")
+    out, _ = run(brief_file, llm, max_revisions=0)
+    v1, v2, v3 = out["variants"]
+    assert v1["repaired"] and v1["repairs"] and v1["delivered"] == "below_threshold" and v1["score"] < 60
+    assert "guaranteed" not in " ".join(v1["fields"]["description"]).lower()
+    for v in (v2, v3):
+        assert not v["repaired"] and v["delivered"] == "approved" and v["score"] >= 60
+    for v in (v1, v2, v3):  # the shown score is recomputed from the delivered text's measured parts
+        assert v["score"] == combine_score(v["judgement"], v["metrics"], v["violations"])
+        assert v["critiqued_score"] is not None
+    assert delivery_counts(out["variants"]) == {"approved": 2, "below_threshold": 1, "failed": 0}
+
+
+def test_runs_cli_and_markdown_agree(home, brief_file):
+    llm = scripted(lambda p: GUARANTEED if "main benefit" in p else GOOD,
+                   critic=lambda p: "SCORE: 2\nCRITIQUE: Weak.\nFIX: none" if "guaranteed" in p.lower()
+                   else "SCORE: 9\nCRITIQUE: Sharp.\nFIX: none")
+    result = Runner(home, lambda s, **kw: llm).run(brief_file, RunSettings(max_revisions=0))
+    row = Runner(home, lambda s, **kw: llm).store.get_run(result["run_id"])
+    assert (row["passed"], row["below"], row["failed"]) == (2, 1, 0)
+    listing = invoke(home, ["runs"]).output
+    assert "APPROVED/BELOW/FAILED" in listing and "2/1/0" in listing
+    md = result_markdown(result)
+    assert md.count("APPROVED") == 2 and "CLEAN, but below the score threshold (repaired: 1 fix(es))" in md
+    assert "PASSED" not in md
+    v1 = result["variants"][0]
+    assert f"score of the delivered text: {v1['score']}" in md
+    assert json.loads(json.dumps(result))["variants"][0]["repaired"] is True
