@@ -1,7 +1,8 @@
 """Scripted fake chat models for fast unit tests (subclassing langchain-core's fakes)."""
 from __future__ import annotations
 
-from typing import Any, Callable
+import re
+from typing import Any, Callable, ClassVar
 
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
@@ -46,3 +47,28 @@ def scripted(copy: Reply | list, critic: Reply | list = "SCORE: 8\nCRITIQUE: Cle
              describe: Reply = "A product photo.", rewrite: Reply | list = "Earn 4.10% APY") -> ScriptedChatModel:
     return ScriptedChatModel(rules=[(COPY_MARKER, copy), (REWRITE_MARKER, rewrite), (CRITIC_MARKER, critic),
                                     (DESCRIBE_MARKER, describe)], calls=[])
+
+
+class ConstrainedScriptedChatModel(ScriptedChatModel):
+    """A scripted model that, like the real engines, holds every reply to the ``regex=`` it is given: a scripted
+    reply that does not match the pattern fails the test instead of reaching the agents."""
+
+    supports_regex: ClassVar[bool] = True
+    patterns: list[str] = []
+
+    def _call(self, messages, stop=None, run_manager=None, **kwargs) -> str:
+        pattern = kwargs.get("regex")
+        if isinstance(pattern, list):
+            raise AssertionError("a single prompt got a list of patterns")
+        reply = super()._call(messages, stop, run_manager, **kwargs)
+        if pattern is not None:
+            self.patterns.append(pattern)
+            assert re.fullmatch(pattern, reply), f"scripted reply {reply!r} does not match the pattern it was given"
+        return reply
+
+    def batch(self, inputs, config=None, *, return_exceptions=False, **kwargs):
+        patterns = kwargs.pop("regex", None)
+        if not isinstance(patterns, list):
+            return super().batch(inputs, config, return_exceptions=return_exceptions,
+                                 **({"regex": patterns} if patterns else {}), **kwargs)
+        return [self.invoke(x, regex=p, **kwargs) for x, p in zip(inputs, patterns, strict=True)]

@@ -189,8 +189,10 @@ def _marker_path(target: Path) -> Path:
 
 
 def _write_marker(target: Path, sha256: str) -> None:
+    from .integrity import quick_hash
+
     st = target.stat()
-    data = {"sha256": sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+    data = {"sha256": sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns, "quick": quick_hash(target)}
     marker = _marker_path(target)
     tmp = marker.with_name(marker.name + f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(data))
@@ -198,13 +200,18 @@ def _write_marker(target: Path, sha256: str) -> None:
 
 
 def marker_is_valid(target: Path, sha256: str) -> bool:
-    """Whether ``target`` was verified before and has not changed since (size and mtime)."""
+    """Whether ``target`` was verified before and has not changed since: size, mtime and a quick hash of its
+    head, tail and samples (a byte flipped with the timestamp kept is caught there; ``brandloop doctor`` hashes
+    every byte)."""
+    from .integrity import quick_hash
+
     try:
         data = json.loads(_marker_path(target).read_text())
         st = target.stat()
     except (OSError, ValueError):
         return False
-    return data.get("sha256") == sha256 and data.get("size") == st.st_size and data.get("mtime_ns") == st.st_mtime_ns
+    return (data.get("sha256") == sha256 and data.get("size") == st.st_size and data.get("mtime_ns") == st.st_mtime_ns
+            and data.get("quick") == quick_hash(target))
 
 
 def join_parts(parts: Sequence[Path], target: Path, *, expected_size: int, expected_sha256: str) -> Path:

@@ -31,10 +31,11 @@ from pathlib import Path
 from typing import Any
 
 from .assets import PRESETS, ModelError, ensure_preset_file, preset_dir, resolve_home
+from .integrity import check_folder, fingerprint_folder, write_json_atomic
 
 logger = logging.getLogger("brandloop.llm")
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: the marker records a fingerprint of every file
 CACHE_MARKER = "brandloop-cache.json"
 
 
@@ -129,17 +130,22 @@ def pick_device() -> tuple[str, Any]:
     return "cpu", torch.float32
 
 
-def _cache_is_valid(cache_dir: Path, source_key: str) -> bool:
+def dense_cache_problems(cache_dir: Path, source_key: str, *, full: bool = False) -> list[str]:
+    """Why the dense cache in ``cache_dir`` can't be used for ``source_key`` (empty: it can)."""
     try:
         marker = json.loads((cache_dir / CACHE_MARKER).read_text())
     except (OSError, ValueError):
-        return False
-    return (
-        marker.get("format") == CACHE_FORMAT
-        and marker.get("source") == source_key
-        and (cache_dir / "config.json").is_file()
-        and any(cache_dir.glob("*.safetensors"))
-    )
+        return [f"{cache_dir} has no readable {CACHE_MARKER}"]
+    if marker.get("format") != CACHE_FORMAT or marker.get("source") != source_key:
+        return [f"{cache_dir} was built from another source or format"]
+    return check_folder(cache_dir, marker.get("files") or {}, full=full)
+
+
+def _cache_is_valid(cache_dir: Path, source_key: str) -> bool:
+    problems = dense_cache_problems(cache_dir, source_key)
+    if problems and (cache_dir / CACHE_MARKER).exists():
+        logger.warning("%s; rebuilding the fast-start cache", problems[0])
+    return not problems
 
 
 def _load_from_gguf(gguf: str):
@@ -185,9 +191,8 @@ def build_cache(model, tokenizer, cache_dir: Path, source_key: str, source: str)
     try:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
-        (tmp / CACHE_MARKER).write_text(
-            json.dumps({"format": CACHE_FORMAT, "source": source_key, "source_path": source, "dtype": "float32"})
-        )
+        write_json_atomic(tmp / CACHE_MARKER, {"format": CACHE_FORMAT, "source": source_key, "source_path": source,
+                                               "dtype": "float32", "files": fingerprint_folder(tmp)})
         if cache_dir.exists():
             shutil.rmtree(cache_dir)
         os.replace(tmp, cache_dir)

@@ -1,0 +1,199 @@
+"""Engines and constrained decoding without a real model: reply patterns, engine choice, converted-model caches."""
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from agents.copywriter import uncut
+from agents.formats import ad_pattern, critique_pattern, rewrite_pattern
+from brandloop.cli import cli
+from brandloop.llm import ModelError, factory, ov_build
+from brandloop.llm.assets import _write_marker, marker_is_valid
+from brandloop.llm.integrity import check_folder, fingerprint_folder
+from brandloop.llm.loader import ResolvedSpec
+from knowledge.channels import get_channel
+from tests.fakes import ConstrainedScriptedChatModel
+from tests.test_graph import GOOD, run
+
+RSA = get_channel("google_rsa")
+CRITIC = "SCORE: 8\nCRITIQUE: Clear about the 4.10% APY and on brief.\nFIX: Name the audience in a headline."
+
+
+def test_ad_pattern_holds_lines_counts_and_limits():
+    p = ad_pattern(RSA, "Northwind Bank savings")
+    assert re.fullmatch(p, GOOD)
+    assert re.fullmatch(p, GOOD + "\n")
+    assert not re.fullmatch(p, GOOD.replace("Earn 4.10% APY", "Earn 4.10% APY On Every Single Dollar"))  # 36 > 30
+    assert not re.fullmatch(p, GOOD.replace("HEADLINE 3: Open Online Today\n", ""))  # a missing item
+    assert not re.fullmatch(p, GOOD.replace("HEADLINE 1: ", "HEADLINE 1:  "))  # no leading space
+    assert not re.fullmatch(p, GOOD.replace("Save More", "收益率"))  # an English brief gets Latin copy
+
+
+def test_rewrite_pattern_keeps_channel_characters_and_counts_wide_characters_double():
+    tiktok = rewrite_pattern(get_channel("tiktok"), "ad_text", "Verdant snacks")
+    assert re.fullmatch(tiktok, "Crunchy snacks for busy kids")
+    assert not re.fullmatch(tiktok, "Crunchy snacks #snacktime")
+    wide = rewrite_pattern(RSA, "headline", "北風銀行の普通預金")
+    assert re.fullmatch(wide, "毎日の貯蓄をもっと簡単に")  # 12 wide characters count 24 of 30
+    assert not re.fullmatch(wide, "毎日の貯蓄をもっと簡単に始めよう今")  # 16 count 32
+
+
+def test_critique_pattern_is_one_sentence_each():
+    p = critique_pattern("Northwind Bank")
+    assert re.fullmatch(p, CRITIC)
+    assert not re.fullmatch(p, CRITIC.replace("on brief.", "on brief. Also more."))
+    assert not re.fullmatch(p, "CRITIQUE: Fine.\nFIX: None.")
+
+
+def test_a_line_cut_at_its_cap_loses_the_cut_word():
+    assert uncut(RSA, "headline", "4.10% APY, no monthly fees, FD", "x") == "4.10% APY, no monthly fees"
+    assert uncut(RSA, "headline", "Earn 4.10% APY", "x") == "Earn 4.10% APY"
+
+
+def test_agents_constrain_every_reply_when_the_engine_can(brief_file):
+    llm = ConstrainedScriptedChatModel(rules=[("Angle for this version", GOOD), ("Review this", CRITIC)],
+                                       calls=[], patterns=[])
+    out, _ = run(brief_file, llm, max_revisions=1)
+    assert [v["delivered"] for v in out["variants"]] == ["approved"] * 3
+    ad = ad_pattern(RSA, "Northwind Bank Everyday Savings A savings account. Earn more. sign-ups")
+    assert llm.patterns.count(ad) == 3
+    assert sum(p.startswith("SCORE: ") for p in llm.patterns) == 3
+
+
+def _resolved(tmp_path, kind="preset", location=None):
+    gguf = tmp_path / "model.gguf"
+    gguf.write_bytes(os.urandom(4096))
+    return ResolvedSpec(spec="small", kind=kind, location=location or str(gguf), cache_dir=tmp_path / "hf-float32",
+                        source_key="0" * 64)
+
+
+def test_engine_choice(tmp_path, monkeypatch):
+    monkeypatch.setattr(factory, "_gpu_present", lambda: False)
+    monkeypatch.setattr(ov_build, "openvino_available", lambda: True)
+    preset = _resolved(tmp_path)
+    hub = ResolvedSpec(spec="Qwen/Qwen2.5-0.5B-Instruct", kind="hub", location="Qwen/Qwen2.5-0.5B-Instruct")
+    assert factory.choose_engine(preset, "auto") == "openvino"
+    assert factory.choose_engine(hub, "auto") == "transformers"
+    assert factory.choose_engine(preset, "transformers") == "transformers"
+    with pytest.raises(ModelError, match="unknown engine 'vllm'; choose one of: auto, openvino, transformers"):
+        factory.choose_engine(preset, "vllm")
+    with pytest.raises(ModelError, match="use --engine transformers"):
+        factory.choose_engine(hub, "openvino")
+    monkeypatch.setattr(factory, "_gpu_present", lambda: True)
+    assert factory.choose_engine(preset, "auto") == "transformers"  # a GPU runs transformers
+
+
+def test_auto_falls_back_to_transformers_with_a_warning(tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(factory, "resolve_spec", lambda spec, home: _resolved(tmp_path))
+    monkeypatch.setattr(factory, "choose_engine", lambda resolved, engine: "openvino")
+
+    def broken(*a):
+        raise ModelError("could not convert model.gguf for the OpenVINO engine (RuntimeError: boom)")
+
+    monkeypatch.setattr(factory, "_openvino_chat", broken)
+    monkeypatch.setattr(factory, "_transformers_chat", lambda *a: "transformers model")
+    factory.clear_model_cache()
+    try:
+        assert factory.get_chat_model("small", engine="auto", home=tmp_path) == "transformers model"
+        assert "using the transformers engine" in caplog.text
+        with pytest.raises(ModelError, match="RuntimeError: boom"):
+            factory.get_chat_model("small", engine="openvino", home=tmp_path, max_new_tokens=7)
+    finally:
+        factory.clear_model_cache()
+
+
+def test_a_failed_conversion_leaves_nothing_behind(tmp_path, monkeypatch):
+    gguf = tmp_path / "model.gguf"
+    gguf.write_bytes(b"GGUF" + os.urandom(1000))
+    from brandloop.llm import requant
+    from brandloop.llm.integrity import full_hash
+
+    def half_written(src, dst):
+        Path(dst).write_bytes(b"partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(requant, "requantize_to_q8", half_written)
+    with pytest.raises(ModelError) as err:
+        ov_build.ensure_openvino_model(gguf, full_hash(gguf), tmp_path / "models")
+    assert "No space left on device" in str(err.value) and "\n" not in str(err.value)
+    assert not (tmp_path / "models").exists() or not list((tmp_path / "models").iterdir())
+    with pytest.raises(ModelError, match="its sha256 is"):  # a source that isn't what it claims is refused
+        ov_build.build_openvino_model(gguf, "f" * 64, tmp_path / "models" / "x")
+
+
+def _fake_openvino_folder(base: Path, source: str) -> Path:
+    folder = ov_build.openvino_dir(base, source)
+    folder.mkdir(parents=True)
+    for name in ov_build.IR_FILES:
+        (folder / name).write_bytes(os.urandom(3 << 20))
+    (folder / ov_build.MARKER).write_text(json.dumps({"format": ov_build.FORMAT, "source_sha256": source,
+                                                      "files": fingerprint_folder(folder, list(ov_build.IR_FILES))}))
+    return folder
+
+
+def test_a_corrupt_converted_model_is_rebuilt(tmp_path, monkeypatch):
+    source = "a" * 64
+    folder = _fake_openvino_folder(tmp_path, source)
+    gguf = tmp_path / "model.gguf"
+    assert ov_build.ensure_openvino_model(gguf, source, tmp_path) == (folder, False)
+    with open(folder / "openvino_model.bin", "r+b") as f:  # one flipped byte in the quick-checked head
+        f.seek(100)
+        byte = f.read(1)
+        f.seek(100)
+        f.write(bytes([byte[0] ^ 0xFF]))
+    built = []
+    monkeypatch.setattr(ov_build, "build_openvino_model", lambda *a: built.append(a))
+    assert ov_build.ensure_openvino_model(gguf, source, tmp_path) == (folder, True)
+    assert built == [(gguf, source, folder)]
+
+
+def test_quick_check_samples_and_full_check_hashes_everything(tmp_path):
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    (folder / "w.bin").write_bytes(bytes(8 << 20))
+    recorded = fingerprint_folder(folder)
+    with open(folder / "w.bin", "r+b") as f:  # a byte between the quick check's samples
+        f.seek((1 << 20) + 12345)
+        f.write(b"\x01")
+    assert check_folder(folder, recorded) == []
+    assert check_folder(folder, recorded, full=True) == [f"{folder / 'w.bin'} does not match its recorded sha256"]
+
+
+def test_an_assembled_gguf_changed_under_a_kept_timestamp_is_not_trusted(tmp_path):
+    gguf = tmp_path / "model.gguf"
+    gguf.write_bytes(os.urandom(1 << 20))
+    _write_marker(gguf, "b" * 64)
+    assert marker_is_valid(gguf, "b" * 64)
+    st = gguf.stat()
+    data = bytearray(gguf.read_bytes())
+    data[10] ^= 0xFF
+    gguf.write_bytes(bytes(data))
+    os.utime(gguf, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert not marker_is_valid(gguf, "b" * 64)
+
+
+def test_models_and_doctor_commands(home):
+    source = "c" * 64
+    folder = _fake_openvino_folder(home / "models" / "small", source)
+    r = CliRunner().invoke(cli, ["--home", str(home), "models", "--json"])
+    assert r.exit_code == 0, r.output
+    inv = json.loads(r.output)
+    assert [p["preset"] for p in inv["presets"]] == ["small", "large"]
+    assert {e["engine"] for e in inv["engines"]} == {"openvino", "transformers"}
+    assert inv["caches"] == [{"engine": "openvino", "path": str(folder), "ok": True, "problem": None}]
+    r = CliRunner().invoke(cli, ["--home", str(home), "doctor"])
+    assert r.exit_code == 0 and "ok   openvino cache" in r.output
+    with open(folder / "openvino_tokenizer.bin", "r+b") as f:
+        f.seek((1 << 20) + 777)
+        f.write(b"\x00\x01")
+    r = CliRunner().invoke(cli, ["--home", str(home), "doctor"])
+    assert r.exit_code == 1 and "BAD  openvino cache" in r.output and "removed; the next run rebuilds it" in r.output
+    assert not folder.exists()
+
+
+def test_unknown_engine_is_a_usage_error(home, brief_file):
+    r = CliRunner().invoke(cli, ["--home", str(home), "run", str(brief_file), "--engine", "vllm"])
+    assert r.exit_code == 2 and "'vllm' is not one of 'auto', 'openvino', 'transformers'" in r.output
