@@ -42,5 +42,9 @@ test-unit: setup
 test-integration: setup
 	$(BIN)/python -m pytest -m integration
 
+# Engine speed, memory and the default run's wall time, as ratios measured side by side (about 10 minutes).
+bench: setup
+	$(BIN)/python scripts/bench_engines.py
+
 clean:
 	rm -rf $(VENV) .brandloop .pytest_cache

@@ -26,14 +26,17 @@ def make_compliance(knowledge=None):
         loop = state.get("revision", 0)
         variants = [dict(v) for v in state["variants"]]
         trace = NodeTrace("compliance", loop, {"variants": [v["id"] for v in variants if v.get("fields")]})
-        report = {}
+        report, history = {}, []
         for v in variants:
             if not v.get("fields"):
                 continue
             found = check_variant(v["fields"], state, knowledge)
             v["violations"] = [x.model_dump() for x in found]
             report[v["id"]] = [f"[{x.severity}] {x.rule_id}: {x.message}" for x in found]
+            if v.get("status") == "drafted":  # written in this loop: the draft as the model wrote it, and its checks
+                history.append({"loop": loop, "id": v["id"], "fields": v["fields"],
+                                "violations": sorted({x.rule_id for x in found})})
         trace.set(output=report, violations={k: len(x) for k, x in report.items()})
-        return {"variants": variants, "trace": [trace.event()]}
+        return {"variants": variants, "history": history, "trace": [trace.event()]}
 
     return compliance

@@ -128,7 +128,6 @@ def make_copywriter(llm: BaseChatModel, knowledge=None):
                        problems) for fields, problems in drafts]
             lines = [(uncut(spec, f, text, source) if text else text, problems)
                      for (_, f, _, _), (text, problems) in zip(items, lines)]
-        history = []
         for (v, _), (fields, problems) in zip(whole, drafts):
             if v["status"] == "revise":
                 v["revisions"] = v.get("revisions", 0) + 1
@@ -155,8 +154,7 @@ def make_copywriter(llm: BaseChatModel, knowledge=None):
                          getattr(rules.get(x["rule_id"]), "type", "") == "required"]
                 if texts:
                     place_required(v["fields"], texts, [], spec)
-            history.append({"loop": loop, "id": v["id"], "fields": v["fields"]})
         trace.set(output={v["id"]: v["fields"] for v in targets})
-        return {"variants": variants, "revision": loop, "history": history, "trace": [trace.event()]}
+        return {"variants": variants, "revision": loop, "trace": [trace.event()]}
 
     return copywriter

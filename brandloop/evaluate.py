@@ -29,6 +29,37 @@ def recheck(home: Path, run_id: str) -> list[dict]:
     return out
 
 
+def model_output_checks(home: Path, run_id: str) -> dict:
+    """From the trace, before any repair: replies that did not parse, and model-written lines over their limit."""
+    from agents.common import channel_of
+    from knowledge.text import char_length
+
+    store = RunStore(home)
+    values = store.latest_values(run_id) or {}
+    brief = values["brief"]
+    settings = RunSettings.model_validate(values.get("settings") or {})
+    knowledge = load_knowledge(home, settings.rulebook or brief.get("rulebook"), Path(values["brief_dir"]), "(eval)")
+    spec = channel_of(values, knowledge)
+    lines = over = 0
+    unparsed: Counter = Counter()
+    for e in store.events(run_id):
+        for c in e.get("calls", []):
+            if c.get("error"):
+                unparsed[e["node"]] += 1
+            parsed = c.get("parsed") if e["node"] == "copywriter" else None
+            if isinstance(parsed, dict):
+                items = [(f, t) for f, ts in parsed.items() for t in ts]
+            elif isinstance(parsed, str) and parsed and c["target"].count(".") == 2:
+                items = [(c["target"].split(".")[1], parsed)]
+            else:
+                items = []
+            for field, text in items:
+                fs = spec.fields.get(field)
+                lines += 1
+                over += bool(fs and char_length(text, wide_counts_double=spec.wide_chars_count_double) > fs.max_chars)
+    return {"model_lines": lines, "model_lines_over_limit": over, "unparsed_replies": dict(unparsed)}
+
+
 def evaluate(runner: Runner, briefs: list[Path], settings: RunSettings, on_progress=None) -> dict:
     rows = []
     for b in briefs:
@@ -41,6 +72,8 @@ def evaluate(runner: Runner, briefs: list[Path], settings: RunSettings, on_progr
         first = [v["score_history"][0] for v in variants if v.get("score_history")]
         final = [v["score"] for v in variants if v.get("score") is not None]
         rel = [v["metrics"]["relevance"] for v in variants if v.get("metrics")]
+        outputs = model_output_checks(runner.home, result["run_id"])
+        info = result.get("model_info") or {}
         rows.append({
             "brief": str(b), "run_id": result["run_id"], "variants": len(variants),
             "delivered_clean": len(clean), "marked_failed": len(marked_failed),
@@ -54,6 +87,8 @@ def evaluate(runner: Runner, briefs: list[Path], settings: RunSettings, on_progr
             "stop_reason": result["stop_reason"],
             "variant_stop_reasons": dict(Counter(v.get("stop_reason") for v in variants)),
             "revision_loops": result["revision_loops"],
+            **outputs, "parse_failures": sum(outputs["unparsed_replies"].values()),
+            "engine": info.get("engine"), "model_seconds": info.get("generate_seconds"),
         })
     clean_total = sum(r["delivered_clean"] for r in rows)
     bad_total = sum(r["clean_with_hard_violations"] for r in rows)
@@ -68,6 +103,9 @@ def evaluate(runner: Runner, briefs: list[Path], settings: RunSettings, on_progr
         "mean_distinct_2": _mean(r["distinct_2"] for r in rows),
         "mean_relevance": _mean(r["relevance"] for r in rows),
         "stop_reasons": dict(Counter(r["stop_reason"] for r in rows)),
+        "parse_failures": sum(r["parse_failures"] for r in rows),
+        "model_lines": sum(r["model_lines"] for r in rows),
+        "model_lines_over_limit": sum(r["model_lines_over_limit"] for r in rows),
     }
     return {"summary": summary, "briefs": rows, "settings": settings.model_dump()}
 
@@ -90,7 +128,9 @@ def markdown(report: dict) -> str:
     lines += ["", f"Overall: {s['variants']} variants, {s['delivered_clean']} delivered clean, {s['marked_failed']} "
                   f"marked failed; hard-rule compliance of delivered variants {_pct(s['hard_rule_compliance_of_delivered'])}; "
                   f"mean score {s['mean_first_draft_score']} (first drafts) → {s['mean_final_score']} (final); "
-                  f"stop reasons {s['stop_reasons']}."]
+                  f"stop reasons {s['stop_reasons']}. Before any repair: {s['parse_failures']} model replies did not "
+                  f"parse, {s['model_lines_over_limit']} of {s['model_lines']} model-written lines were over their "
+                  f"limit."]
     return "\n".join(lines)
 
 

@@ -83,7 +83,8 @@ class RunResult(BaseModel):
     set_metrics: dict = Field(default_factory=dict, description="distinct_2 and max_pairwise_cosine of the set")
     variants: list[VariantResult]
     materials: list[MaterialResult] = Field(default_factory=list)
-    history: list[dict] = Field(default_factory=list, description="Every draft: {loop, id, fields}")
+    history: list[dict] = Field(default_factory=list, description="Every draft as written, before any "
+                                        "repair: {loop, id, fields, violations (rule ids found by compliance)}")
     status: str | None = Field(None, description="Run status in the run store (completed, ...)")
     model_info: dict | None = Field(None, description="engine, device, dtype, load_seconds, threads, calls, "
                                     "tokens_in, tokens_out, generate_seconds, tokens_per_second")
