@@ -63,7 +63,8 @@ class JobManager:
         with self._lock:
             return self.jobs.get(run_id)
 
-    def submit(self, run_id: str, brief_path: Path, settings, brief_name: str) -> Job:
+    def submit(self, run_id: str, brief_path: Path, settings, brief_name: str,
+               material_roots: list[Path] | None = None) -> Job:
         job = Job(run_id, brief_name)
         with self._lock:
             self.jobs[run_id] = job
@@ -71,10 +72,10 @@ class JobManager:
             for old in sorted(done, key=lambda j: j.submitted)[:max(0, len(self.jobs) - self.keep)]:
                 self.jobs.pop(old.run_id, None)
         job.push("queued", line="queued")
-        self.pool.submit(self._work, job, Path(brief_path), settings)
+        self.pool.submit(self._work, job, Path(brief_path), settings, material_roots)
         return job
 
-    def _work(self, job: Job, brief_path: Path, settings) -> None:
+    def _work(self, job: Job, brief_path: Path, settings, material_roots: list[Path] | None = None) -> None:
         from brandloop.report import progress_line, write_result
         from graph.runner import Runner
 
@@ -89,7 +90,8 @@ class JobManager:
                 job.push("progress", node=node, loop=ev.get("loop", 0), duration_s=ev.get("duration_s"),
                          line=progress_line(node, update))
 
-            result = runner.run(brief_path, settings, run_id=job.run_id, on_progress=progress)
+            result = runner.run(brief_path, settings, run_id=job.run_id, on_progress=progress,
+                                material_roots=material_roots)
             write_result(result, self.home / "runs" / job.run_id)
             job.status = "completed"
             job.push("done", status="completed", stop_reason=result.get("stop_reason"),

@@ -14,6 +14,8 @@ from knowledge.rules.model import BRAND_TYPES, SUPPORTED_TYPES, VALE_UNSUPPORTED
 from knowledge.rules.precedence import conflicts as find_conflicts
 from knowledge.rules.types import RuleCompileError, compile_rule
 
+from knowledge.safepaths import links_leaving
+
 from .errors import Issue, RulebookError
 from .schema import Chunk, Fact, Product, RulebookData
 from .yamlmap import LineMap, YamlSyntaxError, load_yaml
@@ -109,6 +111,12 @@ def load_folder(path: pathlib.Path, name: str | None = None, resolver: Resolver 
         return L
     if not rb.is_file():
         L.errors.append(Issue(str(rb), 0, "", "rulebook.yaml is missing", "create rulebook.yaml with a 'brand:' section"))
+        return L
+    escaping = links_leaving(path)
+    for link in escaping:
+        L.errors.append(Issue(str(link.relative_to(path)), 0, "", "a symbolic link pointing outside the rulebook folder",
+                              "replace the link with the file itself"))
+    if escaping:
         return L
     L.hash = content_hash(path)
     try:
