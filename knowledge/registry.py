@@ -25,6 +25,24 @@ from knowledge.retrieval import BrandKnowledge
 from knowledge.safepaths import PathEscape, resolve_user_path
 
 BUNDLED = pathlib.Path(__file__).resolve().parent.parent / "rulebooks"
+STALE_STAGING_S = 600  # a staging folder this old belongs to no running add
+
+
+def slow_patterns(L) -> list[Issue]:
+    """Rules whose patterns blow the time budget on their own golden examples (catastrophic backtracking)."""
+    from knowledge.rules.types import PATTERN_TIMEOUT_S, TIMEOUT_MESSAGE
+
+    data = flatten(L)
+    origin = {r.id: r.origin for r in data.rules}
+    issues, seen = [], set()
+    for g in BrandKnowledge(data).run_golden():
+        if TIMEOUT_MESSAGE in g.detail and g.rule_id not in seen:
+            seen.add(g.rule_id)
+            o = origin.get(g.rule_id)
+            issues.append(Issue(o.file if o else RULEBOOK_FILE, o.line if o else 0, g.rule_id,
+                                f"a pattern takes longer than {PATTERN_TIMEOUT_S:g} s on the example {g.text[:60]!r}",
+                                "rewrite it without nested repetition such as (a|aa)+ or (x+)+"))
+    return issues
 
 
 def is_plain(name) -> bool:
@@ -125,6 +143,9 @@ class RulebookRegistry:
         L = load_folder(path, name or path.name, self._resolver(path))
         if L.errors:
             raise RulebookError(L.errors)
+        slow = slow_patterns(L)
+        if slow:
+            raise RulebookError(slow)
         return L
 
     # --- add -----------------------------------------------------------------------------------
@@ -205,12 +226,17 @@ class RulebookRegistry:
                         "installed_at": m.get("installed_at"), "source": m.get("source")})
         return out
 
-    def clean_staging(self, name: str) -> None:
-        """Removes .staging-* folders a killed or failed add left behind."""
+    def clean_staging(self, name: str, older_than_s: float = STALE_STAGING_S) -> None:
+        """Removes .staging-* folders a killed or failed add left behind (not a concurrent add's fresh one)."""
         base = self.root / name
         if base.is_dir():
             for d in base.glob(".staging-*"):
-                shutil.rmtree(d, ignore_errors=True)
+                try:
+                    stale = time.time() - d.stat().st_mtime > older_than_s
+                except OSError:
+                    continue
+                if stale:
+                    shutil.rmtree(d, ignore_errors=True)
 
     def _dir(self, name: str) -> tuple[pathlib.Path, dict]:
         _checked(name)

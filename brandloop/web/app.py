@@ -21,6 +21,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from brandloop.errors import disk_problem
 from brandloop.web import render
 from brandloop.web.guard import (CSRF_COOKIE, CSRF_FIELD, cross_site_reason, csrf_ok, local_path, new_csrf_token,
                                  redact_token)
@@ -187,6 +188,10 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception):
+        disk = disk_problem(exc)
+        if disk:
+            log.error("%s on %s", disk, request.url.path)
+            return _plain_error(request, 503, disk)
         log.exception("internal error on %s", request.url.path)
         return _plain_error(request, 500, f"internal error: {type(exc).__name__}: {exc}")
 

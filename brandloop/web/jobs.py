@@ -21,6 +21,11 @@ def describe_error(exc: BaseException) -> str:
         return str(exc)
     if name == "ModelError":
         return f"model error: {exc}"
+    from brandloop.errors import disk_problem
+
+    disk = disk_problem(exc)
+    if disk:
+        return disk
     return f"internal error: {name}: {exc}"
 
 
