@@ -60,7 +60,6 @@ def cli_errors():
         sys.exit(EXIT_INTERNAL)
 
 
-RESUMABLE = "the run stays resumable: 'brandloop runs' lists it and 'brandloop resume RUN_ID' continues it"
 
 
 def disk_problem(exc: BaseException) -> str | None:
@@ -70,7 +69,10 @@ def disk_problem(exc: BaseException) -> str | None:
     where = getattr(exc, "filename", None)
     where = f" ({where})" if where else ""
     if code in (errno.ENOSPC, errno.EDQUOT) or "disk is full" in text or "disk I/O error" in text:
-        return f"the disk is full{where}; free some space, then retry; {RESUMABLE}"
+        run_id = getattr(exc, "run_id", None)
+        then = (f"then continue the run with 'brandloop resume {run_id}' (it stays resumable)" if run_id
+                else "then retry (an interrupted run stays resumable: see 'brandloop runs')")
+        return f"the disk is full{where}; free some space, {then}"
     if code in (errno.EROFS, errno.EACCES, errno.EPERM) or (isinstance(exc, sqlite3.OperationalError) and (
             "readonly" in text or "unable to open" in text)):
         return (f"cannot write the data home{where}: {getattr(exc, 'strerror', None) or text}; make it writable "

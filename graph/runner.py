@@ -87,6 +87,10 @@ class Runner:
                 self.store.finish_run(run_id, status="interrupted", error="interrupted by the user")
                 raise
             except BaseException as exc:
+                try:
+                    exc.run_id = run_id  # for messages such as "free space, then 'brandloop resume RUN_ID'"
+                except AttributeError:
+                    pass
                 self.store.finish_run(run_id, status="error", error=f"{type(exc).__name__}: {exc}")
                 raise
             values = app.get_state(config).values
