@@ -113,11 +113,14 @@ def load_brief(path: str | Path, material_roots: list[Path] | None = None) -> tu
         data = json.loads(text) if is_json else safeyaml.safe_load(text)
     except RecursionError:
         raise BriefError(name, "(syntax)", "nested too deeply", "flatten the structure") from None
+    except safeyaml.YamlBudgetError as exc:
+        mark = exc.problem_mark
+        raise BriefError(name, "(syntax)", f"refused at line {mark.line + 1 if mark else 1}: {exc.problem}",
+                         safeyaml.fix_for(exc)) from None
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" at line {mark.line + 1}" if mark is not None else (f" at line {exc.lineno}" if hasattr(exc, "lineno") else "")
-        extra = f": {exc.problem}" if isinstance(exc, safeyaml.YamlBudgetError) else ""
-        raise BriefError(name, "(syntax)", f"not valid {'JSON' if is_json else 'YAML'}{line}{extra}",
+        raise BriefError(name, "(syntax)", f"not valid {'JSON' if is_json else 'YAML'}{line}",
                          "fix the syntax") from None
     if not isinstance(data, dict):
         raise BriefError(name, "(top level)", "a brief must be a mapping of fields", "see examples/briefs/")

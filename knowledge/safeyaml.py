@@ -16,6 +16,11 @@ class YamlBudgetError(yaml.YAMLError):
         self.problem, self.problem_mark, self.context_mark = problem, mark, None
 
 
+def fix_for(exc: YamlBudgetError) -> str:
+    return "write the values out instead of repeating aliases (*name)" if "alias" in exc.problem else \
+        "flatten the structure"
+
+
 class _Loader(yaml.SafeLoader):
     def __init__(self, stream):
         super().__init__(stream)
@@ -26,7 +31,7 @@ class _Loader(yaml.SafeLoader):
             self._aliases += 1
             if self._aliases > MAX_ALIASES:
                 mark = self.peek_event().start_mark
-                raise YamlBudgetError(f"more than {MAX_ALIASES} aliases (*name); write the values out", mark)
+                raise YamlBudgetError(f"more than {MAX_ALIASES} aliases (*name)", mark)
         return super().compose_node(parent, index)
 
 
@@ -45,7 +50,7 @@ def _check_expansion(node: yaml.Node) -> None:
         elif isinstance(n, yaml.SequenceNode):
             total += sum(size(v, depth + 1) for v in n.value)
         if total > MAX_EXPANDED_NODES:
-            raise YamlBudgetError(f"aliases expand to more than {MAX_EXPANDED_NODES} values; write the values out",
+            raise YamlBudgetError(f"aliases expand to more than {MAX_EXPANDED_NODES:,} values",
                                   n.start_mark)
         sizes[id(n)] = total
         return total
@@ -61,7 +66,7 @@ def compose(text: str) -> yaml.Node | None:
         if node is not None:
             _check_expansion(node)
     except RecursionError:
-        raise YamlBudgetError("nesting too deep; flatten the structure") from None
+        raise YamlBudgetError("nesting too deep") from None
     finally:
         loader.dispose()
     return node
@@ -80,6 +85,6 @@ def construct(node: yaml.Node | None):
     try:
         return loader.construct_document(node)
     except RecursionError:
-        raise YamlBudgetError("nesting too deep; flatten the structure") from None
+        raise YamlBudgetError("nesting too deep") from None
     finally:
         loader.dispose()

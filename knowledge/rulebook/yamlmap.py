@@ -49,6 +49,10 @@ def load_yaml(text: str, file: str) -> tuple[Any, LineMap]:
     try:
         node = safeyaml.compose(text)
         data = safeyaml.construct(node)
+    except safeyaml.YamlBudgetError as exc:
+        mark = exc.problem_mark
+        raise YamlSyntaxError(Issue(file, mark.line + 1 if mark else 1, "", f"refused: {exc.problem}",
+                                    safeyaml.fix_for(exc))) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         ctx_mark = getattr(exc, "context_mark", None)
