@@ -14,6 +14,7 @@ from knowledge.rules.model import BRAND_TYPES, SUPPORTED_TYPES, VALE_UNSUPPORTED
 from knowledge.rules.precedence import conflicts as find_conflicts
 from knowledge.rules.types import RuleCompileError, compile_rule
 
+from knowledge.names import is_valid_name
 from knowledge.safepaths import links_leaving
 
 from .errors import Issue, RulebookError
@@ -169,8 +170,9 @@ def load_folder(path: pathlib.Path, name: str | None = None, resolver: Resolver 
         L.info[k] = _strlist(brand.get(k), lm, ("brand", k), errs)
     L.info["description"] = str(brand.get("description") or data.get("description") or "")
     parent = brand.get("parent")
-    if parent is not None and not isinstance(parent, str):
-        errs.append(lm.issue(("brand", "parent"), "must be the name of a rulebook", "write 'parent: verdant'"))
+    if parent is not None and not is_valid_name(parent):
+        errs.append(lm.issue(("brand", "parent"), "must be the name of a rulebook (a name, never a path)",
+                             "write 'parent: verdant'"))
         parent = None
     L.parent_name = parent
     # products
