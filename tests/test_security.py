@@ -87,6 +87,13 @@ def test_cli_rulebook_with_a_link_out_of_its_folder_is_refused(home, tmp_path):
     assert not (home / "rulebooks" / "linked").exists() or not any((home / "rulebooks" / "linked").rglob("voice.md"))
 
 
+@pytest.mark.parametrize("model", ["/etc", "../../models/x", "~/m.gguf", "weights.gguf", "a/b/c"])
+def test_web_model_must_be_a_preset_or_hub_id_not_a_server_path(client, model):
+    r = client.post("/api/runs", json={"brief": BRIEF, "settings": {"model": model}})
+    assert r.status_code == 400 and "settings.model" in r.json()["detail"]
+    assert client.get("/api/runs").json() == []
+
+
 # --- 2. cross-site requests ------------------------------------------------------------------------------
 @pytest.mark.parametrize("headers", [{"origin": "http://evil.example"}, {"origin": "null"},
                                      {"sec-fetch-site": "cross-site"}, {"sec-fetch-site": "same-site"}])

@@ -262,6 +262,9 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
 
         roots = [brief_path.parent.resolve(), *material_dirs]
         try:
+            if not is_remote_model(settings.model):
+                raise BriefError(shown_name, "settings.model", f"'{settings.model[:80]}' is a local path",
+                                 "use a preset (small, large) or a Hugging Face id; local models only from the CLI")
             brief, _ = load_brief(brief_path, roots)
             rulebook = settings.rulebook or brief.rulebook
             if rulebook:
@@ -579,6 +582,12 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
         return Response(status_code=204)
 
     return app
+
+
+def is_remote_model(spec: str) -> bool:
+    """A preset or a Hugging Face id ('org/name'), never a path on the server."""
+    return not (spec.startswith(("/", ".", "~", "\\")) or ".." in spec or "\\" in spec or spec.count("/") > 1
+                or spec.lower().endswith(".gguf") or Path(spec).is_absolute())
 
 
 def _wants_json(request: Request) -> bool:
