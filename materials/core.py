@@ -271,7 +271,8 @@ def analyze(
         limit = min(max_bytes, MAX_BYTES_BY_KIND.get(kind, max_bytes))
         if size > limit:
             return _error(path, kind, f"file is too large ({size:,} bytes > limit {limit:,})",
-                          "pass a smaller or compressed copy (see the limits in README.md)")
+                          "pass a smaller or compressed copy" + (", or raise max_bytes" if limit == max_bytes else
+                                                                 " (the limits are in README.md)"))
         sha = _sha256(path)
     except OSError as exc:
         return _error(path, kind, f"cannot read file ({exc.strerror or exc})", "check the file permissions")

@@ -129,6 +129,17 @@ def test_oversized_rulebook_files_and_brief_fields_are_refused(home, tmp_path):
         load_brief(p)
 
 
+def test_huge_page_material_is_refused_before_parsing(tmp_path):
+    from materials import analyze
+
+    page = tmp_path / "huge.html"
+    page.write_bytes(b"<html><body>" + b"<p>Earn 4.10% APY</p>" * 300_000 + b"</body></html>")  # 6.3 MB
+    t0 = time.monotonic()
+    report = analyze(page)
+    assert "file is too large" in report.error and "limit 5,000,000" in report.error
+    assert time.monotonic() - t0 < 5
+
+
 def test_facts_beyond_the_prompt_budget_are_dropped_with_a_trace_note(tmp_path):
     from agents.retriever import MAX_FACT_CHARS_IN_PROMPT, make_retriever
 
