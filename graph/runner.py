@@ -120,7 +120,7 @@ class Runner:
 
         row = self.store.get_run(run_id)
         if row is None:
-            raise BriefError("(runs)", "run_id", f"no run with id '{run_id}'", "see 'brandloop runs'")
+            raise BriefError("(runs)", "run_id", f"no run with id '{run_id[:64]}'", "see 'brandloop runs'")
         run_input = json.loads(row["input_json"])
         settings = RunSettings.model_validate(run_input["settings"])
         brief = run_input["brief"]
