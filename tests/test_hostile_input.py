@@ -107,6 +107,16 @@ def test_checking_with_a_catastrophic_pattern_stops_at_the_budget():
     assert [v.message for v in found] == [TIMEOUT_MESSAGE]  # reported, never passed as clean
 
 
+def test_conflict_detection_survives_slow_and_numeric_tokens():
+    from knowledge.rules.precedence import conflicts
+
+    rules = [Rule(id="e", type="existence", params={"tokens": ["(a|aa)+$", 1]}),
+             Rule(id="r", type="required", params={"text": "a" * 40 + "!"})]
+    t0 = time.monotonic()
+    assert conflicts(rules) == []
+    assert time.monotonic() - t0 < 5
+
+
 # --- 7. sizes --------------------------------------------------------------------------------------------
 def test_chunking_a_huge_paragraph_is_linear_and_bounded():
     text = "# Voice\n\n" + "\n".join(["Write plainly and warmly about savings."] * 58000)  # 2.3 MB, no blank line

@@ -67,6 +67,8 @@ def conflicts(rules: list[Rule]) -> list[str]:
     """Human-readable conflicts among the rules in force (reported when a rulebook is added)."""
     import regex
 
+    from .types import PATTERN_TIMEOUT_S
+
     live = [r for r in by_id(rules) if r.enabled]
     out: list[str] = []
     for i, a in enumerate(live):
@@ -87,7 +89,9 @@ def conflicts(rules: list[Rule]) -> list[str]:
             for s, e in ((a, b), (b, a)):
                 if e.type != "existence":
                     continue
-                toks = [t for t in e.params.get("tokens", []) if str(t).strip()]
+                raw_toks = e.params.get("tokens") or []
+                toks = [str(t) for t in ([raw_toks] if isinstance(raw_toks, (str, int, float)) else raw_toks)
+                        if str(t).strip()]
                 if not toks:
                     continue
                 try:
@@ -102,7 +106,10 @@ def conflicts(rules: list[Rule]) -> list[str]:
                     t = s.params.get("text")
                     texts = [t] if isinstance(t, str) else list(t or [])
                 for t in texts:
-                    m = pat.search(t)
+                    try:
+                        m = pat.search(str(t), timeout=PATTERN_TIMEOUT_S)
+                    except TimeoutError:
+                        continue  # the slow pattern itself is reported by validation
                     if m:
                         out.append(f"rule '{s.id}' requires or suggests '{t}', but rule '{e.id}' bans "
                                    f"'{m.group(0)}' (fix: change one of them or scope them apart)")
