@@ -109,6 +109,13 @@ def test_fuzz_rulebook_loader(text):
                                       "description": ["Open an account today."]})
 
 
+class _Raw:
+    """A request body written out already (JSON nested deeper than json.dumps allows)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+
 def _zip(files: dict[str, bytes]) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
@@ -124,13 +131,15 @@ def api_requests(draw) -> dict:
     kind = draw(st.sampled_from(["run_json", "run_json", "run_raw", "get_run", "trace", "events", "rulebook",
                                  "delete", "validate", "runs_limit"]))
     if kind == "run_json":
-        body = draw(st.one_of(VALUES, st.fixed_dictionaries({"brief": VALUES}, optional={"settings": VALUES}),
+        deep = st.integers(50, 3000).map(lambda n: _Raw('{"brief": {"brand": ' + "[" * n + "]" * n + "}}"))
+        body = draw(st.one_of(VALUES, deep, st.fixed_dictionaries({"brief": VALUES}, optional={"settings": VALUES}),
                               st.fixed_dictionaries({"brief": st.fixed_dictionaries(
                                   {"brand": st.just("B"), "product": st.just({"name": "P"}), "audience": st.just("a"),
                                    "channel": st.just("google_rsa")}, optional={"materials": VALUES, "rulebook": VALUES}),
                                   "settings": st.dictionaries(st.sampled_from(["rulebook", "model", "variants",
                                                                                "max_revisions"]), VALUES)})))
-        return {"method": "POST", "url": "/api/runs", "content": json.dumps(body, default=str),
+        content = body.text if isinstance(body, _Raw) else json.dumps(body, default=str)
+        return {"method": "POST", "url": "/api/runs", "content": content,
                 "headers": {"content-type": "application/json"}}
     if kind == "run_raw":
         return {"method": "POST", "url": "/api/runs", "content": draw(st.binary(max_size=80)),

@@ -210,6 +210,15 @@ def test_non_json_body_to_the_api_is_a_400(home):
         assert r.status_code == 422
 
 
+def test_deeply_nested_json_brief_is_a_400(home):
+    with make_client(home) as c:
+        for depth in (500, 5000):
+            body = '{"brief": {"brand": ' + "[" * depth + "]" * depth + "}}"
+            r = c.post("/api/runs", content=body, headers={"content-type": "application/json"})
+            assert r.status_code == 400, (depth, r.text[:200])
+        assert c.get("/api/runs").json() == []
+
+
 def test_read_only_data_home_says_how_to_fix_it(home, brief_file, monkeypatch):
     def readonly(self, *a, **kw):
         raise sqlite3.OperationalError("attempt to write a readonly database")

@@ -23,8 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from brandloop.errors import disk_problem
 from brandloop.web import render
-from brandloop.web.guard import (CSRF_COOKIE, CSRF_FIELD, cross_site_reason, csrf_ok, local_path, new_csrf_token,
-                                 redact_token)
+from brandloop.web.guard import CSRF_COOKIE, CSRF_FIELD, cross_site_reason, csrf_ok, local_path, new_csrf_token
 from brandloop.web.jobs import JobManager
 from brandloop.web.uploads import (MAX_BRIEF_BYTES, MAX_MATERIAL_BYTES, MAX_ZIP_BYTES, UploadError, brief_from_form,
                                    check_size, extract_zip, safe_name, write_brief_yaml)
@@ -477,10 +476,11 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
               summary="Start a run; follow it over the events stream")
     def api_create_run(req: RunRequest) -> RunCreated:
         run_id, d = new_run_dir()
-        path = write_brief_yaml(req.brief, d / "brief.yaml")
         try:
+            path = write_brief_yaml(req.brief, d / "brief.yaml")
             job = validate_and_submit(run_id, path, req.settings, "brief")
         except UploadError as exc:
+            shutil.rmtree(d, ignore_errors=True)
             raise HTTPException(400, str(exc)) from None
         return RunCreated(run_id=run_id, status=job.status, page=f"/runs/{run_id}",
                           events=f"/api/runs/{run_id}/events", api=f"/api/runs/{run_id}")
