@@ -9,7 +9,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from knowledge import safeyaml
-from knowledge.safepaths import PathEscape, confine
+from knowledge.safepaths import OutsideRoots, PathEscape, confine
 
 from knowledge.channels import channel_table
 
@@ -143,15 +143,13 @@ def check_material(brief_name: str, i: int, material: str, base: Path, roots: li
     """The material's path; BriefError if it is missing, unreadable as a path, or (with roots) outside them."""
     field = f"materials.{i}"
     try:
-        target = confine(material, roots, base) if roots is not None else base / Path(material).expanduser()
+        target = confine(material, roots, base) if roots is not None else base / material
         found = target.exists()
+    except OutsideRoots:
+        raise BriefError(brief_name, field, f"material '{material}' lies outside the uploaded files",
+                         "upload the file with the brief and name it without folders") from None
     except PathEscape as exc:
-        if roots is not None and "outside" in str(exc):
-            raise BriefError(brief_name, field, f"material '{material}' lies outside the uploaded files",
-                             "upload the file with the brief and name it without folders") from None
         raise BriefError(brief_name, field, str(exc), "fix the path") from None
-    except RuntimeError as exc:  # ~nosuchuser
-        raise BriefError(brief_name, field, f"cannot resolve '{material}': {exc}", "fix the path") from None
     except OSError as exc:  # name too long, permission denied
         raise BriefError(brief_name, field, f"cannot use '{material[:80]}': {exc.strerror or exc}",
                          "fix the path (relative to the brief)") from None

@@ -9,6 +9,10 @@ class PathEscape(ValueError):
     """A path that leaves its allowed folder, or cannot be resolved; str() is one line."""
 
 
+class OutsideRoots(PathEscape):
+    """A path that resolves outside every allowed folder."""
+
+
 def resolve_user_path(path: str | os.PathLike) -> Path:
     """expanduser + resolve with one-line errors for '~nosuchuser', names too long and loops."""
     try:
@@ -36,7 +40,7 @@ def confine(path: str | os.PathLike, roots: list[Path], base: Path | None = None
     for root in roots:
         if inside(real, resolve_user_path(root)):
             return real
-    raise PathEscape(f"'{path}' lies outside the allowed folders")
+    raise OutsideRoots(f"'{path}' lies outside the allowed folders")
 
 
 def links_leaving(folder: Path) -> list[Path]:
