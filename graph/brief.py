@@ -146,7 +146,7 @@ def check_material(brief_name: str, i: int, material: str, base: Path, roots: li
         target = confine(material, roots, base) if roots is not None else base / material
         found = target.exists()
     except OutsideRoots:
-        raise BriefError(brief_name, field, f"material '{material}' lies outside the uploaded files",
+        raise BriefError(brief_name, field, f"material '{material}' lies outside the uploaded files and allowed folders",
                          "upload the file with the brief and name it without folders") from None
     except PathEscape as exc:
         raise BriefError(brief_name, field, str(exc), "fix the path") from None
