@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import io
-import json
 import os
 import sqlite3
 import time
@@ -18,7 +17,6 @@ from graph.brief import BriefError, load_brief
 from graph.runner import Runner
 from graph.store import RunStore
 from knowledge.registry import STALE_STAGING_S, RulebookRegistry
-from knowledge.rulebook.errors import RulebookError
 from knowledge.rulebook.loader import chunk_markdown
 from knowledge.rules.engine import RuleEngine
 from knowledge.rules.model import Rule
