@@ -8,6 +8,20 @@ from agents.tracing import NodeTrace
 
 MAX_RULES_IN_PROMPT = 8
 MAX_SWAPS_IN_PROMPT = 6
+MAX_FACT_CHARS_IN_PROMPT = 3000  # prompt budget for facts (brief, materials, rulebook); the rest is dropped
+
+
+def within_budget(items: list[str], budget: int) -> tuple[list[str], int]:
+    """The leading items whose total length fits `budget` (the first one is cut if it alone is longer)."""
+    kept, used = [], 0
+    for item in items:
+        if used + len(item) > budget:
+            if not kept:
+                kept.append(item[:budget])
+            break
+        kept.append(item)
+        used += len(item)
+    return kept, len(items) - len(kept)
 
 
 def _fact_text(f) -> str:
@@ -40,9 +54,12 @@ def make_retriever(knowledge=None):
             query = " ".join(x for x in (brief.key_message, brief.goal, brief.product.name, brief.tone) if x)
             guidelines = [p.model_dump() if hasattr(p, "model_dump") else dict(p)
                           for p in knowledge.guidelines_for(query, brand=brief.brand, channel=brief.channel, k=4)]
-        facts = list(dict.fromkeys(f for f in facts if f))
+        facts, dropped = within_budget(list(dict.fromkeys(f for f in facts if f)), MAX_FACT_CHARS_IN_PROMPT)
         trace.set(output={"facts": facts, "rules": rules, "guidelines": [g["id"] for g in guidelines]},
                   retrieved={"passages": guidelines, "rules": rules})
+        if dropped:
+            trace.set(notes=[f"prompt budget: {dropped} fact(s) beyond {MAX_FACT_CHARS_IN_PROMPT} characters "
+                             "left out of the prompts"])
         return {"facts": facts, "rules_summary": rules, "guidelines": guidelines, "trace": [trace.event()]}
 
     return retrieve

@@ -15,7 +15,7 @@ from brandloop.cli_rulebook import rulebook
 from brandloop.cli_serve import serve
 from brandloop.errors import EXIT_INPUT, cli_errors
 from graph.brief import BriefError
-from graph.context import RunSettings, data_home
+from graph.context import HomeError, RunSettings, data_home
 
 
 
@@ -36,7 +36,12 @@ def _llm_factory(home: Path):
 def cli(ctx: click.Context, home: Path | None, debug: bool) -> None:
     """brandloop: a creative brief in, critiqued brand-safe ad copy out, on a local LLM."""
     ctx.ensure_object(dict)
-    ctx.obj.setdefault("home", data_home(home))
+    if "home" not in ctx.obj:
+        try:
+            ctx.obj["home"] = data_home(home)
+        except HomeError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
     ctx.obj["debug"] = debug
     ctx.obj.setdefault("llm_factory", _llm_factory(ctx.obj["home"]))
 

@@ -16,7 +16,8 @@ from graph.context import data_home
 
 def _home(ctx: click.Context) -> pathlib.Path:
     obj = ctx.find_root().obj
-    return data_home(obj.get("home") if isinstance(obj, dict) else None)
+    home = obj.get("home") if isinstance(obj, dict) else None
+    return home if isinstance(home, pathlib.Path) else data_home(home)
 
 
 def _registry(ctx):

@@ -5,7 +5,9 @@ rulebook); 1 internal error (one line). `brandloop --debug ...` adds the traceba
 """
 from __future__ import annotations
 
+import errno
 import functools
+import sqlite3
 import sys
 import traceback
 from contextlib import contextmanager
@@ -32,7 +34,9 @@ def cli_errors():
         sys.exit(130)
     except Exception as exc:
         from graph.brief import BriefError
+        from knowledge.names import InvalidName
         from knowledge.rulebook.errors import RulebookError
+        from knowledge.safepaths import PathEscape
 
         if _debug():
             traceback.print_exc()
@@ -42,11 +46,38 @@ def cli_errors():
         if isinstance(exc, BriefError):
             click.echo(f"error: {exc}", err=True)
             sys.exit(EXIT_INPUT)
+        if isinstance(exc, (InvalidName, PathEscape)):
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_INPUT)
+        disk = disk_problem(exc)
+        if disk:
+            click.echo(f"error: {disk}", err=True)
+            sys.exit(EXIT_INTERNAL)
         if type(exc).__name__ == "ModelError":  # by name: importing brandloop.llm loads langchain/transformers
             click.echo(f"model error: {exc}", err=True)
             sys.exit(EXIT_INTERNAL)
         click.echo(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)", err=True)
         sys.exit(EXIT_INTERNAL)
+
+
+
+
+def disk_problem(exc: BaseException) -> str | None:
+    """A one-line message with the fix for a full disk or a data home it may not write; None otherwise."""
+    text = str(exc)
+    code = getattr(exc, "errno", None)
+    where = getattr(exc, "filename", None)
+    where = f" ({where})" if where else ""
+    if code in (errno.ENOSPC, errno.EDQUOT) or "disk is full" in text or "disk I/O error" in text:
+        run_id = getattr(exc, "run_id", None)
+        then = (f"then continue the run with 'brandloop resume {run_id}' (it stays resumable)" if run_id
+                else "then retry (an interrupted run stays resumable: see 'brandloop runs')")
+        return f"the disk is full{where}; free some space, {then}"
+    if code in (errno.EROFS, errno.EACCES, errno.EPERM) or (isinstance(exc, sqlite3.OperationalError) and (
+            "readonly" in text or "unable to open" in text)):
+        return (f"cannot write the data home{where}: {getattr(exc, 'strerror', None) or text}; make it writable "
+                "or choose another with --home / BRANDLOOP_HOME")
+    return None
 
 
 def guarded(fn):

@@ -24,15 +24,23 @@ AWAITING = "awaiting_review"
 RESULT_KEYS = tuple(VariantResult.model_fields)  # what a delivered variant shows: one definition
 
 
-def load_knowledge(home: Path, rulebook: str | None, brief_dir: Path, brief_file: str):
-    """The brand knowledge for a rulebook name or folder (relative to the brief), or None without one."""
+def load_knowledge(home: Path, rulebook: str | None, brief_dir: Path, brief_file: str, names_only: bool = False):
+    """The brand knowledge for a rulebook name or folder (relative to the brief), or None without one.
+
+    names_only (the web): the rulebook must be an installed or bundled name, never a folder."""
     if not rulebook:
         return None
+    from knowledge.names import InvalidName, check_name
     from knowledge.registry import RulebookRegistry  # noqa: PLC0415 - heavy (chromadb); only when needed
 
+    if names_only:
+        try:
+            check_name(rulebook)
+        except InvalidName as exc:
+            raise BriefError(brief_file, "rulebook", str(exc), "choose an installed rulebook by name") from None
     target = brief_dir / rulebook
     try:
-        return RulebookRegistry(home).ensure(target if target.is_dir() else rulebook)
+        return RulebookRegistry(home).ensure(rulebook if names_only or not target.is_dir() else target)
     except Exception as exc:  # registry errors are user errors with their own one-line message
         if type(exc).__name__ == "RulebookError":
             raise BriefError(brief_file, "rulebook", str(exc), "add it with 'brandloop rulebook add PATH'") from None
@@ -114,6 +122,10 @@ class Runner:
                 self.store.finish_run(run_id, status="interrupted", error="interrupted by the user")
                 raise
             except BaseException as exc:
+                try:
+                    exc.run_id = run_id  # for messages such as "free space, then 'brandloop resume RUN_ID'"
+                except AttributeError:
+                    pass
                 self.store.finish_run(run_id, status="error", error=f"{type(exc).__name__}: {exc}")
                 raise
             snapshot = app.get_state(config)
@@ -129,10 +141,13 @@ class Runner:
         return result_of(run_id, values, self.store.get_run(run_id), run_model_info(llm, self.store.events(run_id)))
 
     def run(self, brief_path: str | Path, settings: RunSettings | None = None, *, run_id: str | None = None,
-            on_progress: Progress | None = None, out_dir: Path | None = None) -> dict:
+            on_progress: Progress | None = None, out_dir: Path | None = None,
+            material_roots: list[Path] | None = None) -> dict:
+        """material_roots (the web): materials must lie inside these folders, and rulebooks are names only."""
         settings = settings or RunSettings()
-        brief, base = load_brief(brief_path)
-        knowledge = load_knowledge(self.home, settings.rulebook or brief.rulebook, base, str(brief_path))
+        brief, base = load_brief(brief_path, material_roots)
+        knowledge = load_knowledge(self.home, settings.rulebook or brief.rulebook, base, str(brief_path),
+                                   names_only=material_roots is not None)
         llm = self.llm_factory(settings.model, engine=settings.engine)
         run_id = run_id or uuid.uuid4().hex[:12]
         run_input = {"brief": brief.model_dump(), "brief_dir": str(base), "settings": settings.model_dump()}
@@ -185,7 +200,7 @@ class Runner:
     def resume(self, run_id: str, *, on_progress: Progress | None = None) -> dict:
         row = self.store.get_run(run_id)
         if row is None:
-            raise BriefError("(runs)", "run_id", f"no run with id '{run_id}'", "see 'brandloop runs'")
+            raise BriefError("(runs)", "run_id", f"no run with id '{run_id[:64]}'", "see 'brandloop runs'")
         run_input = json.loads(row["input_json"])
         settings = RunSettings.model_validate(run_input["settings"])
         brief = run_input["brief"]

@@ -20,10 +20,49 @@ from dataclasses import asdict, dataclass, field
 from knowledge.rulebook.errors import Issue, RulebookError
 from knowledge.rulebook.loader import RULEBOOK_FILE, chain_hash, flatten, load_folder
 from knowledge.rulebook.schema import RulebookData
+from knowledge.names import InvalidName, check_name, is_valid_name
 from knowledge.retrieval import BrandKnowledge
+from knowledge.safepaths import PathEscape, resolve_user_path
 
 BUNDLED = pathlib.Path(__file__).resolve().parent.parent / "rulebooks"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+STALE_STAGING_S = 600  # a staging folder this old belongs to no running add
+
+
+def slow_patterns(L) -> list[Issue]:
+    """Rules whose patterns blow the time budget on their own golden examples (catastrophic backtracking)."""
+    from knowledge.rules.types import PATTERN_TIMEOUT_S, TIMEOUT_MESSAGE
+
+    data = flatten(L)
+    origin = {r.id: r.origin for r in data.rules}
+    issues, seen = [], set()
+    for g in BrandKnowledge(data).run_golden():
+        if TIMEOUT_MESSAGE in g.detail and g.rule_id not in seen:
+            seen.add(g.rule_id)
+            o = origin.get(g.rule_id)
+            issues.append(Issue(o.file if o else RULEBOOK_FILE, o.line if o else 0, g.rule_id,
+                                f"a pattern takes longer than {PATTERN_TIMEOUT_S:g} s on the example {g.text[:60]!r}",
+                                "rewrite it without nested repetition such as (a|aa)+ or (x+)+"))
+    return issues
+
+
+def is_plain(name) -> bool:
+    return is_valid_name(name) or (isinstance(name, str) and name.startswith("v-") and is_valid_name(name[2:]))
+
+
+def _folder(path) -> pathlib.Path:
+    try:
+        return resolve_user_path(path)
+    except PathEscape as exc:
+        raise RulebookError(Issue(str(path)[:200], 0, "", str(exc), "give the path of a folder holding rulebook.yaml")) from None
+
+
+def _checked(name, source: str = "") -> str:
+    """The rulebook name, or a RulebookError naming the fix (one pattern for every surface: knowledge.names)."""
+    try:
+        return check_name(name)
+    except InvalidName as exc:
+        raise RulebookError(Issue(source or str(name)[:80], 0, "name", str(exc),
+                                  "")) from None
 
 
 @dataclass
@@ -66,6 +105,8 @@ class RulebookRegistry:
         return self._index
 
     def _current(self, name: str) -> dict | None:
+        if not is_plain(name):
+            return None
         f = self.root / name / "current.json"
         if not f.is_file():
             return None
@@ -73,7 +114,8 @@ class RulebookRegistry:
             cur = json.loads(f.read_text("utf-8"))
         except (OSError, ValueError):
             return None
-        return cur if (self.root / name / cur.get("dir", "")).is_dir() else None
+        d = cur.get("dir") if isinstance(cur, dict) else None
+        return cur if isinstance(d, str) and is_plain(d) and (self.root / name / d).is_dir() else None
 
     def installed(self, name: str) -> bool:
         return self._current(name) is not None
@@ -97,19 +139,20 @@ class RulebookRegistry:
 
     def validate(self, path, name=None):
         """Parse and validate a folder (with its parents); raises RulebookError listing every problem."""
-        path = pathlib.Path(path).expanduser().resolve()
+        path = _folder(path)
         L = load_folder(path, name or path.name, self._resolver(path))
         if L.errors:
             raise RulebookError(L.errors)
+        slow = slow_patterns(L)
+        if slow:
+            raise RulebookError(slow)
         return L
 
     # --- add -----------------------------------------------------------------------------------
     def add(self, path, name=None) -> InstallReport:
-        path = pathlib.Path(path).expanduser().resolve()
-        name = name or path.name
-        if not _NAME.match(name):
-            raise RulebookError(Issue(str(path), 0, "name", f"invalid rulebook name {name!r}",
-                                      "use letters, digits, '_', '-' or '.' (e.g. --name my_brand)"))
+        path = _folder(path)
+        name = _checked(name or path.name, str(path))
+        self.clean_staging(name)
         L = self.validate(path, name)
         version = chain_hash(L)
         data = flatten(L, version)
@@ -183,7 +226,20 @@ class RulebookRegistry:
                         "installed_at": m.get("installed_at"), "source": m.get("source")})
         return out
 
+    def clean_staging(self, name: str, older_than_s: float = STALE_STAGING_S) -> None:
+        """Removes .staging-* folders a killed or failed add left behind (not a concurrent add's fresh one)."""
+        base = self.root / name
+        if base.is_dir():
+            for d in base.glob(".staging-*"):
+                try:
+                    stale = time.time() - d.stat().st_mtime > older_than_s
+                except OSError:
+                    continue
+                if stale:
+                    shutil.rmtree(d, ignore_errors=True)
+
     def _dir(self, name: str) -> tuple[pathlib.Path, dict]:
+        _checked(name)
         cur = self._current(name)
         if not cur:
             raise RulebookError(Issue(name, 0, "name", f"rulebook {name!r} is not installed",
@@ -227,7 +283,7 @@ class RulebookRegistry:
         p = pathlib.Path(s).expanduser()
         if not p.is_dir() and self._current(s):
             return self.load(s)
-        if not p.is_dir() and _NAME.match(s) and (BUNDLED / s / RULEBOOK_FILE).is_file():
+        if not p.is_dir() and is_valid_name(s) and (BUNDLED / s / RULEBOOK_FILE).is_file():
             p = BUNDLED / s
         if not p.is_dir():
             raise RulebookError(Issue(s, 0, "name", f"no rulebook named {s!r} (not installed, not bundled, not a folder)",
@@ -241,7 +297,7 @@ class RulebookRegistry:
         if p.is_dir():
             name = p.resolve().name
             source = p
-        elif (BUNDLED / s / RULEBOOK_FILE).is_file() and _NAME.match(s):
+        elif is_plain(s) and (BUNDLED / s / RULEBOOK_FILE).is_file():
             name, source = s, BUNDLED / s
             cur = self._current(name)
             if cur:  # installed from somewhere else by the user: that one wins

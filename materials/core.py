@@ -13,6 +13,8 @@ from .models import Fact, MaterialReport
 
 ANALYZER_VERSION = "1"
 DIGEST_MAX_CHARS = 800
+# Text is parsed whole (HTML into a tree), so pages and text files have a far lower limit than media.
+MAX_BYTES_BY_KIND = {"page": 5_000_000, "text": 5_000_000}
 
 EXTENSIONS = {
     ".png": "image", ".jpg": "image", ".jpeg": "image", ".webp": "image",
@@ -266,9 +268,11 @@ def analyze(
         size = path.stat().st_size
         if size == 0:
             return _error(path, kind, "file is empty", f"{FIX_BY_KIND[kind]} or remove it from the materials")
-        if size > max_bytes:
-            return _error(path, kind, f"file is too large ({size:,} bytes > limit {max_bytes:,})",
-                          "pass a smaller or compressed copy, or raise max_bytes")
+        limit = min(max_bytes, MAX_BYTES_BY_KIND.get(kind, max_bytes))
+        if size > limit:
+            return _error(path, kind, f"file is too large ({size:,} bytes > limit {limit:,})",
+                          "pass a smaller or compressed copy" + (", or raise max_bytes" if limit == max_bytes else
+                                                                 " (the limits are in README.md)"))
         sha = _sha256(path)
     except OSError as exc:
         return _error(path, kind, f"cannot read file ({exc.strerror or exc})", "check the file permissions")

@@ -66,9 +66,16 @@ def wait_done(client, run_id, timeout=30) -> dict:
     raise AssertionError(f"run {run_id} did not finish")
 
 
+def form_post(client, url, data=None, **kw):
+    """A page form post as the browser sends it: with the session's form token from a page visit."""
+    if not client.cookies.get("bl_csrf"):
+        client.get("/")
+    return client.post(url, data={**(data or {}), "csrf_token": client.cookies.get("bl_csrf")}, **kw)
+
+
 def submit_upload(client, brief_bytes, name="brief.yaml", **fields):
     data = {"mode": "upload", "max_revisions": "1", **fields}
-    return client.post("/submit", data=data, files={"brief_file": (name, brief_bytes, "application/x-yaml")},
+    return form_post(client, "/submit", data=data, files={"brief_file": (name, brief_bytes, "application/x-yaml")},
                        follow_redirects=False)
 
 
@@ -98,7 +105,7 @@ def test_yaml_upload_streams_progress_then_shows_result_page(client, home, brief
 
 
 def test_form_submit_builds_the_brief(client):
-    r = client.post("/submit", data={
+    r = form_post(client, "/submit", data={
         "mode": "form", "brand": "Northwind Bank", "product_name": "Everyday Savings", "facts": "4.10% APY\n",
         "audience": "savers\nfirst-time buyers", "channel": "google_rsa", "keywords": "savings",
         "forbidden_words": "guaranteed, risk-free", "variants": "2", "max_revisions": "0"}, follow_redirects=False)
@@ -122,12 +129,12 @@ def test_invalid_brief_upload_is_a_form_error(client, body, expect):
 
 
 def test_form_errors_keep_the_values_and_name_no_server_path(client, home):
-    r = client.post("/submit", data={"mode": "form", "brand": "Acme", "channel": "google_rsa"})
+    r = form_post(client, "/submit", data={"mode": "form", "brand": "Acme", "channel": "google_rsa"})
     assert r.status_code == 400 and "form: field 'product.name': String should have at least 1 character" in htmllib.unescape(r.text)
     assert 'value="Acme"' in r.text and str(home) not in r.text
-    r = client.post("/submit", data={"mode": "upload"})
+    r = form_post(client, "/submit", data={"mode": "upload"})
     assert r.status_code == 400 and "choose a brief file" in r.text
-    r = client.post("/submit", data={"mode": "form", "max_revisions": "lots"})
+    r = form_post(client, "/submit", data={"mode": "form", "max_revisions": "lots"})
     assert r.status_code == 400 and 'id="form-error"' in r.text
 
 
@@ -294,7 +301,7 @@ def test_oversized_and_non_zip_uploads_are_rejected(client):
     assert r.status_code == 400 and "larger than the limit of 5 MB" in r.json()["issues"][0]
     r = upload_zip(client, b"not a zip at all")
     assert r.status_code == 400 and r.json()["issues"] == ["the upload is not a valid zip file"]
-    page = client.post("/rulebooks", files={"file": ("x.zip", b"nope", "application/zip")}, data={"action": "add"})
+    page = form_post(client, "/rulebooks", files={"file": ("x.zip", b"nope", "application/zip")}, data={"action": "add"})
     assert page.status_code == 400 and 'id="rulebook-issues"' in page.text and "not a valid zip" in page.text
 
 
@@ -306,7 +313,7 @@ def test_rulebook_validation_errors_are_listed_with_file_and_line(client):
     issues = r.json()["issues"]
     assert any(i.startswith("rulebook.yaml:6: rules.0.type: unknown rule type 'banned_terms'") for i in issues)
     assert any("unknown section 'colour'" in i for i in issues)
-    page = client.post("/rulebooks", files={"file": ("tiny.zip", zip_of({"tiny/rulebook.yaml": bad}))},
+    page = form_post(client, "/rulebooks", files={"file": ("tiny.zip", zip_of({"tiny/rulebook.yaml": bad}))},
                        data={"action": "validate"})
     assert page.status_code == 400 and "rulebook.yaml:6: rules.0.type" in page.text
     ok = upload_zip(client, zip_of({"tiny/rulebook.yaml": RULEBOOK}))
@@ -316,7 +323,7 @@ def test_rulebook_validation_errors_are_listed_with_file_and_line(client):
 def test_rulebook_install_show_use_in_a_run_and_remove(client, brief_file):
     pytest.importorskip("knowledge.registry", reason="knowledge.registry (RulebookRegistry) is not there yet")
     data = zip_of({"tiny/rulebook.yaml": RULEBOOK, "tiny/guidelines/voice.md": "# Voice\n\nWrite plainly. Never say cheap.\n"})
-    page = client.post("/rulebooks", files={"file": ("tiny.zip", data)}, data={"action": "add", "name": "tinybrand"})
+    page = form_post(client, "/rulebooks", files={"file": ("tiny.zip", data)}, data={"action": "add", "name": "tinybrand"})
     assert page.status_code == 200 and 'id="rulebook-ok"' in page.text and "installed" in page.text
     assert [x["name"] for x in client.get("/api/rulebooks").json()] == ["tinybrand"]
     shown = client.get("/api/rulebooks/tinybrand").json()

@@ -21,11 +21,14 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from brandloop.errors import disk_problem
 from brandloop.web import checker, downloads, render, review_board
+from brandloop.web.guard import CSRF_COOKIE, CSRF_FIELD, cross_site_reason, csrf_ok, local_path, new_csrf_token
 from brandloop.web.jobs import JobManager
 from brandloop.web.uploads import (MAX_BRIEF_BYTES, MAX_MATERIAL_BYTES, MAX_ZIP_BYTES, UploadError, brief_from_form,
                                    check_size, extract_zip, safe_name, write_brief_yaml)
 from graph.context import RunSettings
+from knowledge.names import InvalidName, check_name
 
 log = logging.getLogger("brandloop.web")
 HERE = Path(__file__).resolve().parent
@@ -74,13 +77,17 @@ def _read_limited(upload: UploadFile, limit: int, what: str) -> bytes:
 
 
 def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, workers: int = 2,
-               allowed_hosts: tuple[str, ...] | list[str] | None = None) -> FastAPI:
+               allowed_hosts: tuple[str, ...] | list[str] | None = None,
+               material_dirs: list[Path] | None = None) -> FastAPI:
     """The web app over the data home `home`; `llm_factory(spec)` builds the chat model for a run.
 
     token: when set, every request must carry it (Authorization: Bearer, or the `token` cookie that
     `/?token=...` sets). allowed_hosts: when set, other Host headers are refused (DNS-rebinding guard).
+    material_dirs: server folders a brief may name materials from; otherwise only its own uploads.
+    Cross-site writes are refused (Origin / Sec-Fetch-Site), and page forms carry a per-session token.
     """
     home = Path(home)
+    material_dirs = [Path(d).expanduser().resolve() for d in material_dirs or []]
     jobs = JobManager(home, llm_factory, workers=workers)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals.update(render=render, delivery_mark=_delivery_mark())
@@ -109,20 +116,49 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
             host = host[1:host.index("]")] if host.startswith("[") and "]" in host else host.rsplit(":", 1)[0]
             if host not in hosts:
                 return _plain_error(request, 400, "unexpected Host header; open the UI via its loopback address")
+        reason = cross_site_reason(request)
+        if reason:
+            log.warning("refused %s %s: %s", request.method, request.url.path, reason)
+            return _plain_error(request, 403, f"cross-site request refused ({reason}); use the UI's own pages")
         if not token:
-            return await call_next(request)
+            return await with_csrf_cookie(request, call_next)
         auth = request.headers.get("authorization") or ""
         given = auth[7:].strip() if auth.lower().startswith("bearer ") else request.cookies.get("token") or ""
         if given and secrets.compare_digest(given.encode(), token.encode()):
-            return await call_next(request)
+            return await with_csrf_cookie(request, call_next)
         q = request.query_params.get("token")
         if q and request.method == "GET" and secrets.compare_digest(q.encode(), token.encode()):
             rest = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "token"])
-            resp = RedirectResponse(request.url.path + (f"?{rest}" if rest else ""), status_code=303)
+            resp = RedirectResponse(local_path(request.url.path) + (f"?{rest}" if rest else ""), status_code=303)
             resp.set_cookie("token", token, httponly=True, samesite="strict")
             return resp
         return _plain_error(request, 401, "a token is required: open /?token=YOUR_TOKEN once, or send "
                                           "'Authorization: Bearer YOUR_TOKEN'")
+
+    async def with_csrf_cookie(request: Request, call_next):
+        """Pages get a per-session form token (cookie + hidden field); form posts must echo it."""
+        have = request.cookies.get(CSRF_COOKIE) or ""
+        request.state.csrf = have or new_csrf_token()
+        response = await call_next(request)
+        if not have:
+            response.set_cookie(CSRF_COOKIE, request.state.csrf, httponly=True, samesite="strict")
+        return response
+
+    def require_form_token(request: Request, given: str) -> None:
+        if not csrf_ok(request.cookies.get(CSRF_COOKIE), given):
+            raise HTTPException(403, "the form's session token is missing or stale; reload the page and try again")
+
+    def check_rulebook_name(name: str, status: int = 404) -> str:
+        try:
+            return check_name(name)
+        except InvalidName as exc:
+            raise HTTPException(status, str(exc)) from None
+
+    def check_run_id(run_id: str) -> str:
+        try:
+            return check_name(run_id, "run")
+        except InvalidName:
+            raise HTTPException(404, f"no run with id '{run_id[:64]}'") from None
 
     def _plain_error(request: Request, status: int, message: str) -> Response:
         if _wants_json(request):
@@ -140,8 +176,12 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
+        errors = [{k: v for k, v in e.items() if k in ("type", "loc", "msg")} for e in exc.errors()]
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return JSONResponse({"detail": "the request body is not valid JSON; send a JSON object "
+                                           "{\"brief\": {...}, \"settings\": {...}}"}, status_code=400)
         if _wants_json(request):
-            return JSONResponse({"detail": exc.errors()}, status_code=422)
+            return JSONResponse({"detail": errors}, status_code=422)
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(x) for x in first.get("loc", ()) if x != "body")
         return templates.TemplateResponse(request, "error.html",
@@ -150,6 +190,10 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception):
+        disk = disk_problem(exc)
+        if disk:
+            log.error("%s on %s", disk, request.url.path)
+            return _plain_error(request, 503, disk)
         log.exception("internal error on %s", request.url.path)
         return _plain_error(request, 500, f"internal error: {type(exc).__name__}: {exc}")
 
@@ -176,6 +220,7 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
         return None
 
     def run_info(run_id: str) -> RunInfo | None:
+        check_run_id(run_id)
         job = jobs.get(run_id)
         with store() as s:
             row = s.get_run(run_id)
@@ -217,12 +262,23 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
     def validate_and_submit(run_id: str, brief_path: Path, settings: RunSettings, shown_name: str):
         from graph.brief import BriefError, load_brief
 
+        roots = [brief_path.parent.resolve(), *material_dirs]
         try:
-            load_brief(brief_path)
+            if not is_remote_model(settings.model):
+                raise BriefError(shown_name, "settings.model", f"'{settings.model[:80]}' is a local path",
+                                 "use a preset (small, large) or a Hugging Face id; local models only from the CLI")
+            brief, _ = load_brief(brief_path, roots)
+            rulebook = settings.rulebook or brief.rulebook
+            if rulebook:
+                try:
+                    check_name(rulebook)
+                except InvalidName as exc:
+                    raise BriefError(shown_name, "settings.rulebook" if settings.rulebook else "rulebook", str(exc),
+                                     "choose an installed rulebook by name") from None
         except BriefError as exc:
             shutil.rmtree(brief_path.parent, ignore_errors=True)
             raise UploadError(str(exc).replace(str(brief_path), shown_name)) from None
-        return jobs.submit(run_id, brief_path, settings, shown_name)
+        return jobs.submit(run_id, brief_path, settings, shown_name, roots)
 
     def settings_from(model: str, max_revisions: str, threshold: str, rulebook: str) -> RunSettings:
         try:
@@ -249,7 +305,8 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
         return index_page(request)
 
     @app.post("/submit", include_in_schema=False)
-    def submit(request: Request, mode: str = Form("form"), brief_file: UploadFile | None = File(None),
+    def submit(request: Request, csrf_token: str = Form("", alias=CSRF_FIELD), mode: str = Form("form"),
+               brief_file: UploadFile | None = File(None),
                materials: list[UploadFile] = File(default_factory=list),
                brand: str = Form(""), product_name: str = Form(""), product_description: str = Form(""),
                facts: str = Form(""), audience: str = Form(""), channel: str = Form(""), goal: str = Form(""),
@@ -257,7 +314,8 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
                forbidden_words: str = Form(""), variants: str = Form(""), model: str = Form("small"),
                max_revisions: str = Form("2"), threshold: str = Form("60"), rulebook: str = Form(""),
                review: str = Form("")):
-        form = {k: v for k, v in locals().items() if isinstance(v, str) and k != "mode"}
+        require_form_token(request, csrf_token)
+        form = {k: v for k, v in locals().items() if isinstance(v, str) and k not in ("mode", "csrf_token")}
         form["mode"] = mode
         run_id, d = None, None
         try:
@@ -328,7 +386,8 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
 
     @app.post("/rulebooks", response_class=HTMLResponse, include_in_schema=False)
     def rulebooks_upload(request: Request, file: UploadFile | None = File(None), name: str = Form(""),
-                         action: str = Form("validate")):
+                         action: str = Form("validate"), csrf_token: str = Form("", alias=CSRF_FIELD)):
+        require_form_token(request, csrf_token)
         if file is None or not file.filename:
             return rulebooks_view(request, status=400, error="choose a rulebook zip to upload")
         check = rulebook_zip(file, name, install=(action == "add"))
@@ -336,12 +395,13 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
 
     @app.get("/rulebooks/{name}", response_class=HTMLResponse, include_in_schema=False)
     def rulebook_page(request: Request, name: str):
-        data = rulebook_show(name)
+        data = rulebook_show(check_rulebook_name(name))
         return templates.TemplateResponse(request, "rulebook.html", {"name": name, "data": data})
 
     @app.post("/rulebooks/{name}/remove", include_in_schema=False)
-    def rulebook_remove_page(name: str):
-        rulebook_remove(name)
+    def rulebook_remove_page(request: Request, name: str, csrf_token: str = Form("", alias=CSRF_FIELD)):
+        require_form_token(request, csrf_token)
+        rulebook_remove(check_rulebook_name(name))
         return RedirectResponse("/rulebooks", status_code=303)
 
     # --- rulebook operations (shared by pages and API) --------------------------------------------------------
@@ -360,6 +420,10 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
             root = extract_zip(data, scratch)
             zip_stem = safe_name(Path(file.filename or "rulebook.zip").stem, "rulebook")
             rb_name = (name or "").strip() or (root.name if root != scratch else zip_stem)
+            try:
+                check_name(rb_name)
+            except InvalidName as exc:
+                return RulebookIssues(ok=False, name=None, issues=[f"{exc}; set the name field"])
             prefix = str(root) + "/"
             try:
                 if install:
@@ -416,10 +480,11 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
               summary="Start a run; follow it over the events stream")
     def api_create_run(req: RunRequest) -> RunCreated:
         run_id, d = new_run_dir()
-        path = write_brief_yaml(req.brief, d / "brief.yaml")
         try:
+            path = write_brief_yaml(req.brief, d / "brief.yaml")
             job = validate_and_submit(run_id, path, req.settings, "brief")
         except UploadError as exc:
+            shutil.rmtree(d, ignore_errors=True)
             raise HTTPException(400, str(exc)) from None
         return RunCreated(run_id=run_id, status=job.status, page=f"/runs/{run_id}",
                           events=f"/api/runs/{run_id}/events", api=f"/api/runs/{run_id}")
@@ -446,6 +511,7 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
                               "'failed' (data: status, error)"}, 404: {"model": ErrorOut}},
              summary="Live progress as server-sent events")
     async def api_events(request: Request, run_id: str):
+        check_run_id(run_id)
         job = jobs.get(run_id)
         if job is None:
             info = await asyncio.to_thread(run_info, run_id)
@@ -498,7 +564,7 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
     @app.get("/api/rulebooks/{name}", tags=["rulebooks"], responses={404: {"model": ErrorOut}},
              summary="An installed rulebook: brand, rules by type, products, guideline chunks, golden tests")
     def api_rulebook(name: str) -> dict[str, Any]:
-        return rulebook_show(name)
+        return rulebook_show(check_rulebook_name(name))
 
     @app.post("/api/rulebooks/validate", tags=["rulebooks"], response_model=RulebookIssues,
               summary=f"Validate a zipped rulebook folder (at most {MAX_ZIP_BYTES // 2**20} MB) without installing it")
@@ -516,10 +582,16 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
 
     @app.delete("/api/rulebooks/{name}", tags=["rulebooks"], status_code=204, responses={404: {"model": ErrorOut}})
     def api_rulebook_remove(name: str) -> Response:
-        rulebook_remove(name)
+        rulebook_remove(check_rulebook_name(name))
         return Response(status_code=204)
 
     return app
+
+
+def is_remote_model(spec: str) -> bool:
+    """A preset or a Hugging Face id ('org/name'), never a path on the server."""
+    return not (spec.startswith(("/", ".", "~", "\\")) or ".." in spec or "\\" in spec or spec.count("/") > 1
+                or spec.lower().endswith(".gguf") or Path(spec).is_absolute())
 
 
 def _wants_json(request: Request) -> bool:

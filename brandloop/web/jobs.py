@@ -21,6 +21,11 @@ def describe_error(exc: BaseException) -> str:
         return str(exc)
     if name == "ModelError":
         return f"model error: {exc}"
+    from brandloop.errors import disk_problem
+
+    disk = disk_problem(exc)
+    if disk:
+        return disk
     return f"internal error: {name}: {exc}"
 
 
@@ -63,7 +68,8 @@ class JobManager:
         with self._lock:
             return self.jobs.get(run_id)
 
-    def submit(self, run_id: str, brief_path: Path, settings, brief_name: str) -> Job:
+    def submit(self, run_id: str, brief_path: Path, settings, brief_name: str,
+               material_roots: list[Path] | None = None) -> Job:
         job = Job(run_id, brief_name)
         with self._lock:
             self.jobs[run_id] = job
@@ -71,7 +77,7 @@ class JobManager:
             for old in sorted(done, key=lambda j: j.submitted)[:max(0, len(self.jobs) - self.keep)]:
                 self.jobs.pop(old.run_id, None)
         job.push("queued", line="queued")
-        self.pool.submit(self._work, job, Path(brief_path), settings)
+        self.pool.submit(self._work, job, Path(brief_path), settings, None, material_roots)
         return job
 
     def submit_review(self, run_id: str, decisions: dict) -> Job:
@@ -83,7 +89,8 @@ class JobManager:
         self.pool.submit(self._work, job, None, None, decisions)
         return job
 
-    def _work(self, job: Job, brief_path: Path | None, settings, decisions: dict | None = None) -> None:
+    def _work(self, job: Job, brief_path: Path | None, settings, decisions: dict | None = None,
+              material_roots: list[Path] | None = None) -> None:
         from brandloop.report import progress_line, write_result
         from graph.runner import Runner
 
@@ -101,7 +108,8 @@ class JobManager:
             if decisions is not None:
                 result = runner.review(job.run_id, decisions, on_progress=progress)
             else:
-                result = runner.run(brief_path, settings, run_id=job.run_id, on_progress=progress)
+                result = runner.run(brief_path, settings, run_id=job.run_id, on_progress=progress,
+                                    material_roots=material_roots)
             write_result(result, self.home / "runs" / job.run_id)
             job.status = "completed"
             paused = result.get("status") == "awaiting_review"

@@ -58,8 +58,12 @@ def brief_from_form(form: dict) -> dict:
 
 
 def write_brief_yaml(brief: dict, path: Path) -> Path:
+    try:
+        text = yaml.safe_dump(brief, sort_keys=False, allow_unicode=True)
+    except RecursionError:
+        raise UploadError("brief: nested too deeply (fix: flatten the structure)") from None
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(brief, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     return path
 
 

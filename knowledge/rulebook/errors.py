@@ -15,7 +15,8 @@ class Issue:
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
         out = f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
-        return out + (f" (fix: {self.fix})" if self.fix else "")
+        out += f" (fix: {self.fix})" if self.fix else ""
+        return out.replace("\r", "\\r").replace("\n", "\\n")  # one line, even for keys holding newlines
 
 
 class RulebookError(Exception):

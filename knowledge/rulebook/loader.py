@@ -14,16 +14,35 @@ from knowledge.rules.model import BRAND_TYPES, SUPPORTED_TYPES, VALE_UNSUPPORTED
 from knowledge.rules.precedence import conflicts as find_conflicts
 from knowledge.rules.types import RuleCompileError, compile_rule
 
+from knowledge.names import is_valid_name
+from knowledge.safepaths import links_leaving
+
 from .errors import Issue, RulebookError
 from .schema import Chunk, Fact, Product, RulebookData
 from .yamlmap import LineMap, YamlSyntaxError, load_yaml
 
 RULEBOOK_FILE = "rulebook.yaml"
+MAX_RULEBOOK_FILE_BYTES = 1024 * 1024   # rulebook.yaml, a Vale rule, any other file
+MAX_GUIDELINE_BYTES = 2 * 1024 * 1024   # one guideline file (.md/.txt)
 TOP_KEYS = {"brand", "products", "channels", "rules", "tests", "vale", "version", "description"}
 RULE_KEYS = {"id", "type", "severity", "level", "scope", "message", "examples", "pass", "fail",
              "overrides", "enabled", "description", "link"}
 SEVERITIES = ("error", "warning", "suggestion")
 Resolver = Callable[[str], "pathlib.Path | None"]
+
+
+def oversized_files(folder: pathlib.Path) -> list[tuple[pathlib.Path, int, int]]:
+    """Rulebook files over their limit: (file, size, limit)."""
+    out = []
+    for f in folder.rglob("*"):
+        try:
+            size = f.stat().st_size if f.is_file() else 0
+        except OSError:
+            continue
+        limit = MAX_GUIDELINE_BYTES if f.suffix.lower() in (".md", ".txt") else MAX_RULEBOOK_FILE_BYTES
+        if size > limit:
+            out.append((f, size, limit))
+    return out
 
 
 def content_hash(folder: pathlib.Path) -> str:
@@ -110,6 +129,18 @@ def load_folder(path: pathlib.Path, name: str | None = None, resolver: Resolver 
     if not rb.is_file():
         L.errors.append(Issue(str(rb), 0, "", "rulebook.yaml is missing", "create rulebook.yaml with a 'brand:' section"))
         return L
+    too_big = oversized_files(path)
+    for f, size, limit in too_big:
+        L.errors.append(Issue(str(f.relative_to(path)), 0, "", f"{size:,} bytes; the limit is {limit:,}",
+                              "split the file or shorten it (see the limits in README.md)"))
+    if too_big:
+        return L
+    escaping = links_leaving(path)
+    for link in escaping:
+        L.errors.append(Issue(str(link.relative_to(path)), 0, "", "a symbolic link pointing outside the rulebook folder",
+                              "replace the link with the file itself"))
+    if escaping:
+        return L
     L.hash = content_hash(path)
     try:
         data, lm = load_yaml(rb.read_text("utf-8"), RULEBOOK_FILE)
@@ -139,8 +170,9 @@ def load_folder(path: pathlib.Path, name: str | None = None, resolver: Resolver 
         L.info[k] = _strlist(brand.get(k), lm, ("brand", k), errs)
     L.info["description"] = str(brand.get("description") or data.get("description") or "")
     parent = brand.get("parent")
-    if parent is not None and not isinstance(parent, str):
-        errs.append(lm.issue(("brand", "parent"), "must be the name of a rulebook", "write 'parent: verdant'"))
+    if parent is not None and not is_valid_name(parent):
+        errs.append(lm.issue(("brand", "parent"), "must be the name of a rulebook (a name, never a path)",
+                             "write 'parent: verdant'"))
         parent = None
     L.parent_name = parent
     # products
@@ -407,12 +439,16 @@ def chunk_markdown(text: str, file: str, rulebook: str, brand: str, max_chars: i
     used: dict[str, int] = {}
     stem = file.replace("\\", "/")
     for title, line, body in sections:
-        pieces, acc, acc_line = [], [], line
+        pieces, acc, size, acc_line = [], [], 0, line
         for k, ln in enumerate(body):
-            acc.append(ln)
-            if sum(len(x) + 1 for x in acc) > max_chars and not ln.strip():
-                pieces.append((acc_line, "\n".join(acc).strip()))
-                acc, acc_line = [], line + k + 1
+            for part in _cut(ln, max_chars):
+                acc.append(part)
+                size += len(part) + 1  # running total: linear in the section's length
+                # close a piece at a blank line once it is long enough, or anywhere once it is twice too long
+                if size > max_chars and (not part.strip() or size > 2 * max_chars):
+                    if "\n".join(acc).strip():
+                        pieces.append((acc_line, "\n".join(acc).strip()))
+                    acc, size, acc_line = [], 0, line + k + (0 if part.strip() else 1)
         if "\n".join(acc).strip():
             pieces.append((acc_line, "\n".join(acc).strip()))
         for pl, ptxt in pieces:
@@ -428,6 +464,13 @@ def chunk_markdown(text: str, file: str, rulebook: str, brand: str, max_chars: i
             out.append(Chunk(id=cid, text=body_text, section=title, file=stem, line=pl,
                              rulebook=rulebook, brand=brand, channel=chan))
     return out
+
+
+def _cut(line: str, max_chars: int) -> list[str]:
+    """A line longer than max_chars in pieces of max_chars (a paragraph written as one huge line)."""
+    if len(line) <= max_chars:
+        return [line]
+    return [line[i:i + max_chars] for i in range(0, len(line), max_chars)]
 
 
 def validate(path: pathlib.Path, name: str | None = None, resolver: Resolver | None = None) -> Loaded:

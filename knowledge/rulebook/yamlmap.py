@@ -5,6 +5,8 @@ from typing import Any
 
 import yaml
 
+from knowledge import safeyaml
+
 from .errors import Issue
 
 Path = tuple  # a path into the loaded data: ("rules", 3, "tokens")
@@ -45,8 +47,12 @@ def load_yaml(text: str, file: str) -> tuple[Any, LineMap]:
     """Parse YAML; raise a one-issue list on syntax errors (with the line YAML reports)."""
     lm = LineMap(file)
     try:
-        data = yaml.safe_load(text)
-        node = yaml.compose(text)
+        node = safeyaml.compose(text)
+        data = safeyaml.construct(node)
+    except safeyaml.YamlBudgetError as exc:
+        mark = exc.problem_mark
+        raise YamlSyntaxError(Issue(file, mark.line + 1 if mark else 1, "", f"refused: {exc.problem}",
+                                    safeyaml.fix_for(exc))) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         ctx_mark = getattr(exc, "context_mark", None)

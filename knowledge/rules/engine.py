@@ -5,7 +5,7 @@ from __future__ import annotations
 from knowledge.violations import Violation
 
 from .model import Rule
-from .types import WORD, Compiled, Ctx, Length, compile_rule
+from .types import TIMEOUT_MESSAGE, WORD, Compiled, Ctx, Hit, Length, compile_rule
 
 
 class RuleEngine:
@@ -52,12 +52,20 @@ class RuleEngine:
                     continue
                 if isinstance(c, Length) and f not in c.fields:
                     continue
-                for h in c.on_text(t, ctx):
+                try:
+                    hits = c.on_text(t, ctx)
+                except TimeoutError:
+                    hits = [Hit(0, 0, TIMEOUT_MESSAGE)]
+                for h in hits:
                     out.append(_violation(c.rule, f, i, h))
         for ci in self.variant:
             c = self.compiled[ci]
             sub = items if c.rule.type == "required" else [it for it in items if c.rule.scope.field_ok(it[0])]
-            for n, h in c.on_variant(sub, ctx):
+            try:
+                found = c.on_variant(sub, ctx)
+            except TimeoutError:
+                found = [(0, Hit(0, 0, TIMEOUT_MESSAGE))] if sub else []
+            for n, h in found:
                 f, i, _ = sub[n]
                 out.append(_violation(c.rule, f, i, h))
         order = {f: n for n, f in enumerate(fields)}

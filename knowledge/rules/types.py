@@ -48,9 +48,51 @@ class Ctx:
     masks: list[str] = dfield(default_factory=list)  # product/brand names whose digits are not claims
 
 
-def rx(pattern: str, ignorecase: bool = False, field: str = "pattern") -> regex.Pattern:
+PATTERN_TIMEOUT_S = 0.25  # one search of one rule pattern; catastrophic backtracking stops here
+TIMEOUT_MESSAGE = "rule pattern took longer than {:g} s on this text, so the text is not verified".format(
+    PATTERN_TIMEOUT_S)
+
+
+class TimedPattern:
+    """A compiled rule pattern whose searches raise TimeoutError after PATTERN_TIMEOUT_S."""
+
+    __slots__ = ("compiled",)
+
+    def __init__(self, compiled: regex.Pattern):
+        self.compiled = compiled
+
+    @property
+    def pattern(self) -> str:
+        return self.compiled.pattern
+
+    def finditer(self, text, *a, **kw):
+        return self.compiled.finditer(text, *a, timeout=PATTERN_TIMEOUT_S, **kw)
+
+    def search(self, text, *a, **kw):
+        return self.compiled.search(text, *a, timeout=PATTERN_TIMEOUT_S, **kw)
+
+    def match(self, text, *a, **kw):
+        return self.compiled.match(text, *a, timeout=PATTERN_TIMEOUT_S, **kw)
+
+    def fullmatch(self, text, *a, **kw):
+        return self.compiled.fullmatch(text, *a, timeout=PATTERN_TIMEOUT_S, **kw)
+
+    def findall(self, text, *a, **kw):
+        return self.compiled.findall(text, *a, timeout=PATTERN_TIMEOUT_S, **kw)
+
+    def sub(self, repl, text, *a, **kw):
+        return self.compiled.sub(repl, text, *a, timeout=PATTERN_TIMEOUT_S, **kw)
+
+    def split(self, text, *a, **kw):
+        return self.compiled.split(text, *a, timeout=PATTERN_TIMEOUT_S, **kw)
+
+    def __getattr__(self, name):
+        return getattr(self.compiled, name)
+
+
+def rx(pattern: str, ignorecase: bool = False, field: str = "pattern") -> TimedPattern:
     try:
-        return regex.compile(pattern, (regex.I if ignorecase else 0) | regex.M | regex.V0)
+        return TimedPattern(regex.compile(pattern, (regex.I if ignorecase else 0) | regex.M | regex.V0))
     except (regex.error, TypeError, ValueError) as exc:
         raise RuleCompileError(field, f"bad regular expression {pattern!r}: {exc}",
                                "fix the pattern (Python/Go regex syntax); escape literal ( ) [ ] . * + ?") from None
@@ -207,7 +249,7 @@ class Substitution(Compiled):
                 same = expected == observed
             else:
                 try:
-                    same = regex.fullmatch("(?:" + expected + ")", observed) is not None
+                    same = regex.fullmatch("(?:" + expected + ")", observed, timeout=PATTERN_TIMEOUT_S) is not None
                 except regex.error:
                     same = expected == observed
             self._same_cache[key] = same

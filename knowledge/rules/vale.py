@@ -46,6 +46,9 @@ def load_vale(root: pathlib.Path, rel_to: pathlib.Path, rulebook: str, brand: st
             except YamlSyntaxError as exc:
                 errors.append(exc.issue)
                 continue
+            except UnicodeDecodeError:
+                errors.append(Issue(rel, 1, "", "not UTF-8 text", "save the file as UTF-8"))
+                continue
             rid = f"{style.name}.{f.stem}"
             if not isinstance(data, dict):
                 errors.append(Issue(rel, 1, "", "a Vale rule must be a YAML mapping", "start with 'extends: existence'"))
