@@ -9,6 +9,7 @@ prompts for the example search-ad brief, one per creative angle; decoding is gre
 
 Reported:
 - brandloop's OpenVINO chat model vs OpenVINO GenAI's own API on the same prompts (no LangChain);
+- OpenVINO's prefix cache on and off;
 - the OpenVINO engine vs the transformers engine, one stream and 8 prompts batched;
 - batched vs one by one, per engine;
 - a busy machine: both engines while another process spins on one core, transformers with torch's
@@ -69,7 +70,7 @@ def worker(mode: str, home: str) -> dict:
     sys.path.insert(0, str(ROOT))
     single, batch8, seq = _prompts(1, 16), _prompts(8, 0), _prompts(4, 8)
     res: dict = {"mode": mode}
-    if mode == "openvino-raw":
+    if mode.startswith("openvino-raw"):
         import openvino_genai
 
         from brandloop.llm.assets import PRESETS, preset_dir
@@ -79,7 +80,7 @@ def worker(mode: str, home: str) -> dict:
 
         # the converted model brandloop built (the "openvino" worker runs first), with OpenVINO GenAI's own API
         folder = openvino_dir(preset_dir("small", home), PRESETS["small"].sha256)
-        pipe, load_s = _timed(lambda: load_pipeline(folder, cpu_threads()))
+        pipe, load_s = _timed(lambda: load_pipeline(folder, cpu_threads(), prefix_caching=mode != "openvino-raw-noprefix"))
         tok = pipe.get_tokenizer()
 
         def gen(msg_lists):
@@ -182,7 +183,7 @@ def main() -> None:
         return
     home = args.home or str(ROOT / ".brandloop")
     rounds = 1 if args.quick else args.rounds
-    modes = ["openvino", "openvino-raw", "transformers"]
+    modes = ["openvino", "openvino-raw", "openvino-raw-noprefix", "transformers"]
     passive = {"OMP_WAIT_POLICY": "PASSIVE"}
     print(f"engines, {rounds} round(s), {MAX_NEW} new tokens, greedy, fresh process each", flush=True)
     quiet = [engine_round(home, modes, passive) for _ in range(rounds)]
@@ -222,6 +223,12 @@ def main() -> None:
         f"| load, s | {ov('load_s'):.1f} | {raw('load_s'):.1f} | {tf('load_s'):.1f} | |",
         f"| peak RSS, MB | {ov('peak_rss_mb'):.0f} | {raw('peak_rss_mb'):.0f} | {tf('peak_rss_mb'):.0f} | |",
     ]
+    nop = lambda k: _mean(quiet, "openvino-raw-noprefix", k)  # noqa: E731
+    lines += ["", "| prefix cache (OpenVINO GenAI API, 8 copywriter prompts sharing their head) | tok/s |",
+              "|---|---|",
+              f"| on (brandloop's setting) | {raw('batch8_tok_s'):.1f} |",
+              f"| off | {nop('batch8_tok_s'):.1f} |",
+              f"| on/off | {raw('batch8_tok_s') / nop('batch8_tok_s'):.2f}× |"]
     if "busy" in report:
         b = report["busy"][0]
         lines += [

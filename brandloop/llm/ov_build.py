@@ -108,13 +108,13 @@ def ensure_openvino_model(gguf: Path, source_sha256: str, base: Path) -> tuple[P
     return target, True
 
 
-def load_pipeline(folder: Path, threads: int, cache_gb: int = 1):
+def load_pipeline(folder: Path, threads: int, cache_gb: int = 1, prefix_caching: bool = True):
     """A continuous-batching pipeline with prefix caching: shared prompt heads are computed once."""
     import openvino_genai
 
     sched = openvino_genai.SchedulerConfig()
     sched.cache_size = cache_gb
-    sched.enable_prefix_caching = True
+    sched.enable_prefix_caching = prefix_caching
     try:
         return openvino_genai.ContinuousBatchingPipeline(str(folder), sched, "CPU",
                                                          {"INFERENCE_NUM_THREADS": int(threads)})
