@@ -57,8 +57,12 @@ def make_critic(llm: BaseChatModel, knowledge=None):
         variants = [dict(v) for v in state["variants"]]
         targets = [v for v in variants if v["status"] == "drafted"]
         trace = NodeTrace("critic", loop, {"critique": [v["id"] for v in targets]})
-        batch, passages_per = [], []
+        batch, passages_per, reused = [], [], {}
         for v in targets:
+            prev = (v.get("versions") or [{}])[-1]
+            if prev.get("fields") == v["fields"] and prev.get("parsed") is not None:
+                reused[v["id"]] = prev  # the same text as last loop: its critique stands (greedy would repeat it)
+                continue
             text = " ".join(t for items in v["fields"].values() for t in items)
             if knowledge is not None:
                 passages = [p.model_dump() if hasattr(p, "model_dump") else dict(p)
@@ -71,12 +75,17 @@ def make_critic(llm: BaseChatModel, knowledge=None):
                 goal=brief.goal, key_message=brief.key_message, variant=labelled(v["fields"]),
                 findings=findings_of(v.get("violations", [])),
                 guidelines=[{"id": f"G{n + 1}", "text": _gist(p["text"])} for n, p in enumerate(passages)]))
-        results = batch_with_retry(llm, [v["id"] for v in targets], batch, parse_critique, trace,
-                                   max_new_tokens=settings.critic_max_new_tokens,
-                                   patterns=[critique_pattern(brief_text(brief))] * len(targets))
+        asked = [v for v in targets if v["id"] not in reused]
+        answers = iter(zip(passages_per, batch_with_retry(
+            llm, [v["id"] for v in asked], batch, parse_critique, trace, max_new_tokens=settings.critic_max_new_tokens,
+            patterns=[critique_pattern(brief_text(brief))] * len(asked))))
         scores = {}
         metrics = set_metrics(state, variants, knowledge)
-        for v, passages, (parsed, _problems) in zip(targets, passages_per, results):
+        for v in targets:
+            if v["id"] in reused:
+                passages, parsed = reused[v["id"]]["passages"], reused[v["id"]]["parsed"]
+            else:
+                passages, (parsed, _problems) = next(answers)
             parsed = parsed or {}
             measured = metrics["per_variant"].get(v["id"], {})
             score = combine_score(parsed.get("score10"), measured, v.get("violations", []))
@@ -92,13 +101,13 @@ def make_critic(llm: BaseChatModel, knowledge=None):
             v["versions"] = [*v.get("versions", []), {
                 "loop": loop, "fields": v["fields"], "score": score, "violations": v.get("violations", []),
                 "critique": v["critique"], "cited": v["cited"], "passed": v["status"] == "passed",
-                "judgement": v["judgement"]}]
+                "judgement": v["judgement"], "parsed": parsed, "passages": v["passages"]}]
             scores[v["id"]] = score
         active = [v["score"] for v in variants if v.get("score") is not None and v["status"] != "parse_failed"]
         mean = round(sum(active) / len(active), 2) if active else 0.0
         trace.set(output={v["id"]: {"score": v["score"], "status": v["status"], "critique": v["critique"],
                                     "instructions": v["instructions"], "metrics": v["metrics"]} for v in targets},
-                  scores=scores, set_metrics={k: metrics[k] for k in ("distinct_2", "max_pairwise_cosine")})
+                  scores=scores, reused_critiques={k: x["loop"] for k, x in reused.items()}, set_metrics={k: metrics[k] for k in ("distinct_2", "max_pairwise_cosine")})
         return {"variants": variants, "best_scores": [*state.get("best_scores", []), mean],
                 "set_metrics": {k: metrics[k] for k in ("distinct_2", "max_pairwise_cosine")}, "trace": [trace.event()]}
 

@@ -146,3 +146,13 @@ def test_missing_items_are_filled_from_clean_items_written_elsewhere_in_the_run(
     assert v1["repaired"] and v1["delivered"] != "failed", v1["violations"]
     assert len(v1["fields"]["headline"]) == 3 and len(v1["fields"]["description"]) == 2
     assert {r["rule_id"] for r in v1["repairs"]} == {"channel.count"}
+
+
+def test_an_unchanged_draft_is_not_critiqued_again(brief_file):
+    # the rewrite gives back the same too-long line, so loop 1's text equals loop 0's: its critique stands
+    llm = scripted(LONG, rewrite="Earn 4.10% APY On Every Single Dollar You Save")
+    _, state = run(brief_file, llm, max_revisions=1)
+    assert len(llm.prompts_with("Review this")) == 3  # loop 0 only
+    critic_loop1 = [e for e in state["trace"] if e["node"] == "critic" and e["loop"] == 1][0]
+    assert critic_loop1["calls"] == [] and critic_loop1["reused_critiques"] == {"v1": 0, "v2": 0, "v3": 0}
+    assert all(len(v["score_history"]) == 2 for v in state["variants"])
