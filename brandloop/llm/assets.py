@@ -177,11 +177,9 @@ def locate_parts(preset: Preset | str) -> list[Path]:
 
 def sha256_file(path: Path) -> str:
     """The hex sha256 of a file, read in chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
+    from .integrity import full_hash
+
+    return full_hash(path)
 
 
 def _marker_path(target: Path) -> Path:

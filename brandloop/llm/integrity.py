@@ -70,6 +70,17 @@ def check_folder(folder: Path, recorded: dict[str, dict], *, full: bool = False)
     return problems
 
 
+def marker_problems(folder: Path, marker_name: str, expected: dict, *, full: bool = False) -> list[str]:
+    """Why a cache ``folder`` can't be used: its marker must hold ``expected`` and its files their fingerprints."""
+    try:
+        marker = json.loads((folder / marker_name).read_text())
+    except (OSError, ValueError):
+        return [f"{folder} has no readable {marker_name}"]
+    if any(marker.get(k) != v for k, v in expected.items()):
+        return [f"{folder} was built from another source or format"]
+    return check_folder(folder, marker.get("files") or {}, full=full)
+
+
 def write_json_atomic(path: Path, data: dict) -> None:
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(data, indent=1))

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from .assets import PRESETS, ModelError, ensure_preset_file, preset_dir, resolve_home
-from .integrity import check_folder, fingerprint_folder, write_json_atomic
+from .integrity import fingerprint_folder, marker_problems, write_json_atomic
 
 logger = logging.getLogger("brandloop.llm")
 
@@ -132,13 +132,7 @@ def pick_device() -> tuple[str, Any]:
 
 def dense_cache_problems(cache_dir: Path, source_key: str, *, full: bool = False) -> list[str]:
     """Why the dense cache in ``cache_dir`` can't be used for ``source_key`` (empty: it can)."""
-    try:
-        marker = json.loads((cache_dir / CACHE_MARKER).read_text())
-    except (OSError, ValueError):
-        return [f"{cache_dir} has no readable {CACHE_MARKER}"]
-    if marker.get("format") != CACHE_FORMAT or marker.get("source") != source_key:
-        return [f"{cache_dir} was built from another source or format"]
-    return check_folder(cache_dir, marker.get("files") or {}, full=full)
+    return marker_problems(cache_dir, CACHE_MARKER, {"format": CACHE_FORMAT, "source": source_key}, full=full)
 
 
 def _cache_is_valid(cache_dir: Path, source_key: str) -> bool:

@@ -8,7 +8,6 @@ source never meets a stale conversion. No torch and no optimum-intel are involve
 from __future__ import annotations
 
 import importlib.util
-import json
 import logging
 import os
 import shutil
@@ -16,7 +15,7 @@ import time
 from pathlib import Path
 
 from .assets import ModelError
-from .integrity import check_folder, fingerprint_folder, full_hash, write_json_atomic
+from .integrity import fingerprint_folder, full_hash, marker_problems, write_json_atomic
 
 logger = logging.getLogger("brandloop.llm")
 
@@ -43,13 +42,7 @@ def _first_line(exc: BaseException) -> str:
 
 def cache_problems(folder: Path, source_sha256: str, *, full: bool = False) -> list[str]:
     """Why ``folder`` can't be used as the converted model of ``source_sha256`` (empty: it can)."""
-    try:
-        marker = json.loads((folder / MARKER).read_text())
-    except (OSError, ValueError):
-        return [f"{folder} has no readable {MARKER}"]
-    if marker.get("format") != FORMAT or marker.get("source_sha256") != source_sha256:
-        return [f"{folder} was built from another source or format"]
-    return check_folder(folder, marker.get("files") or {}, full=full)
+    return marker_problems(folder, MARKER, {"format": FORMAT, "source_sha256": source_sha256}, full=full)
 
 
 def build_openvino_model(gguf: Path, source_sha256: str, target: Path) -> dict:
