@@ -17,6 +17,7 @@ from agents.formats import ad_pattern, char_cap, line_format, rewrite_pattern
 from agents.llm_calls import batch_with_retry, constrains
 from agents.parsing import parse_fields, parse_line
 from agents.repairs import place_required, rules_by_id
+from agents.selection import LineSelector, candidate_count, repeated_word, shared_phrase
 from agents.tracing import NodeTrace
 from knowledge.channels import ChannelSpec
 from knowledge.checks import label
@@ -73,6 +74,19 @@ def uncut(spec: ChannelSpec, field: str, text: str, source: str) -> str:
     return drop_cut_word(text)
 
 
+def _line_problems(state, knowledge, rules: dict):
+    """(field, line) -> the hard problems of that line alone (not those of the whole ad: counts, keywords,
+    required texts)."""
+    from agents.compliance import check_variant
+
+    def problems(field: str, line: str) -> list[str]:
+        found = check_variant({field: [line]}, state, knowledge)
+        return [x.message for x in found if x.severity == "error" and x.rule_id not in VARIANT_LEVEL
+                and getattr(rules.get(x.rule_id), "type", "") != "required"]
+
+    return problems
+
+
 def make_copywriter(llm: BaseChatModel, knowledge=None):
     """Node factory. `knowledge` (optional BrandKnowledge) supplies rule types and channel overrides."""
 
@@ -92,8 +106,9 @@ def make_copywriter(llm: BaseChatModel, knowledge=None):
                       forbidden=brief.forbidden_words, facts=facts,
                       material_summaries=[m["summary"] for m in state.get("materials", []) if m.get("summary")],
                       rules=state.get("rules_summary", []),
-                      fields=[{"label": label(n), "count": f.draft, "max_chars": f.max_chars,
-                               "words": words_for(f.max_chars), "examples": example_lines(n, f.max_chars)}
+                      fields=[{"label": label(n), "count": candidate_count(f), "max_chars": f.max_chars,
+                               "words": words_for(f.max_chars), "examples": (ex := example_lines(n, f.max_chars)),
+                               "shot_count": max(1, min(candidate_count(f), *(len(x) for x in ex)))}
                               for n, f in drafted.items()])
         whole, items = [], []  # (variant, prompt) and (variant, field, index, prompt)
         for v in targets:
@@ -111,14 +126,15 @@ def make_copywriter(llm: BaseChatModel, knowledge=None):
                 avoid = ([x["message"] for x in v.get("violations", [])] + v.get("instructions", []))[:MAX_AVOID] \
                     if v["status"] == "revise" else []
                 whole.append((v, prompts.render("copywriter", angle=v["angle"], avoid=avoid, **common)))
-        wanted = {n: f.draft for n, f in drafted.items()}
-        budget = min(settings.max_new_tokens, sum(f.draft * (6 + item_tokens(f.max_chars)) for f in drafted.values()))
+        wanted = {n: candidate_count(f) for n, f in drafted.items()}
+        budget = min(settings.max_new_tokens * 2,
+                     sum(candidate_count(f) * (6 + item_tokens(f.max_chars)) for f in drafted.values()))
         examples = {t for f in common["fields"] for lines in f["examples"] for t in lines}
         sampling = {"temperature": settings.temperature, "seed": settings.seed + loop} if settings.temperature else {}
         source = brief_text(brief)
         drafts = batch_with_retry(llm, [v["id"] for v, _ in whole], [p for _, p in whole],
                                   lambda raw: parse_fields(raw, wanted, examples), trace, max_new_tokens=budget,
-                                  patterns=[ad_pattern(spec, source)] * len(whole), **sampling)
+                                  patterns=[ad_pattern(spec, source, wanted)] * len(whole), **sampling)
         longest = max((spec.fields[f].max_chars for _, f, _, _ in items if f in spec.fields), default=90)
         lines = batch_with_retry(llm, [f"{v['id']}.{f}.{i + 1}" for v, f, i, _ in items], [p for *_, p in items],
                                  parse_line, trace, max_new_tokens=min(settings.max_new_tokens, item_tokens(longest)),
@@ -128,7 +144,18 @@ def make_copywriter(llm: BaseChatModel, knowledge=None):
                        problems) for fields, problems in drafts]
             lines = [(uncut(spec, f, text, source) if text else text, problems)
                      for (_, f, _, _), (text, problems) in zip(items, lines)]
+        example_texts = [t for ex in prompts.load_data("copy_examples") for ls in ex["lines"].values() for t in ls]
+        selector = LineSelector(spec, source, brief.keywords, example_texts, _line_problems(state, knowledge, rules),
+                                taken={})
+        drafting = {v["id"] for v, _ in whole}
+        for v in variants:
+            if v["id"] not in drafting:
+                for k, x in v.get("fields", {}).items():
+                    selector.taken.setdefault(k, []).extend(x)
+        selection = {}
         for (v, _), (fields, problems) in zip(whole, drafts):
+            if fields and any(fields.values()):
+                fields, selection[v["id"]] = selector.pick(fields)
             if v["status"] == "revise":
                 v["revisions"] = v.get("revisions", 0) + 1
             if problems and not any(fields.values()):
@@ -139,10 +166,15 @@ def make_copywriter(llm: BaseChatModel, knowledge=None):
                 continue
             v.update(fields={k: x for k, x in fields.items() if x} or v["fields"], status="drafted", error="")
         rewritten: dict[str, dict] = {}
+        rejected = {}
         for (v, field, i, _), (text, problems) in zip(items, lines):
             fields = rewritten.setdefault(v["id"], {k: list(x) for k, x in v["fields"].items()})
-            if not problems and text:
+            reason = (repeated_word(text) and f"repeats '{repeated_word(text)}'") or (
+                shared_phrase(text, example_texts) and "copies the worked example") if text else None
+            if not problems and text and not reason:
                 fields[field][i] = text
+            elif reason:
+                rejected[f"{v['id']}.{field}.{i + 1}"] = f"{text!r}: {reason}"
         for v in targets:
             if v["id"] in rewritten:
                 v.update(fields=rewritten[v["id"]], status="drafted", error="", revisions=v.get("revisions", 0) + 1)
@@ -154,7 +186,7 @@ def make_copywriter(llm: BaseChatModel, knowledge=None):
                          getattr(rules.get(x["rule_id"]), "type", "") == "required"]
                 if texts:
                     place_required(v["fields"], texts, [], spec)
-        trace.set(output={v["id"]: v["fields"] for v in targets})
+        trace.set(output={v["id"]: v["fields"] for v in targets}, selection=selection, rejected_rewrites=rejected)
         return {"variants": variants, "revision": loop, "trace": [trace.event()]}
 
     return copywriter

@@ -84,14 +84,16 @@ def item_label(name: str, count: int, n: int) -> str:
     return f"{label(name)} {n}" if count > 1 else label(name)
 
 
-def ad_pattern(spec: ChannelSpec, brief_text: str) -> str:
-    """A whole ad: every drafted field's lines, numbered as the copywriter prompt asks, each within its limit.
+def ad_pattern(spec: ChannelSpec, brief_text: str, counts: dict[str, int] | None = None) -> str:
+    """A whole ad: every drafted field's lines (``counts`` per field, default the ad's), numbered as the copywriter
+    prompt asks, each within its limit.
     The last line break is optional, so the model can end its reply where it wants to."""
     lines = []
     for name, f in spec.drafted_fields().items():
         fmt = line_format(brief_text, f)
-        for n in range(1, f.draft + 1):
-            lines.append(f"{literal(item_label(name, f.draft, n))}: {fmt.line(char_cap(spec, f, fmt))}\\n")
+        count = (counts or {}).get(name, f.draft)
+        for n in range(1, count + 1):
+            lines.append(f"{literal(item_label(name, count, n))}: {fmt.line(char_cap(spec, f, fmt))}\\n")
     return "".join(lines)[: -len("\\n")] + "(?:\\n)?" if lines else ""
 
 

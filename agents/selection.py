@@ -1,0 +1,136 @@
+"""Over-generate and select: a whole-ad draft writes more lines per field than the ad needs, and the best clean
+lines are kept.
+
+A line is dropped when it breaks a hard rule on its own, copies a phrase of the prompt's worked examples, repeats
+a word, or is already used by another variant of the run. The rest are ranked by measured quality (relevance to
+the brief and its facts, how much of the field's room it uses, the brief's keywords) and picked one at a time
+with maximal marginal relevance, so the lines of a variant, and the variants of a run, differ. The critic's LLM
+judgement then ranks only these finalists.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import numpy as np
+
+from knowledge.channels import ChannelSpec, FieldSpec
+
+LineProblems = Callable[[str, str], list[str]]  # (field, line) -> hard problems of that line alone
+
+SIMILARITY_WEIGHT = 0.5
+USED = "already used by another variant"
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
+_MINOR = {"a", "an", "and", "the", "of", "to", "in", "on", "for", "with", "your", "you", "our", "or", "at", "by",
+          "is", "are", "it", "its", "be", "no", "not", "from", "all", "more", "per"}
+
+
+def candidate_count(field: FieldSpec) -> int:
+    """Lines to draft for a field: the ad's count plus as many again (at most 3 more)."""
+    return field.draft + max(1, min(3, field.draft))
+
+
+def words(text: str) -> list[str]:
+    return [w.casefold() for w in _WORD.findall(text)]
+
+
+def repeated_word(line: str) -> str | None:
+    """A content word that appears twice in one line ('Savings Savings'), or None."""
+    seen: set[str] = set()
+    for w in words(line):
+        if w in _MINOR or len(w) < 3:
+            continue
+        if w in seen:
+            return w
+        seen.add(w)
+    return None
+
+
+def shared_phrase(line: str, others: list[str], n: int = 3) -> str | None:
+    """The first run of ``n`` words ``line`` shares with any of ``others`` (a worked example leaking), or None."""
+    grams = {tuple(ws[i:i + n]) for o in others for ws in [words(o)] for i in range(len(ws) - n + 1)}
+    ws = words(line)
+    for i in range(len(ws) - n + 1):
+        if tuple(ws[i:i + n]) in grams:
+            return " ".join(ws[i:i + n])
+    return None
+
+
+def _embed(texts: list[str]) -> np.ndarray:
+    from knowledge.embeddings import embed
+
+    return np.asarray(embed(texts), dtype=np.float32)
+
+
+class LineSelector:
+    """Picks each variant's lines from its candidates; remembers what earlier variants took."""
+
+    def __init__(self, spec: ChannelSpec, brief_text: str, keywords: list[str], examples: list[str],
+                 problems: LineProblems, taken: dict[str, list[str]] | None = None):
+        self.spec = spec
+        self.brief_text = brief_text
+        self.keywords = [k.casefold() for k in keywords if k.strip()]
+        self.examples = examples
+        self.problems = problems
+        self.taken: dict[str, list[str]] = {k: list(v) for k, v in (taken or {}).items()}
+        self._vec: dict[str, np.ndarray] = {}
+
+    def _vectors(self, lines: list[str]) -> None:
+        new = [t for t in dict.fromkeys([self.brief_text, *lines]) if t not in self._vec]
+        if new:
+            for t, v in zip(new, _embed(new)):
+                self._vec[t] = v
+
+    def why_not(self, field: str, line: str) -> str | None:
+        """Why ``line`` can't be used in ``field`` (None: it can)."""
+        if any(line.casefold() == t.casefold() for items in self.taken.values() for t in items):
+            return USED
+        if w := repeated_word(line):
+            return f"repeats '{w}'"
+        if p := shared_phrase(line, self.examples):
+            return f"copies the worked example's '{p}'"
+        problems = self.problems(field, line)
+        return "; ".join(problems) if problems else None
+
+    def quality(self, field: str, line: str) -> float:
+        """0-1.3: relevance to the brief (cosine), share of the field's room used, a keyword bonus."""
+        fs = self.spec.fields.get(field)
+        rel = float(np.clip(self._vec[line] @ self._vec[self.brief_text], 0.0, 1.0))
+        fill = min(1.0, len(line) / fs.max_chars) if fs else 0.5
+        bonus = 0.15 if any(k in line.casefold() for k in self.keywords) else 0.0
+        return 0.6 * rel + 0.4 * fill + bonus
+
+    def pick(self, candidates: dict[str, list[str]]) -> tuple[dict[str, list[str]], dict]:
+        """The variant's lines per field and a report {field: {chosen, dropped: {line: reason}}}."""
+        all_lines = [t for items in candidates.values() for t in items]
+        self._vectors(all_lines + [t for items in self.taken.values() for t in items])
+        fields: dict[str, list[str]] = {}
+        report: dict[str, dict] = {}
+        for field, lines in candidates.items():
+            need = self.spec.fields[field].draft if field in self.spec.fields else len(lines)
+            unique = list(dict.fromkeys(t for t in lines if t))
+            dropped = {t: r for t in unique if (r := self.why_not(field, t))}
+            clean = [t for t in unique if t not in dropped]
+            chosen: list[str] = []
+            others = [t for items in self.taken.values() for t in items]
+            while clean and len(chosen) < need:
+                def mmr(t: str) -> float:
+                    near = [float(self._vec[t] @ self._vec[o]) for o in chosen + others]
+                    return self.quality(field, t) - SIMILARITY_WEIGHT * max(near, default=0.0)
+                best = max(clean, key=mmr)
+                chosen.append(best)
+                clean.remove(best)
+            # too few clean lines: keep lines with problems (the revision loop rewrites them), and only as a last
+            # resort a line another variant uses (the set lint reports it; a fresh draft is asked for next loop)
+            for spare in ([t for t in unique if t in dropped and dropped[t] != USED],
+                          [t for t in unique if dropped.get(t) == USED]):
+                while spare and len(chosen) < need:
+                    best = max(spare, key=lambda t: self.quality(field, t))
+                    chosen.append(best)
+                    spare.remove(best)
+            chosen.sort(key=unique.index)  # the model's own order
+            fields[field] = chosen
+            report[field] = {"chosen": chosen, "dropped": dropped}
+        for field, chosen in fields.items():
+            self.taken.setdefault(field, []).extend(chosen)
+        return fields, report

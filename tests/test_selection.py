@@ -1,0 +1,51 @@
+"""Over-generate and select: clean, varied lines per variant, none shared while an alternative exists."""
+from agents.selection import LineSelector, candidate_count, repeated_word, shared_phrase
+from knowledge.channels import get_channel
+from tests.fakes import ConstrainedScriptedChatModel
+from tests.test_engines import CANDIDATES, CRITIC
+from tests.test_graph import run
+
+RSA = get_channel("google_rsa")
+
+
+def _selector(problems=lambda f, t: ["uses 'guaranteed'"] if "guaranteed" in t.lower() else []):
+    return LineSelector(RSA, "Northwind Everyday Savings account with 4.10% APY and no monthly fees", ["savings"],
+                        ["Fresh Kits, Less Shopping", "Pre-portioned dinners."], problems)
+
+
+def test_candidate_counts():
+    assert candidate_count(RSA.fields["headline"]) == 6 and candidate_count(RSA.fields["description"]) == 4
+
+
+def test_lines_with_problems_repeats_or_example_phrases_are_dropped():
+    assert repeated_word("Savings Savings") == "savings" and repeated_word("Save on your savings") is None
+    assert shared_phrase("Pre-portioned dinners for savers", ["Pre-portioned dinners."]) == "pre portioned dinners"
+    fields, report = _selector().pick({"headline": [
+        "Savings Savings", "Guaranteed Savings Growth", "Pre-portioned dinners for you", "Earn 4.10% APY on Savings",
+        "No Monthly Fees, Ever", "Savings That Grow Daily"]})
+    assert fields["headline"] == ["Earn 4.10% APY on Savings", "No Monthly Fees, Ever", "Savings That Grow Daily"]
+    assert report["headline"]["dropped"] == {
+        "Savings Savings": "repeats 'savings'", "Guaranteed Savings Growth": "uses 'guaranteed'",
+        "Pre-portioned dinners for you": "copies the worked example's 'pre portioned dinners'"}
+
+
+def test_variants_do_not_share_lines_while_alternatives_exist():
+    sel = _selector()
+    lines = ["Earn 4.10% APY on Savings", "No Monthly Fees, Ever", "Savings That Grow Daily",
+             "Open Savings Online Today", "Save More With Northwind", "Your Savings, Working Harder"]
+    first, _ = sel.pick({"headline": lines})
+    second, report = sel.pick({"headline": lines})
+    assert not set(first["headline"]) & set(second["headline"])
+    third, _ = sel.pick({"headline": lines})  # nothing unused is left: the last resort, reported by the set lint
+    assert len(third["headline"]) == 3
+
+
+def test_the_graph_spreads_one_models_candidates_over_the_variants(brief_file):
+    llm = ConstrainedScriptedChatModel(rules=[("Angle for this version", CANDIDATES), ("Review this", CRITIC)],
+                                       calls=[], patterns=[])
+    out, state = run(brief_file, llm, max_revisions=0)
+    v1, v2 = out["variants"][0]["fields"], out["variants"][1]["fields"]
+    assert not set(v1["headline"]) & set(v2["headline"])
+    assert not set(v1["description"]) & set(v2["description"])
+    selection = [e for e in state["trace"] if e["node"] == "copywriter"][0]["selection"]
+    assert set(selection) == {"v1", "v2", "v3"} and selection["v2"]["headline"]["dropped"]
