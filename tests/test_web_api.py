@@ -381,3 +381,41 @@ def test_serve_refuses_a_public_host_without_token(home, monkeypatch):
         assert c.get("/api/health", headers={"Authorization": "Bearer t0k"}).json()["ok"] is True
     r = CliRunner().invoke(serve, [], obj=obj)
     assert r.exit_code == 0 and calls[-1][1]["host"] == "127.0.0.1" and calls[-1][1]["port"] == 8000
+
+
+def test_events_follow_a_run_started_from_the_cli_until_it_ends(home):
+    """A running run this server did not start is followed, not reported as failed (issue #12, item 1)."""
+    from graph.store import RunStore
+
+    cli = RunStore(home)  # the CLI's process: the pid is alive, so the run stays 'running'
+    cli.start_run("clirun", brand="B", channel="google_rsa", brief_path="b.yaml", model="small", out_dir="",
+                  run_input={})
+    cli.add_events("clirun", [{"node": "describer", "loop": 0, "duration_s": 0.1, "output": []}])
+    with make_client(home) as c:
+        streamed: list = []
+        reader = threading.Thread(target=lambda: streamed.extend(events_of(c, "clirun")))
+        reader.start()
+        reader.join(1.5)
+        assert reader.is_alive(), f"the stream ended while the run was still running: {streamed}"
+        cli.add_events("clirun", [{"node": "retrieve", "loop": 0, "duration_s": 0.2, "output": {}}])
+        cli.finish_run("clirun", status="completed", stop_reason="all_passed")
+        reader.join(20)
+    cli.close()
+    kinds = [k for k, _ in streamed]
+    assert kinds == ["progress", "progress", "done"], streamed
+    assert streamed[1][1]["line"].startswith("[retrieve]")
+    assert streamed[-1][1] == {"status": "completed", "error": None, "line": "run completed"}
+
+
+def test_events_of_an_interrupted_cli_run_say_how_to_resume(home):
+    from graph.store import RunStore
+
+    cli = RunStore(home)
+    cli.start_run("gone", brand="B", channel="google_rsa", brief_path="b.yaml", model="small", out_dir="", run_input={})
+    cli.conn.execute("UPDATE runs SET pid=? WHERE run_id='gone'", (2**22 + 12345,))  # no such process
+    cli.conn.commit()
+    cli.close()
+    with make_client(home) as c:
+        kind, data = events_of(c, "gone")[-1]
+    assert kind == "failed" and data["status"] == "interrupted"
+    assert "brandloop resume gone" in data["error"]

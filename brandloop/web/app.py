@@ -31,6 +31,7 @@ log = logging.getLogger("brandloop.web")
 HERE = Path(__file__).resolve().parent
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 TERMINAL = ("done", "failed")
+REPLAY_POLL_S = 0.5  # how often the events of a run started elsewhere are re-read
 
 
 # --- API models ------------------------------------------------------------------------------------------
@@ -451,7 +452,7 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
             info = await asyncio.to_thread(run_info, run_id)
             if info is None:
                 raise HTTPException(404, f"no run with id '{run_id}'")
-            return StreamingResponse(_replay(run_id, info), media_type="text/event-stream",
+            return StreamingResponse(_replay(request, run_id, info), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
         start = request.headers.get("last-event-id")
         start = int(start) + 1 if start and start.isdigit() else 0
@@ -477,19 +478,39 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
             await asyncio.sleep(0.1)
             idle += 0.1
 
-    async def _replay(run_id: str, info: RunInfo):
-        """A run this server did not start (or started before a restart): its stored trace, then its status."""
+    async def _replay(request: Request, run_id: str, info: RunInfo):
+        """A run this server did not start (from the CLI, or before a restart): its stored trace, followed while
+        the run is still going, then 'done' (completed, paused for review) or 'failed' (error, interrupted)."""
         from brandloop.report import progress_line
 
-        with store() as s:
-            events = s.events(run_id)
-        for i, e in enumerate(events):
-            yield _sse({"id": i, "event": "progress", "node": e["node"], "loop": e.get("loop", 0),
-                        "line": progress_line(e["node"], {"trace": [e]})})
-        kind = "done" if info.status == "completed" else "failed"
-        yield _sse({"id": len(events), "event": kind, "status": info.status,
-                    "error": info.error or (None if kind == "done" else f"run is {info.status}"),
-                    "line": f"run {info.status}"})
+        sent, idle = 0, 0.0
+        while True:
+            with store() as s:
+                events = s.events(run_id)
+                row = s.get_run(run_id) or {}
+            for i, e in enumerate(events[sent:], start=sent):
+                yield _sse({"id": i, "event": "progress", "node": e["node"], "loop": e.get("loop", 0),
+                            "line": progress_line(e["node"], {"trace": [e]})})
+            if events[sent:]:
+                idle = 0.0
+            sent = len(events)
+            status = row.get("status") or info.status
+            if status not in ("queued", "running"):
+                break
+            if await request.is_disconnected():
+                return
+            if idle >= 15:
+                yield ": keep-alive\n\n"
+                idle = 0.0
+            await asyncio.sleep(REPLAY_POLL_S)
+            idle += REPLAY_POLL_S
+        kind = "done" if status in ("completed", "awaiting_review") else "failed"
+        error = row.get("error") or info.error
+        if kind == "failed" and not error:
+            error = (f"interrupted; continue it with 'brandloop resume {run_id}'" if status == "interrupted"
+                     else f"run ended with status {status}")
+        yield _sse({"id": sent, "event": kind, "status": status, "error": error if kind == "failed" else None,
+                    "line": f"run {status.replace('_', ' ')}"})
 
     @app.get("/api/rulebooks", tags=["rulebooks"], summary="Installed rulebooks")
     def api_rulebooks() -> list[dict[str, Any]]:
