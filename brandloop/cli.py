@@ -17,7 +17,6 @@ from graph.brief import BriefError
 from graph.context import RunSettings, data_home
 
 
-
 def _llm_factory(home: Path):
     def factory(spec: str, engine: str = "auto"):
         from brandloop.llm import get_chat_model  # heavy: the engine's runtime
@@ -30,13 +29,17 @@ def _llm_factory(home: Path):
 @click.group()
 @click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Data directory for runs, caches and rulebooks (default: $BRANDLOOP_HOME or ./.brandloop).")
-@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors, and library warnings and loading bars.")
 @click.pass_context
 def cli(ctx: click.Context, home: Path | None, debug: bool) -> None:
     """brandloop: a creative brief in, critiqued brand-safe ad copy out, on a local LLM."""
     ctx.ensure_object(dict)
     ctx.obj.setdefault("home", data_home(home))
     ctx.obj["debug"] = debug
+    if not debug:
+        from brandloop.quiet import quiet_third_party
+
+        ctx.with_resource(quiet_third_party())
     ctx.obj.setdefault("llm_factory", _llm_factory(ctx.obj["home"]))
 
 

@@ -69,3 +69,34 @@ def test_internal_error_exits_1_without_traceback(home, brief_file):
     r = CliRunner().invoke(cli, ["run", str(brief_file)], obj={"home": home, "llm_factory": factory})
     assert r.exit_code == 1 and "internal error: Boom: model exploded" in r.output
     assert "Traceback" not in r.output
+
+
+def _noisy_factory(seen: dict, llm):
+    """A model factory that behaves like transformers while loading: a deprecation warning, a log line, a bar."""
+    import logging
+    import warnings
+
+    from tqdm.auto import tqdm
+
+    def factory(spec, **kw):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.warn_explicit("`torch_dtype` is deprecated! Use `dtype` instead!", FutureWarning,
+                                   "modeling_utils.py", 1, module="transformers.modeling_utils")
+        seen["warnings"] = [str(w.message) for w in caught]
+        seen["log_warning_enabled"] = logging.getLogger("transformers.modeling_utils").isEnabledFor(logging.WARNING)
+        for _ in tqdm(range(3), desc="Loading weights"):
+            pass
+        return llm
+
+    return factory
+
+
+def test_third_party_noise_is_hidden_unless_debug(home, brief_file):
+    for debug in (False, True):
+        seen: dict = {}
+        obj = {"home": home, "llm_factory": _noisy_factory(seen, scripted(GOOD))}
+        r = CliRunner().invoke(cli, (["--debug"] if debug else []) + ["run", str(brief_file), "-k", "0"], obj=obj)
+        assert r.exit_code == 0, r.output
+        assert ("Loading weights" in r.output) is debug, r.output
+        assert bool(seen["warnings"]) is debug and seen["log_warning_enabled"] is debug
+        assert "[copywriter] loop 0" in r.output  # our own progress stays
