@@ -23,10 +23,35 @@ def delivery_counts(variants: list[dict]) -> dict[str, int]:
     return {k: sum(v.get("delivered") == k for v in variants) for k in ("approved", "below_threshold", "failed")}
 
 
-def variant_lines(v: dict) -> list[str]:
+def field_limits(result: dict) -> tuple[dict[str, int], bool]:
+    """({field: characters allowed}, whether wide characters count 2) for a result's channel."""
+    from knowledge.channels import get_channel
+
+    try:
+        spec = get_channel(result.get("channel") or "")
+    except KeyError:
+        return result.get("limits") or {}, False
+    return result.get("limits") or {k: f.max_chars for k, f in spec.fields.items()}, spec.wide_chars_count_double
+
+
+def counter(text: str, field: str, limits: dict[str, int], wide: bool = False) -> str:
+    """'15/30': characters as the channel counts them, over the limit; '15 chars' when the field has none."""
+    from knowledge.text import char_length
+
+    n = char_length(text or "", wide_counts_double=wide)
+    return f"{n}/{limits[field]}" if field in limits else f"{n} chars"
+
+
+def field_lines(fields: dict[str, list[str]], limits: dict[str, int], wide: bool = False) -> list[tuple[str, str, str]]:
+    """(label, counter, text) per field item, in field order."""
+    labels = iter(labelled(fields))
+    return [(next(labels)[0], counter(text, name, limits, wide), text) for name, items in fields.items() for text in items]
+
+
+def variant_lines(v: dict, limits: dict[str, int] | None = None, wide: bool = False) -> list[str]:
     lines = [f"### Variant {v['id']} — {delivery_mark(v)}", ""]
-    for lab, text in labelled(v.get("fields") or {}):
-        lines.append(f"- **{lab}** ({len(text)} chars): {text}")
+    for lab, count, text in field_lines(v.get("fields") or {}, limits or {}, wide):
+        lines.append(f"- **{lab}** ({count}): {text}")
     if v.get("error"):
         lines.append(f"- error: {v['error']}")
     hist = " → ".join(f"{s:g}" for s in v.get("score_history") or [])
@@ -52,8 +77,9 @@ def result_markdown(result: dict) -> str:
         lines.append(f"- material {m['source']}: {m.get('error') or m.get('summary')}")
     if result.get("materials"):
         lines.append("")
+    limits, wide = field_limits(result)
     for v in result["variants"]:
-        lines += variant_lines(v)
+        lines += variant_lines(v, limits, wide)
     return "\n".join(lines)
 
 

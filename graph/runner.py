@@ -53,7 +53,8 @@ def run_model_info(llm: BaseChatModel, events: list[dict]) -> dict:
     return out
 
 
-def result_of(run_id: str, values: dict, run_row: dict | None = None, model_info: dict | None = None) -> dict:
+def result_of(run_id: str, values: dict, run_row: dict | None = None, model_info: dict | None = None,
+              knowledge=None) -> dict:
     """The user-facing result: final variants with critique, scores, violations, repairs and stop reasons."""
     variants = [{k: v.get(k) for k in RESULT_KEYS if k in v} for v in values.get("variants", [])]
     result = {
@@ -71,6 +72,7 @@ def result_of(run_id: str, values: dict, run_row: dict | None = None, model_info
         "history": values.get("history", []),
         "status": (run_row or {}).get("status"),
         "model_info": model_info,
+        "limits": _limits(values, knowledge),
     }
     return RunResult.model_validate(result).model_dump(mode="json")
 
@@ -87,6 +89,15 @@ def stored_result(store: RunStore, run_id: str) -> tuple[dict, dict]:
         raise BriefError("(runs)", "RUN_ID", f"run '{run_id}' has not finished ({row.get('status')})",
                          f"finish it with 'brandloop resume {run_id}'")
     return result_of(run_id, values, row), values.get("brief") or {}
+
+
+def _limits(values: dict, knowledge) -> dict[str, int] | None:
+    from agents.common import channel_of
+
+    try:
+        return {name: f.max_chars for name, f in channel_of(values, knowledge).fields.items()}
+    except Exception:  # noqa: BLE001 - an old or partial checkpoint: the result still renders without limits
+        return None
 
 
 class Runner:
@@ -122,11 +133,12 @@ class Runner:
         if snapshot.interrupts:
             self.store.finish_run(run_id, status=AWAITING, passed=counts["approved"], below=counts["below_threshold"],
                                   failed=counts["failed"], stop_reason=values.get("stop_reason", ""))
-            return {**result_of(run_id, values, self.store.get_run(run_id), run_model_info(llm, self.store.events(run_id))),
-                    "review": snapshot.interrupts[0].value}
+            return {**result_of(run_id, values, self.store.get_run(run_id), run_model_info(llm, self.store.events(run_id)),
+                              knowledge), "review": snapshot.interrupts[0].value}
         self.store.finish_run(run_id, status="completed", passed=counts["approved"], below=counts["below_threshold"],
                               failed=counts["failed"], stop_reason=values.get("stop_reason", ""))
-        return result_of(run_id, values, self.store.get_run(run_id), run_model_info(llm, self.store.events(run_id)))
+        return result_of(run_id, values, self.store.get_run(run_id), run_model_info(llm, self.store.events(run_id)),
+                         knowledge)
 
     def run(self, brief_path: str | Path, settings: RunSettings | None = None, *, run_id: str | None = None,
             on_progress: Progress | None = None, out_dir: Path | None = None) -> dict:

@@ -20,6 +20,8 @@ def test_run_prints_variants_writes_files_and_lists_run(home, brief_file, tmp_pa
     assert r.exit_code == 0, r.output
     assert "[copywriter] loop 0" in r.output and "[finalize]" in r.output
     assert r.output.count("### Variant") == 3 and "Stop reason: **budget_exhausted**" in r.output
+    assert "- **HEADLINE 1** (19/30): Save More Every Day" in r.output  # counters show the channel's limit
+    assert "- **DESCRIPTION 1** (44/90): Open an Everyday Savings account in minutes." in r.output
     result = json.loads((out / "result.json").read_text())
     assert len(result["variants"]) == 3 and (out / "result.md").exists()
     listing = invoke(home, ["runs"])

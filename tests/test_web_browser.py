@@ -98,6 +98,7 @@ def test_submit_watch_progress_read_result_and_trace(server, page, brief_file, t
     expect(page.locator("#variant-v1")).to_be_visible(timeout=40000)  # first run in a process loads embeddings
     expect(page.locator("#run-status")).to_have_text("completed")
     expect(page.locator("#variant-v1 table.copy").first).to_contain_text("Save More Every Day")
+    expect(page.locator("#variant-v1 table.copy td.chars").first).to_have_text("19/30")
     mark = page.locator("#variant-v2 mark.violation").first
     expect(mark).to_have_text("guaranteed")
     assert "brief.forbidden_word" in mark.get_attribute("title")

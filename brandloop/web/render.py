@@ -32,15 +32,23 @@ def highlight(text: str, violations: list[dict]) -> Markup:
     return Markup("").join(out)
 
 
-def field_items(fields: dict, violations: list[dict]) -> list[dict]:
-    """One row per field item: label, text, highlighted HTML, length and that item's violations."""
+def limits_of(result: dict) -> tuple[dict, bool]:
+    from brandloop.report import field_limits
+
+    return field_limits(result)
+
+
+def field_items(fields: dict, violations: list[dict], limits: dict | None = None, wide: bool = False) -> list[dict]:
+    """One row per field item: label, text, highlighted HTML, 'length/limit' and that item's violations."""
+    from brandloop.report import counter
+
     rows = []
     for name, items in (fields or {}).items():
         for i, text in enumerate(items):
             mine = [v for v in violations if v.get("field") == name and v.get("index") == i]
             rows.append({"field": name, "index": i, "label": f"{name.replace('_', ' ')} {i + 1}" if len(items) > 1
                          else name.replace("_", " "), "text": text, "html": highlight(text, mine),
-                         "chars": len(text), "violations": mine})
+                         "chars": counter(text, name, limits or {}, wide), "violations": mine})
     return rows
 
 
