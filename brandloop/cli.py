@@ -155,14 +155,16 @@ def runs(ctx, as_json, limit):
 @click.argument("run_id")
 @click.option("--node", default=None, help="Only this node's events (e.g. critic).")
 @click.option("--json", "as_json", is_flag=True, help="Export the trace as JSON Lines.")
-@click.option("--brief", "brief_only", is_flag=True, help="Hide prompts and raw outputs.")
+@click.option("--full", is_flag=True, help="Every step in full: inputs, prompts, raw outputs, parsed results.")
 @click.pass_context
-def trace(ctx, run_id, node, as_json, brief_only):
-    """Print every step of a run: node, duration, prompt, raw model output and parsed result."""
-    from brandloop.report import trace_text
+def trace(ctx, run_id, node, as_json, full):
+    """Summarise a run's steps, one line each (time, tokens, violations, scores); --full prints everything."""
+    from brandloop.report import NODES, trace_summary, trace_text
     from graph.store import RunStore
 
     with cli_errors():
+        if node is not None and node not in NODES:
+            raise BriefError("(arguments)", "--node", f"unknown node '{node}'", f"use one of: {', '.join(NODES)}")
         store = RunStore(ctx.obj["home"])
         if store.get_run(run_id) is None:
             raise BriefError("(runs)", "RUN_ID", f"no run with id '{run_id}'", "see 'brandloop runs'")
@@ -171,7 +173,7 @@ def trace(ctx, run_id, node, as_json, brief_only):
             for e in events:
                 click.echo(json.dumps({"run_id": run_id, **e}, ensure_ascii=False, default=str))
         else:
-            click.echo(trace_text(events, full=not brief_only))
+            click.echo(trace_text(events) if full else trace_summary(events))
 
 
 @cli.command()

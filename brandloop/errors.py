@@ -27,6 +27,8 @@ def cli_errors():
         yield
     except (SystemExit, click.exceptions.Exit, click.ClickException, click.Abort):
         raise
+    except BrokenPipeError:  # the reader (head, less) stopped reading: click exits quietly
+        raise
     except KeyboardInterrupt:
         click.echo("interrupted; resume with 'brandloop resume RUN_ID' (see 'brandloop runs')", err=True)
         sys.exit(130)

@@ -113,6 +113,37 @@ def progress_line(node: str, update: dict) -> str:
     return f"[{node}] loop {loop}{dur_s} {detail}".rstrip()
 
 
+# The graph's nodes, in run order (tests check this against graph.builder).
+NODES = ("describer", "retrieve", "copywriter", "compliance", "critic", "revise", "finalize", "review")
+
+
+def _per_variant(values: dict | None) -> str:
+    return " ".join(f"{k}:{v:g}" for k, v in (values or {}).items()) or "—"
+
+
+def trace_summary(events: list[dict]) -> str:
+    """One line per step: time, LLM calls, tokens in→out, violations and scores per variant; then the totals."""
+    head = f"{'#':>3}  {'node':<10} {'loop':>4} {'time':>8} {'calls':>5} {'tokens in→out':>14}  {'violations':<20} scores"
+    lines = [head]
+    total_s = total_calls = tok_in = tok_out = 0
+    measured = False
+    for e in events:
+        calls = e.get("calls") or []
+        t_in = sum(c.get("tokens_in") or 0 for c in calls)
+        t_out = sum(c.get("tokens_out") or 0 for c in calls)
+        dur = e.get("duration_s") or 0
+        total_s, total_calls, tok_in, tok_out = total_s + dur, total_calls + len(calls), tok_in + t_in, tok_out + t_out
+        known = any(c.get("tokens_in") is not None for c in calls)
+        measured = measured or known
+        tokens = f"{t_in}→{t_out}" if known else "—"
+        lines.append(f"{e.get('seq', ''):>3}  {e['node']:<10} {e.get('loop', 0):>4} {dur:>6.1f} s {len(calls):>5} "
+                     f"{tokens:>14}  {_per_variant(e.get('violations')):<20} {_per_variant(e.get('scores'))}".rstrip())
+    tokens = f"tokens {tok_in}→{tok_out}" if measured else "tokens not recorded"
+    lines.append(f"total: {len(events)} step(s), {total_s:.1f} s, {total_calls} LLM call(s), {tokens}")
+    lines.append("prompts and raw outputs: --full; one node: --node NAME; JSON Lines: --json")
+    return "\n".join(lines)
+
+
 def trace_text(events: list[dict], *, full: bool = True) -> str:
     lines = []
     for e in events:
@@ -149,6 +180,7 @@ def revision_diffs(drafts: list[dict], final: dict) -> str:
         return f"{final['id']}: only one version; nothing to diff\n" + "\n".join(_as_lines(final.get("fields")))
     out = []
     for (a_name, a), (b_name, b) in zip(versions, versions[1:]):
-        out += list(difflib.unified_diff(_as_lines(a), _as_lines(b), f"{final['id']} {a_name}",
+        diff = list(difflib.unified_diff(_as_lines(a), _as_lines(b), f"{final['id']} {a_name}",
                                          f"{final['id']} {b_name}", lineterm=""))
+        out += diff or [f"{final['id']} {a_name} → {b_name}: unchanged"]
     return "\n".join(out)

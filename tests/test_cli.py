@@ -31,7 +31,7 @@ def test_run_prints_variants_writes_files_and_lists_run(home, brief_file, tmp_pa
 def test_trace_shows_every_agent_with_prompt_and_raw_output(home, brief_file):
     r = invoke(home, ["run", str(brief_file), "--json", "-q"], scripted(GOOD))
     run_id = json.loads(r.output)["run_id"]
-    t = invoke(home, ["trace", run_id])
+    t = invoke(home, ["trace", run_id, "--full"])
     assert t.exit_code == 0
     for node in ("describer", "retrieve", "copywriter", "compliance", "critic", "finalize"):
         assert f" {node} (loop" in t.output
@@ -102,3 +102,68 @@ def test_third_party_noise_is_hidden_unless_debug(home, brief_file):
         assert ("Loading weights" in r.output) is debug, r.output
         assert bool(seen["warnings"]) is debug and seen["log_warning_enabled"] is debug
         assert "[copywriter] loop 0" in r.output  # our own progress stays
+
+
+def test_trace_is_a_compact_summary_by_default_and_full_on_request(home, brief_file):
+    run_id = json.loads(invoke(home, ["run", str(brief_file), "--json", "-q", "-k", "0"], scripted(GOOD)).output)["run_id"]
+    t = invoke(home, ["trace", run_id])
+    assert t.exit_code == 0, t.output
+    lines = t.output.strip().splitlines()
+    assert lines[0].split()[:6] == ["#", "node", "loop", "time", "calls", "tokens"]
+    steps = [ln.split()[1] for ln in lines[1:-2]]
+    assert steps == ["describer", "retrieve", "copywriter", "compliance", "critic", "finalize"]
+    critic = next(ln for ln in lines if ln.split()[1:2] == ["critic"])
+    assert "v1:" in critic and "v3:" in critic  # scores per variant
+    assert lines[-2].startswith("total: 6 step(s)") and "prompt:" not in t.output and "raw output:" not in t.output
+    full = invoke(home, ["trace", run_id, "--full"])
+    assert "prompt:" in full.output and "raw output:" in full.output and len(full.output) > 3 * len(t.output)
+
+
+def test_trace_unknown_node_exits_2_and_lists_the_names(home, brief_file):
+    run_id = json.loads(invoke(home, ["run", str(brief_file), "--json", "-q", "-k", "0"], scripted(GOOD)).output)["run_id"]
+    r = invoke(home, ["trace", run_id, "--node", "critc"])
+    assert r.exit_code == 2 and r.output.count("\n") == 1
+    assert "unknown node 'critc'" in r.output and "critic" in r.output and "finalize" in r.output
+
+
+def test_trace_node_names_match_the_graph():
+    from brandloop.report import NODES
+    from graph.builder import build_graph
+
+    assert set(NODES) == set(build_graph(scripted(GOOD)).nodes) - {"__start__"}
+
+
+def test_diff_says_unchanged_when_a_revision_changed_nothing(home, brief_file):
+    # every draft is too long and every rewrite returns the same long line: loop 1 equals loop 0
+    r = invoke(home, ["run", str(brief_file), "--json", "-q", "-k", "1"], scripted(LONG, rewrite=LONG.splitlines()[1]))
+    run_id = json.loads(r.output)["run_id"]
+    d = invoke(home, ["diff", run_id, "v1"])
+    assert d.exit_code == 0
+    assert "v1 loop 0 → loop 1: unchanged" in d.output, d.output
+
+
+def test_piping_into_head_never_raises_broken_pipe(home):
+    """A real process whose reader stops early (`brandloop trace RUN_ID --full | head -1`)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from graph.store import RunStore
+
+    store = RunStore(home)
+    store.start_run("big", brand="B", channel="x", brief_path="b.yaml", model="small", out_dir="", run_input={})
+    store.add_events("big", [{"node": "critic", "loop": i, "duration_s": 0.1, "calls": [
+        {"target": "v1", "attempt": 1, "prompt": "p" * 2000, "raw_output": "r" * 2000, "parsed": None}]}
+        for i in range(300)])
+    store.close()
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    for args in (["trace", "big", "--full"], ["trace", "big", "--json"]):
+        proc = subprocess.Popen([sys.executable, "-m", "brandloop", "--home", str(home), *args], cwd=root, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc.stdout.readline()
+        proc.stdout.close()  # like head: stop reading after one line
+        err = proc.stderr.read().decode()
+        proc.wait(60)
+        assert "BrokenPipeError" not in err and "Traceback" not in err and "internal error" not in err, err
