@@ -143,7 +143,7 @@ def runs(ctx, as_json, limit):
         if not rows:
             click.echo("no runs yet; start one with 'brandloop run BRIEF'")
             return
-        click.echo(f"{'RUN ID':<13} {'BRAND':<16} {'CHANNEL':<11} {'STARTED':<20} {'DURATION':>8} {'STATUS':<12} APPROVED/BELOW/FAILED")
+        click.echo(f"{'RUN_ID':<13} {'BRAND':<16} {'CHANNEL':<11} {'STARTED':<20} {'DURATION':>8} {'STATUS':<12} APPROVED/BELOW/FAILED")
         for r in rows:
             dur = f"{r['duration_s']:.0f} s" if r.get("duration_s") is not None else "—"
             status = r["status"] + (" (resumable)" if r["status"] in ("interrupted", "error") else "")

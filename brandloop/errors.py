@@ -41,8 +41,8 @@ def cli_errors():
         if isinstance(exc, RulebookError):
             click.echo(exc.report(), err=True)
             sys.exit(EXIT_INPUT)
-        if isinstance(exc, BriefError):
-            click.echo(f"error: {exc}", err=True)
+        if isinstance(exc, BriefError):  # one line per problem
+            click.echo("\n".join(f"error: {line}" for line in str(exc).splitlines()), err=True)
             sys.exit(EXIT_INPUT)
         if type(exc).__name__ == "ModelError":  # by name: importing brandloop.llm loads langchain/transformers
             click.echo(f"model error: {exc}", err=True)

@@ -197,7 +197,7 @@ class Runner:
     def resume(self, run_id: str, *, on_progress: Progress | None = None) -> dict:
         row = self.store.get_run(run_id)
         if row is None:
-            raise BriefError("(runs)", "run_id", f"no run with id '{run_id}'", "see 'brandloop runs'")
+            raise BriefError("(runs)", "RUN_ID", f"no run with id '{run_id}'", "see 'brandloop runs'")
         run_input = json.loads(row["input_json"])
         settings = RunSettings.model_validate(run_input["settings"])
         brief = run_input["brief"]

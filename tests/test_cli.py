@@ -167,3 +167,13 @@ def test_piping_into_head_never_raises_broken_pipe(home):
         err = proc.stderr.read().decode()
         proc.wait(60)
         assert "BrokenPipeError" not in err and "Traceback" not in err and "internal error" not in err, err
+
+
+def test_a_brief_with_several_problems_lists_them_all_one_line_each(home, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("brand: B\nproduct: {name: P}\naudience: []\nchannel: myspace\n")
+    r = invoke(home, ["run", str(bad)], scripted(GOOD))
+    assert r.exit_code == 2
+    lines = r.output.strip().splitlines()
+    assert len(lines) == 2 and all(ln.startswith(f"error: {bad}: field '") for ln in lines)
+    assert "'audience': is empty" in lines[0] and "'channel': unknown channel 'myspace'" in lines[1]

@@ -123,12 +123,37 @@ def test_invalid_brief_upload_is_a_form_error(client, body, expect):
 
 def test_form_errors_keep_the_values_and_name_no_server_path(client, home):
     r = client.post("/submit", data={"mode": "form", "brand": "Acme", "channel": "google_rsa"})
-    assert r.status_code == 400 and "form: field 'product.name': String should have at least 1 character" in htmllib.unescape(r.text)
+    assert r.status_code == 400 and "write the product&#39;s name" in field_error(r.text, "product_name")
     assert 'value="Acme"' in r.text and str(home) not in r.text
     r = client.post("/submit", data={"mode": "upload"})
     assert r.status_code == 400 and "choose a brief file" in r.text
     r = client.post("/submit", data={"mode": "form", "max_revisions": "lots"})
     assert r.status_code == 400 and 'id="form-error"' in r.text
+
+
+def field_error(page: str, name: str) -> str:
+    import re
+
+    found = re.search(rf'<span class="field-error" id="error-{name}">(.*?)</span>', page)
+    assert found, f"no error next to '{name}'"
+    return found.group(1)
+
+
+def test_every_form_problem_is_shown_next_to_its_field_in_plain_words(client):
+    r = client.post("/submit", data={"mode": "form", "brand": "", "channel": "google_rsa", "variants": "99",
+                                     "max_revisions": "lots", "threshold": "150"})
+    assert r.status_code == 400
+    text = htmllib.unescape(r.text)
+    assert "6 problems, shown next to their fields" in " ".join(text.split())
+    assert "is empty" in field_error(r.text, "brand") and "Northwind Bank" in field_error(r.text, "brand")
+    assert "at least one audience segment" in field_error(r.text, "audience")
+    assert "must be between 1 and 12" in field_error(r.text, "variants")
+    assert field_error(r.text, "max_revisions") == "Revision budget must be a whole number from 0 to 10"
+    assert field_error(r.text, "threshold") == "Pass score must be a number from 0 to 100"
+    for wording in ("should have at least", "Input should", "String should", "after validation", "invalid literal",
+                    "correct the value", "Value error"):
+        assert wording not in text
+    assert client.get("/api/runs").json() == []
 
 
 def test_json_api_run_trace_and_trace_page(client):

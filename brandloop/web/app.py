@@ -18,13 +18,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from brandloop.web import checker, downloads, render, review_board
 from brandloop.web.jobs import JobManager
 from brandloop.web.uploads import (MAX_BRIEF_BYTES, MAX_MATERIAL_BYTES, MAX_ZIP_BYTES, UploadError, brief_from_form,
                                    check_size, extract_zip, safe_name, write_brief_yaml)
+from brandloop.web.uploads import FormError, number_setting
 from graph.context import RunSettings
 
 log = logging.getLogger("brandloop.web")
@@ -143,11 +144,11 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
     async def validation_error(request: Request, exc: RequestValidationError):
         if _wants_json(request):
             return JSONResponse({"detail": exc.errors()}, status_code=422)
-        first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(x) for x in first.get("loc", ()) if x != "body")
-        return templates.TemplateResponse(request, "error.html",
-                                          {"status": 422, "message": f"{where}: {first.get('msg', 'invalid input')}"},
-                                          status_code=422)
+        from graph.brief import describe_problem
+
+        said = [describe_problem({**e, "loc": [x for x in e.get("loc", ()) if x != "body"]}) for e in exc.errors()]
+        message = "; ".join(f"{field}: {problem}" for field, problem, _ in said) or "invalid input"
+        return templates.TemplateResponse(request, "error.html", {"status": 422, "message": message}, status_code=422)
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception):
@@ -215,34 +216,43 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
         d.mkdir(parents=True, exist_ok=True)
         return run_id, d
 
-    def validate_and_submit(run_id: str, brief_path: Path, settings: RunSettings, shown_name: str):
+    def validate_and_submit(run_id: str, brief_path: Path, settings: RunSettings, shown_name: str,
+                            problems: list | None = None):
         from graph.brief import BriefError, load_brief
 
+        problems = list(problems or [])
         try:
             load_brief(brief_path)
         except BriefError as exc:
+            problems += FormError.from_brief(exc, shown_name == "form", str(brief_path), shown_name).problems
+        if problems:
             shutil.rmtree(brief_path.parent, ignore_errors=True)
-            raise UploadError(str(exc).replace(str(brief_path), shown_name)) from None
+            raise FormError(problems)
         return jobs.submit(run_id, brief_path, settings, shown_name)
 
-    def settings_from(model: str, max_revisions: str, threshold: str, rulebook: str) -> RunSettings:
-        try:
-            return RunSettings(model=(model or "small").strip() or "small",
-                               max_revisions=int(max_revisions or 2), pass_threshold=float(threshold or 60),
-                               rulebook=(rulebook or "").strip() or None)
-        except (ValueError, ValidationError) as exc:
-            errs = getattr(exc, "errors", None)
-            if errs:
-                e = errs()[0]
-                raise UploadError(f"setting '{'.'.join(map(str, e['loc']))}': {e['msg']}") from None
-            raise UploadError(f"settings: {exc}") from None
+    def settings_from(model: str, max_revisions: str, threshold: str, rulebook: str) -> tuple[RunSettings, list]:
+        """The run settings and every problem with them, in plain words, by input name."""
+        problems, values = [], {}
+        for name, key, text, default, hi, whole, label in (
+                ("max_revisions", "max_revisions", max_revisions, 2, 10, True, "Revision budget"),
+                ("threshold", "pass_threshold", threshold, 60, 100, False, "Pass score")):
+            try:
+                values[key] = number_setting(text, default, 0, hi, label, whole)
+            except ValueError as exc:
+                problems.append((name, str(exc)))
+        settings = RunSettings(model=(model or "small").strip() or "small", rulebook=(rulebook or "").strip() or None,
+                               **values)
+        return settings, problems
 
     # --- pages ---------------------------------------------------------------------------------------------
-    def index_page(request: Request, form: dict | None = None, error: str | None = None, status: int = 200):
+    def index_page(request: Request, form: dict | None = None, error: str | None = None, status: int = 200,
+                   problems: list | None = None):
         with store() as s:
             runs = s.list_runs(20)
+        problems = problems or ([(None, error)] if error else [])
         return templates.TemplateResponse(request, "index.html", {
-            "form": form or {}, "error": error, "runs": runs, "channels": channels(), "rulebooks": rulebook_names(),
+            "form": form or {}, "error": error, "runs": runs, "problems": problems,
+            "field_errors": {name: msg for name, msg in problems if name}, "channels": channels(), "rulebooks": rulebook_names(),
             "jobs": jobs}, status_code=status)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -262,7 +272,8 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
         form["mode"] = mode
         run_id, d = None, None
         try:
-            settings = settings_from(model, max_revisions, threshold, rulebook).model_copy(update={"review": bool(review)})
+            settings, problems = settings_from(model, max_revisions, threshold, rulebook)
+            settings = settings.model_copy(update={"review": bool(review)})
             run_id, d = new_run_dir()
             for m in materials or []:
                 if m is not None and m.filename:
@@ -282,11 +293,11 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
                     brief["materials"] = names
                 path = write_brief_yaml(brief, d / "brief.yaml")
                 shown = "form"
-            validate_and_submit(run_id, path, settings, shown)
+            validate_and_submit(run_id, path, settings, shown, problems)
         except UploadError as exc:
             if d is not None:
                 shutil.rmtree(d, ignore_errors=True)
-            return index_page(request, form, str(exc), status=400)
+            return index_page(request, form, str(exc), status=400, problems=getattr(exc, "problems", None))
         return RedirectResponse(f"/runs/{run_id}", status_code=303)
 
     @app.get("/runs/{run_id}", response_class=HTMLResponse, include_in_schema=False)
