@@ -346,8 +346,10 @@ def test_rulebook_install_show_use_in_a_run_and_remove(client, brief_file):
     assert [x["name"] for x in client.get("/api/rulebooks").json()] == ["tinybrand"]
     shown = client.get("/api/rulebooks/tinybrand").json()
     assert shown["brand"] == "Tiny Brand" and shown["rules_by_type"] == {"existence": 1}
-    html = client.get("/rulebooks/tinybrand").text
-    assert "Tiny Brand" in html and "existence" in html
+    assert shown["source"] == "uploaded tiny.zip"  # not the upload's scratch folder, deleted after install
+    html = htmllib.unescape(client.get("/rulebooks/tinybrand").text)
+    assert "Tiny Brand" in html and "existence" in html and "Never say cheap" in html
+    assert "rules_by_type" not in html and "node_kinds" not in html
     assert 'value="tinybrand"' in client.get("/").text  # offered on the submit form
 
     brief = brief_file.read_text().replace("Northwind Bank", "Tiny Brand")  # passages are filtered by brand

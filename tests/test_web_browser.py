@@ -189,6 +189,17 @@ def test_rulebook_page_checks_copy_as_you_type(server, page, home):
     expect(marks).to_have_count(0)
     expect(page.locator("#check-summary")).to_have_text("0 error(s), 0 warning(s), 0 suggestion(s)")
 
+    # the rules with their examples and the guideline sections, not raw counts
+    expect(page.locator("#rules tr.rule")).to_have_count(13)
+    row = page.locator("#rules tr.rule", has_text="cobalt.linkedin-hype")
+    expect(row).to_contain_text("reads as hype on LinkedIn")
+    expect(row.locator("li.ex-fail").first).to_be_visible()
+    expect(page.locator("#guidelines details.section")).to_have_count(4)
+    page.locator("#guidelines details.section summary").first.click()
+    expect(page.locator("#guidelines p.passage").first).to_be_visible()
+    assert "rules_by_type" not in page.content() and "node_kinds" not in page.content()
+    page.screenshot(path=str(ARTIFACTS / "07-rulebook.png"), full_page=True)
+
 
 def test_review_board(server, page, home, brief_file):
     """Submit with review; the board shows variants side by side with counters, copy buttons, an RSA preview and a

@@ -375,7 +375,7 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
             prefix = str(root) + "/"
             try:
                 if install:
-                    report = reg.add(root, rb_name)
+                    report = reg.add(root, rb_name, source=f"uploaded {safe_name(file.filename or '', 'rulebook.zip')}")
                     return RulebookIssues(ok=True, name=rb_name, report=report.to_dict())
                 reg.validate(root, rb_name)
                 return RulebookIssues(ok=True, name=rb_name)
