@@ -179,18 +179,21 @@ def trace(ctx, run_id, node, as_json, full):
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print full descriptions (features, facts) as JSON.")
-@click.option("--model", "-m", default="small", show_default=True, help="Model that words the summaries.")
-@click.option("--no-summary", is_flag=True, help="Measurements only; do not load the LLM.")
+@click.option("--summary", is_flag=True,
+              help="Also have the LLM word a one-sentence summary (loads the model; minutes on a CPU).")
+@click.option("--model", "-m", default="small", show_default=True, help="Model that words the summaries (--summary).")
+@click.option("--no-summary", is_flag=True, hidden=True, help="The default now; kept for old scripts.")
 @click.pass_context
-def describe(ctx, files, as_json, model, no_summary):
-    """Describe ad materials (images, video, audio, pages, text): measured features, facts and a summary."""
+def describe(ctx, files, as_json, summary, model, no_summary):
+    """Describe ad materials (images, video, audio, pages, text): measured features and facts; --summary adds a sentence."""
     from agents.describer import describe_files
     from agents.tracing import NodeTrace
+    from graph.context import RunSettings
 
     with cli_errors():
-        llm = None if no_summary else ctx.obj["llm_factory"](model)
+        llm = ctx.obj["llm_factory"](model) if summary and not no_summary else None
         reports = describe_files(list(files), llm, NodeTrace("describer"), cache_dir=ctx.obj["home"] / "cache" / "materials",
-                                 max_new_tokens=60)
+                                 max_new_tokens=RunSettings().summary_max_new_tokens)
         if as_json:
             click.echo(json.dumps(reports, indent=2, ensure_ascii=False))
         else:
@@ -199,7 +202,8 @@ def describe(ctx, files, as_json, model, no_summary):
                 if r.get("error"):
                     click.echo(f"   error: {r['error']}")
                     continue
-                click.echo(f"   summary: {r['summary']}")
+                if llm is not None:
+                    click.echo(f"   summary: {r['summary']}")
                 click.echo("   " + r["prompt_digest"].replace("\n", "\n   "))
         if any(r.get("error") for r in reports):
             sys.exit(EXIT_INPUT)
