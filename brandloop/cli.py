@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from brandloop.cli_check import check
+from brandloop.cli_progress import llm_progress
 from brandloop.cli_export import export
 from brandloop.cli_review import review
 from brandloop.cli_rulebook import rulebook
@@ -100,7 +101,8 @@ def run(ctx, brief, model, engine, variants, max_revisions, threshold, max_new_t
             if not quiet:
                 click.echo(progress_line(node, update), err=True)
 
-        result = runner.run(brief, settings, on_progress=progress, out_dir=out)
+        with llm_progress(runner, quiet):
+            result = runner.run(brief, settings, on_progress=progress, out_dir=out)
         if result.get("status") == "awaiting_review":
             from brandloop.cli_review import default_reviewer, review_loop
 
@@ -120,7 +122,8 @@ def resume(ctx, run_id, as_json):
 
     with cli_errors():
         runner = _runner(ctx)
-        result = runner.resume(run_id, on_progress=lambda n, u: click.echo(progress_line(n, u), err=True))
+        with llm_progress(runner, quiet=False):
+            result = runner.resume(run_id, on_progress=lambda n, u: click.echo(progress_line(n, u), err=True))
         if result.get("status") == "awaiting_review":
             click.echo(f"run {run_id} is waiting for review; decide with 'brandloop review {run_id}'", err=True)
             return

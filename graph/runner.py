@@ -13,6 +13,7 @@ from brandloop.report import delivery_counts
 from graph.brief import BriefError, load_brief
 from graph.builder import build_graph, recursion_limit
 from graph.context import RunSettings
+from graph.progress import RunCancelled
 from graph.result import RunResult, VariantResult
 from graph.review import ReviewError, recheck, review_payload, validate_decisions
 from graph.store import RunStore
@@ -105,11 +106,14 @@ class Runner:
         self.home = Path(home)
         self.store = RunStore(self.home)
         self.llm_factory = llm_factory
+        self.llm_progress = None  # a graph.progress.LLMProgress: reports on LLM batches, and the cancel flag
 
     def _execute(self, run_id: str, run_input, knowledge, llm, settings: RunSettings,
                  on_progress: Progress | None) -> dict:
         graph = build_graph(llm, knowledge, cache_dir=self.home / "cache" / "materials")
         config = {"configurable": {"thread_id": run_id}, "recursion_limit": recursion_limit(settings.max_revisions)}
+        if self.llm_progress is not None:
+            config["callbacks"] = [self.llm_progress]
         with self.store.checkpointer() as saver:
             app = graph.compile(checkpointer=saver)
             try:
@@ -121,8 +125,14 @@ class Runner:
                         self.store.add_events(run_id, update.get("trace", []))
                         if on_progress:
                             on_progress(node, update)
+                    if self.llm_progress is not None:
+                        self.llm_progress.check_cancel()
             except KeyboardInterrupt:
                 self.store.finish_run(run_id, status="interrupted", error="interrupted by the user")
+                raise
+            except RunCancelled:
+                self.store.finish_run(run_id, status="interrupted",
+                                      error=f"cancelled by the user; continue it with 'brandloop resume {run_id}'")
                 raise
             except BaseException as exc:
                 self.store.finish_run(run_id, status="error", error=f"{type(exc).__name__}: {exc}")

@@ -261,3 +261,29 @@ def test_review_board(server, page, home, brief_file):
     page.click("#submit-review")
     expect(page.locator("#run-status")).to_have_text("completed", timeout=40000)
     expect(page.locator("#variant-v2 table.copy").first).to_contain_text("Earn 4.10% APY Today")
+
+
+def test_live_page_shows_llm_batches_and_cancel_leaves_the_run_resumable(server, page, home, brief_file):
+    from playwright.sync_api import expect
+
+    from graph.runner import Runner
+    from tests.test_web_api import fake_model
+
+    base, gate = server
+    page.goto(base + "/")
+    page.check("input[name=mode][value=upload]")
+    page.set_input_files("input[name=brief_file]", str(brief_file))
+    page.fill("input[name=max_revisions]", "1")
+    page.click("#start")
+    expect(page.locator("#progress li.ev-llm", has_text="[copywriter] LLM: 1 prompt(s) done in")).to_have_count(3)
+    expect(page.locator("#progress li", has_text="[compliance] loop 0")).to_be_visible()
+    page.click("#cancel-run")  # the critic is held at the gate: the run stops before its next model call
+    expect(page.locator("#cancel-run")).to_be_disabled()
+    gate.set()
+    expect(page.locator("#run-status")).to_have_text("interrupted")
+    expect(page.locator("#run-error")).to_contain_text("cancelled; continue it with 'brandloop resume ")
+    page.screenshot(path=str(ARTIFACTS / "08-cancelled.png"), full_page=True)
+    run_id = page.url.rsplit("/", 1)[1]
+    runner = Runner(home, lambda spec, **kw: fake_model())
+    assert runner.store.get_run(run_id)["status"] == "interrupted"
+    assert runner.resume(run_id)["status"] == "completed"

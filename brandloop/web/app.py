@@ -452,6 +452,17 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
         with store() as s:
             return s.events(run_id, node)
 
+    @app.post("/api/runs/{run_id}/cancel", tags=["runs"], status_code=202,
+              responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}},
+              summary="Stop a run started here before its next LLM batch; it stays resumable")
+    def api_cancel(run_id: str) -> dict[str, str]:
+        job = jobs.get(run_id)
+        if job is None or job.finished:
+            raise HTTPException(404 if run_info(run_id) is None else 409,
+                                f"run '{run_id}' is not running here; nothing to cancel")
+        job.cancel.set()
+        return {"status": "cancelling"}
+
     @app.get("/api/runs/{run_id}/events", tags=["runs"], response_class=StreamingResponse,
              responses={200: {"content": {"text/event-stream": {}}, "description":
                               "events 'queued', 'started', 'progress' (data: node, loop, line), then 'done' or "
