@@ -287,3 +287,31 @@ def test_live_page_shows_llm_batches_and_cancel_leaves_the_run_resumable(server,
     runner = Runner(home, lambda spec, **kw: fake_model())
     assert runner.store.get_run(run_id)["status"] == "interrupted"
     assert runner.resume(run_id)["status"] == "completed"
+
+
+PHONE = 390
+
+
+def test_no_page_scrolls_sideways_at_phone_width(server, page, home, brief_file):
+    """Every page at 390 px: nothing wider than the screen (issue #12, item 5)."""
+    from knowledge.registry import BUNDLED, RulebookRegistry
+    from tests.test_web_api import fake_model
+
+    from brandloop.report import write_result
+    from graph.context import RunSettings
+    from graph.runner import Runner
+
+    base, gate = server
+    gate.set()
+    RulebookRegistry(home).add(BUNDLED / "cobalt", "cobalt")
+    result = Runner(home, lambda s, **kw: fake_model()).run(brief_file, RunSettings(max_revisions=1))
+    write_result(result, home / "runs" / result["run_id"])
+    paused = Runner(home, lambda s, **kw: fake_model()).run(brief_file, RunSettings(max_revisions=0, review=True))
+    page.set_viewport_size({"width": PHONE, "height": 800})
+    widths = {}
+    for path in ("/", f"/runs/{result['run_id']}", f"/runs/{result['run_id']}/trace", "/rulebooks", "/rulebooks/cobalt",
+                 f"/runs/{paused['run_id']}/review", "/runs/nope"):
+        page.goto(base + path)
+        widths[path] = page.evaluate("() => document.documentElement.scrollWidth")
+        page.screenshot(path=str(ARTIFACTS / f"phone{path.replace('/', '_') or '_index'}.png"), full_page=True)
+    assert all(w <= PHONE for w in widths.values()), widths
