@@ -85,6 +85,7 @@ class RunResult(BaseModel):
     materials: list[MaterialResult] = Field(default_factory=list)
     history: list[dict] = Field(default_factory=list, description="Every draft: {loop, id, fields}")
     status: str | None = Field(None, description="Run status in the run store (completed, ...)")
+    pass_threshold: float | None = Field(None, description="Score (0-100) a variant needed to be approved")
     limits: dict[str, int] | None = Field(None, description="Characters allowed per item of each field, after the "
                                           "rulebook's channel overrides")
     model_info: dict | None = Field(None, description="engine, device, dtype, load_seconds, threads, calls, "

@@ -74,6 +74,7 @@ def result_of(run_id: str, values: dict, run_row: dict | None = None, model_info
         "status": (run_row or {}).get("status"),
         "model_info": model_info,
         "limits": _limits(values, knowledge),
+        "pass_threshold": (values.get("settings") or {}).get("pass_threshold"),
     }
     return RunResult.model_validate(result).model_dump(mode="json")
 

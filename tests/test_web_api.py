@@ -359,7 +359,10 @@ def test_rulebook_install_show_use_in_a_run_and_remove(client, brief_file):
     assert info["status"] == "completed", info["error"]
     passages = info["result"]["variants"][0]["passages"]
     assert passages and "Never say cheap" in passages[0]["text"]
-    assert "Guideline passages given to the critic" in client.get(f"/runs/{run_id}").text
+    page = client.get(f"/runs/{run_id}").text
+    assert page.count('<section class="card" id="passages">') == 1
+    assert page.count("Never say cheap") == 1  # each passage once per run, referenced by id under each variant
+    assert page.count('class="passage-ref"') == sum(len(v["passages"]) for v in info["result"]["variants"]) > 1
 
     assert client.get("/rulebooks/nope").status_code == 404
     assert client.delete("/api/rulebooks/tinybrand").status_code == 204

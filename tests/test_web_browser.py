@@ -103,6 +103,8 @@ def test_submit_watch_progress_read_result_and_trace(server, page, brief_file, t
     expect(mark).to_have_text("guaranteed")
     assert "brief.forbidden_word" in mark.get_attribute("title")
     expect(page.locator("#variant-v1 table.scores tr")).to_have_count(2)
+    expect(page.locator("#variant-v1 table.scores .threshold")).to_have_count(2)  # the pass score line
+    assert page.locator("#variant-v1 table.scores .threshold").first.get_attribute("style") == "left: 60.0%"
     page.screenshot(path=str(ARTIFACTS / "03-result.png"), full_page=True)
 
     # the trace: a timeline, a prompt and its raw output, and v1's revision diff
@@ -114,6 +116,16 @@ def test_submit_watch_progress_read_result_and_trace(server, page, brief_file, t
     expect(call.locator("pre.raw")).to_contain_text("HEADLINE 1: Save More Every Day")
     expect(page.locator("#revisions")).to_contain_text("loop 0 → loop 1")
     expect(page.locator("#revisions del").first).to_be_visible()
+    # aligned: the old text with its deletions above the new text with its insertions, never interleaved
+    assert page.locator("#revisions .wd-old ins").count() == 0 and page.locator("#revisions .wd-new del").count() == 0
+    cell = page.locator("#revisions td").first
+    old_box, new_box = cell.locator(".wd-old").bounding_box(), cell.locator(".wd-new").bounding_box()
+    assert new_box["y"] >= old_box["y"] + old_box["height"] - 1 and abs(new_box["x"] - old_box["x"]) < 1
+    expect(page.locator("#revisions p.muted", has_text="→ delivered").first).to_be_visible()  # ends with the delivered text
+    # run totals per node
+    totals = page.locator("#totals tbody tr")
+    expect(totals.filter(has_text="copywriter")).to_have_count(1)
+    expect(totals.last).to_contain_text("total")
     page.screenshot(path=str(ARTIFACTS / "04-trace.png"), full_page=True)
 
     # an unknown run id is a 404 page

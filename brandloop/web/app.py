@@ -319,7 +319,7 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
             events = s.events(run_id, node or None)
         history = (info.result or {}).get("history") or []
         return templates.TemplateResponse(request, "trace.html", {
-            "info": info, "rows": render.timeline(events), "node": node, "diffs": render.revision_diffs(history),
+            "info": info, "rows": render.timeline(events), "node": node, "diffs": render.revision_diffs(history, (info.result or {}).get("variants")),
             "nodes": list(dict.fromkeys(e["node"] for e in events)), "result": info.result})
 
     @app.get("/rulebooks", response_class=HTMLResponse, include_in_schema=False)
