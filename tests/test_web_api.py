@@ -449,3 +449,15 @@ def test_events_of_an_interrupted_cli_run_say_how_to_resume(home):
         kind, data = events_of(c, "gone")[-1]
     assert kind == "failed" and data["status"] == "interrupted"
     assert "brandloop resume gone" in data["error"]
+
+
+def test_node_totals_sum_time_and_tokens_per_node():
+    from brandloop.web.render import node_totals
+
+    events = [{"node": "copywriter", "duration_s": 2.0, "calls": [{"tokens_in": 100, "tokens_out": 30}] * 3},
+              {"node": "critic", "duration_s": 1.5, "calls": [{"tokens_in": None, "tokens_out": None}]},
+              {"node": "copywriter", "duration_s": 1.0, "calls": [{"tokens_in": 50, "tokens_out": 10}]}]
+    rows = {r["node"]: r for r in node_totals(events)}
+    assert rows["copywriter"] == {"node": "copywriter", "steps": 2, "seconds": 3.0, "calls": 4, "tokens_in": 350,
+                                  "tokens_out": 100, "measured": True}
+    assert rows["critic"]["measured"] is False and rows["total"]["seconds"] == 4.5 and rows["total"]["calls"] == 5
