@@ -327,3 +327,27 @@ def test_no_page_scrolls_sideways_at_phone_width(server, page, home, brief_file)
         widths[path] = page.evaluate("() => document.documentElement.scrollWidth")
         page.screenshot(path=str(ARTIFACTS / f"phone{path.replace('/', '_') or '_index'}.png"), full_page=True)
     assert all(w <= PHONE for w in widths.values()), widths
+
+
+def test_live_page_follows_a_run_started_from_the_cli(server, page, home):
+    """No false failure: a CLI run still going is followed until it ends (issue #12, item 1)."""
+    from playwright.sync_api import expect
+
+    from graph.store import RunStore
+
+    base, gate = server
+    gate.set()
+    cli = RunStore(home)  # the CLI's process: alive, so the run is 'running'
+    cli.start_run("fromcli", brand="B", channel="google_rsa", brief_path="b.yaml", model="small", out_dir="",
+                  run_input={})
+    cli.add_events("fromcli", [{"node": "describer", "loop": 0, "duration_s": 0.1, "output": []}])
+    page.goto(f"{base}/runs/fromcli")
+    expect(page.locator("#progress li", has_text="[describer] loop 0")).to_be_visible()
+    cli.add_events("fromcli", [{"node": "retrieve", "loop": 0, "duration_s": 0.2, "output": {}}])
+    expect(page.locator("#progress li", has_text="[retrieve] loop 0")).to_be_visible()
+    expect(page.locator("#run-status")).to_have_text("running")
+    expect(page.locator("#run-error")).to_be_hidden()
+    cli.finish_run("fromcli", status="completed", stop_reason="all_passed")
+    expect(page.locator("#run-status")).to_have_text("completed")
+    expect(page.locator("#run-error")).to_be_hidden()
+    cli.close()
