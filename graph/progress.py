@@ -7,6 +7,7 @@ with every finished step checkpointed, so it can be resumed.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any, Callable
@@ -15,6 +16,7 @@ from uuid import UUID
 from langchain_core.callbacks import BaseCallbackHandler
 
 
+log = logging.getLogger("brandloop.progress")
 ANNOUNCE_AFTER_S = 0.2  # a batch's prompts are all announced within milliseconds of each other
 
 
@@ -26,7 +28,7 @@ class LLMProgress(BaseCallbackHandler):
     raise_error = True  # so that a cancel raised here stops the call instead of being logged
 
     def __init__(self, emit: Callable[[dict], None] | None = None, cancel: threading.Event | None = None):
-        self.emit = emit or (lambda report: None)
+        self.emit = emit or (lambda report: None)  # called through _tell: a display problem never stops a run
         self.cancel = cancel or threading.Event()
         self._lock = threading.Lock()
         self._batch: dict | None = None  # the batch in flight: node, prompts, started, per-prompt tokens
@@ -73,7 +75,7 @@ class LLMProgress(BaseCallbackHandler):
                 return
             b["announced"] = True
             report = self._report(b, "started")
-        self.emit(report)
+        self._tell(report)
 
     def in_flight(self) -> dict | None:
         """The batch being generated now, as a report (for a ticker), or None."""
@@ -100,7 +102,13 @@ class LLMProgress(BaseCallbackHandler):
             self.generate_s += elapsed
             self.calls_done += b["prompts"]
             report = self._report(b, "finished")
-        self.emit(report)
+        self._tell(report)
+
+    def _tell(self, report: dict) -> None:
+        try:
+            self.emit(report)
+        except Exception:  # noqa: BLE001 - e.g. a closed terminal: the run goes on
+            log.debug("progress report failed", exc_info=True)
 
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         with self._lock:
