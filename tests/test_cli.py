@@ -156,10 +156,14 @@ def test_piping_into_head_never_raises_broken_pipe(home):
     store.add_events("big", [{"node": "critic", "loop": i, "duration_s": 0.1, "calls": [
         {"target": "v1", "attempt": 1, "prompt": "p" * 2000, "raw_output": "r" * 2000, "parsed": None}]}
         for i in range(300)])
+    for i in range(400):
+        store.start_run(f"r{i}", brand="Brand " * 10, channel="x", brief_path="b.yaml" * 20, model="small",
+                        out_dir="", run_input={})
     store.close()
     root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "PYTHONPATH": str(root)}
-    for args in (["trace", "big", "--full"], ["trace", "big", "--json"]):
+    for args in (["trace", "big", "--full"], ["trace", "big", "--json"], ["trace", "big"], ["runs", "--json", "--limit", "500"],
+                 ["runs", "--limit", "500"]):
         proc = subprocess.Popen([sys.executable, "-m", "brandloop", "--home", str(home), *args], cwd=root, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         proc.stdout.readline()
