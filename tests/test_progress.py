@@ -76,3 +76,13 @@ def test_a_cancelled_run_stops_before_its_next_batch_and_resumes(home, brief_fil
     out = r.output[r.output.index("{"):]
     assert json.loads(out)["status"] == "completed"
     assert "[copywriter] loop 0" not in r.output  # the finished step is not redone
+
+
+def test_terminal_bar_draws_elapsed_against_the_estimate():
+    from brandloop.cli_progress import BAR_WIDTH, bar
+
+    half = bar({"node": "copywriter", "prompts": 3, "elapsed_s": 20.2, "estimate_s": 40.0})
+    assert half == "[copywriter] 3 prompt(s) " + "█" * (BAR_WIDTH // 2) + "░" * (BAR_WIDTH // 2) + " 20 s of about 40 s"
+    over = bar({"node": "critic", "prompts": 1, "elapsed_s": 90, "estimate_s": 40.0})
+    assert "░" not in over and over.endswith("90 s of about 40 s")
+    assert bar({"node": "critic", "prompts": 1, "elapsed_s": 5, "estimate_s": None}) == "[critic] 1 prompt(s) generating: 5 s"
