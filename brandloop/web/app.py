@@ -505,17 +505,15 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
         the run is still going, then 'done' (completed, paused for review) or 'failed' (error, interrupted)."""
         from brandloop.report import progress_line
 
-        sent, idle = 0, 0.0
+        sent, last_seq, idle = 0, 0, 0.0
         while True:
             with store() as s:
-                events = s.events(run_id)
-                row = s.get_run(run_id) or {}
-            for i, e in enumerate(events[sent:], start=sent):
-                yield _sse({"id": i, "event": "progress", "node": e["node"], "loop": e.get("loop", 0),
+                row = s.get_run(run_id) or {}  # read first: events written before a final status are not missed
+                events = s.events(run_id, after=last_seq)
+            for e in events:
+                yield _sse({"id": sent, "event": "progress", "node": e["node"], "loop": e.get("loop", 0),
                             "line": progress_line(e["node"], {"trace": [e]})})
-            if events[sent:]:
-                idle = 0.0
-            sent = len(events)
+                sent, last_seq, idle = sent + 1, e["seq"], 0.0
             status = row.get("status") or info.status
             if status not in ("queued", "running"):
                 break
