@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from brandloop.cli_check import check
+from brandloop.cli_progress import llm_progress
 from brandloop.cli_export import export
 from brandloop.cli_models import doctor, models
 from brandloop.cli_review import review
@@ -16,7 +17,6 @@ from brandloop.cli_serve import serve
 from brandloop.errors import EXIT_INPUT, cli_errors
 from graph.brief import BriefError
 from graph.context import HomeError, RunSettings, data_home
-
 
 
 def _llm_factory(home: Path):
@@ -31,7 +31,7 @@ def _llm_factory(home: Path):
 @click.group()
 @click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Data directory for runs, caches and rulebooks (default: $BRANDLOOP_HOME or ./.brandloop).")
-@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors, and library warnings and loading bars.")
 @click.pass_context
 def cli(ctx: click.Context, home: Path | None, debug: bool) -> None:
     """brandloop: a creative brief in, critiqued brand-safe ad copy out, on a local LLM."""
@@ -43,6 +43,10 @@ def cli(ctx: click.Context, home: Path | None, debug: bool) -> None:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(exc.exit_code)
     ctx.obj["debug"] = debug
+    if not debug:
+        from brandloop.quiet import quiet_third_party
+
+        ctx.with_resource(quiet_third_party())
     ctx.obj.setdefault("llm_factory", _llm_factory(ctx.obj["home"]))
 
 
@@ -103,7 +107,8 @@ def run(ctx, brief, model, engine, variants, max_revisions, threshold, max_new_t
             if not quiet:
                 click.echo(progress_line(node, update), err=True)
 
-        result = runner.run(brief, settings, on_progress=progress, out_dir=out)
+        with llm_progress(runner, quiet):
+            result = runner.run(brief, settings, on_progress=progress, out_dir=out)
         if result.get("status") == "awaiting_review":
             from brandloop.cli_review import default_reviewer, review_loop
 
@@ -123,7 +128,8 @@ def resume(ctx, run_id, as_json):
 
     with cli_errors():
         runner = _runner(ctx)
-        result = runner.resume(run_id, on_progress=lambda n, u: click.echo(progress_line(n, u), err=True))
+        with llm_progress(runner, quiet=False):
+            result = runner.resume(run_id, on_progress=lambda n, u: click.echo(progress_line(n, u), err=True))
         if result.get("status") == "awaiting_review":
             click.echo(f"run {run_id} is waiting for review; decide with 'brandloop review {run_id}'", err=True)
             return
@@ -146,7 +152,7 @@ def runs(ctx, as_json, limit):
         if not rows:
             click.echo("no runs yet; start one with 'brandloop run BRIEF'")
             return
-        click.echo(f"{'RUN ID':<13} {'BRAND':<16} {'CHANNEL':<11} {'STARTED':<20} {'DURATION':>8} {'STATUS':<12} APPROVED/BELOW/FAILED")
+        click.echo(f"{'RUN_ID':<13} {'BRAND':<16} {'CHANNEL':<11} {'STARTED':<20} {'DURATION':>8} {'STATUS':<12} APPROVED/BELOW/FAILED")
         for r in rows:
             dur = f"{r['duration_s']:.0f} s" if r.get("duration_s") is not None else "—"
             status = r["status"] + (" (resumable)" if r["status"] in ("interrupted", "error") else "")
@@ -158,14 +164,16 @@ def runs(ctx, as_json, limit):
 @click.argument("run_id")
 @click.option("--node", default=None, help="Only this node's events (e.g. critic).")
 @click.option("--json", "as_json", is_flag=True, help="Export the trace as JSON Lines.")
-@click.option("--brief", "brief_only", is_flag=True, help="Hide prompts and raw outputs.")
+@click.option("--full", is_flag=True, help="Every step in full: inputs, prompts, raw outputs, parsed results.")
 @click.pass_context
-def trace(ctx, run_id, node, as_json, brief_only):
-    """Print every step of a run: node, duration, prompt, raw model output and parsed result."""
-    from brandloop.report import trace_text
+def trace(ctx, run_id, node, as_json, full):
+    """Summarise a run's steps, one line each (time, tokens, violations, scores); --full prints everything."""
+    from brandloop.report import NODES, trace_summary, trace_text
     from graph.store import RunStore
 
     with cli_errors():
+        if node is not None and node not in NODES:
+            raise BriefError("(arguments)", "--node", f"unknown node '{node}'", f"use one of: {', '.join(NODES)}")
         store = RunStore(ctx.obj["home"])
         if store.get_run(run_id) is None:
             raise BriefError("(runs)", "RUN_ID", f"no run with id '{run_id}'", "see 'brandloop runs'")
@@ -174,24 +182,27 @@ def trace(ctx, run_id, node, as_json, brief_only):
             for e in events:
                 click.echo(json.dumps({"run_id": run_id, **e}, ensure_ascii=False, default=str))
         else:
-            click.echo(trace_text(events, full=not brief_only))
+            click.echo(trace_text(events) if full else trace_summary(events))
 
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print full descriptions (features, facts) as JSON.")
-@click.option("--model", "-m", default="small", show_default=True, help="Model that words the summaries.")
-@click.option("--no-summary", is_flag=True, help="Measurements only; do not load the LLM.")
+@click.option("--summary", is_flag=True,
+              help="Also have the LLM word a one-sentence summary (loads the model; minutes on a CPU).")
+@click.option("--model", "-m", default="small", show_default=True, help="Model that words the summaries (--summary).")
+@click.option("--no-summary", is_flag=True, hidden=True, help="The default now; kept for old scripts.")
 @click.pass_context
-def describe(ctx, files, as_json, model, no_summary):
-    """Describe ad materials (images, video, audio, pages, text): measured features, facts and a summary."""
+def describe(ctx, files, as_json, summary, model, no_summary):
+    """Describe ad materials (images, video, audio, pages, text): measured features and facts; --summary adds a sentence."""
     from agents.describer import describe_files
     from agents.tracing import NodeTrace
+    from graph.context import RunSettings
 
     with cli_errors():
-        llm = None if no_summary else ctx.obj["llm_factory"](model)
+        llm = ctx.obj["llm_factory"](model) if summary and not no_summary else None
         reports = describe_files(list(files), llm, NodeTrace("describer"), cache_dir=ctx.obj["home"] / "cache" / "materials",
-                                 max_new_tokens=60)
+                                 max_new_tokens=RunSettings().summary_max_new_tokens)
         if as_json:
             click.echo(json.dumps(reports, indent=2, ensure_ascii=False))
         else:
@@ -200,7 +211,8 @@ def describe(ctx, files, as_json, model, no_summary):
                 if r.get("error"):
                     click.echo(f"   error: {r['error']}")
                     continue
-                click.echo(f"   summary: {r['summary']}")
+                if llm is not None:
+                    click.echo(f"   summary: {r['summary']}")
                 click.echo("   " + r["prompt_digest"].replace("\n", "\n   "))
         if any(r.get("error") for r in reports):
             sys.exit(EXIT_INPUT)

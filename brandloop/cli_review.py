@@ -20,12 +20,12 @@ def default_reviewer() -> str:
         return "unknown"
 
 
-def _show(p: dict) -> None:
-    from agents.common import labelled
+def _show(p: dict, limits: dict, wide: bool) -> None:
+    from brandloop.report import field_lines
 
     click.echo(f"\n── {p['id']} ({p.get('angle')}) — {p.get('delivered')}, score {p.get('score')}")
-    for lab, text in labelled(p.get("fields") or {}):
-        click.echo(f"   {lab} ({len(text)} chars): {text}")
+    for lab, count, text in field_lines(p.get("fields") or {}, limits, wide):
+        click.echo(f"   {lab} ({count}): {text}")
     for x in p.get("violations") or []:
         click.echo(f"   [{x['severity']}] {x['rule_id']}: {x['message']}")
 
@@ -48,11 +48,14 @@ def _edit(p: dict, recheck) -> dict:
             return fields
 
 
-def ask(payload: dict, recheck) -> dict:
-    """Prompt for a decision on each pending variant."""
+def ask(payload: dict, recheck, channel: dict | None = None) -> dict:
+    """Prompt for a decision on each pending variant; `channel` is a result-like {'channel', 'limits'}."""
+    from brandloop.report import field_limits
+
+    limits, wide = field_limits(channel or {})
     decisions = {}
     for p in payload.get("pending", []):
-        _show(p)
+        _show(p, limits, wide)
         choice = click.prompt(f"{p['id']}: [a]pprove, [e]dit or [r]eject", type=click.Choice(["a", "e", "r"]),
                               show_choices=False)
         if choice == "a":
@@ -80,6 +83,11 @@ def read_decisions(path: str) -> dict:
     return data
 
 
+def _channel(runner, run_id: str) -> dict:
+    values = runner.store.latest_values(run_id) or {}
+    return {"channel": (values.get("brief") or {}).get("channel")}
+
+
 def review_loop(ctx, runner, run_id: str, payload: dict, *, decisions_file: str | None, reviewer: str,
                 as_json: bool, out: Path | None) -> None:
     """Ask (or read) decisions, resume, and repeat while rewritten variants come back for review."""
@@ -89,7 +97,7 @@ def review_loop(ctx, runner, run_id: str, payload: dict, *, decisions_file: str 
     while True:
         try:
             decisions = read_decisions(decisions_file) if decisions_file else ask(
-                payload, lambda fields: runner.recheck(run_id, fields))
+                payload, lambda fields: runner.recheck(run_id, fields), _channel(runner, run_id))
         except click.Abort:
             click.echo(f"\nreview paused; continue with 'brandloop review {run_id}'", err=True)
             return

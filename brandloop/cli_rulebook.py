@@ -62,9 +62,9 @@ def add(ctx, path, name):
     verb = f"replaced {rep.replaced} with" if rep.replaced else "added"
     click.echo(f"{verb} {rep.name} version {rep.version} ({rep.brand}): {rep.rules} rules, {rep.products} products, "
                f"{rep.facts} facts, {rep.chunks} guideline chunks, graph {rep.graph['nodes']} nodes / {rep.graph['edges']} edges")
-    for w in rep.warnings:
+    for w in dict.fromkeys(rep.warnings):
         click.echo(f"warning: {w}")
-    for c in rep.conflicts:
+    for c in dict.fromkeys(rep.conflicts):
         click.echo(f"conflict: {c}")
     if rep.golden_failed:
         click.echo(f"golden examples: {rep.golden_passed} passed, {len(rep.golden_failed)} failed "
@@ -76,16 +76,22 @@ def add(ctx, path, name):
 @click.pass_context
 @guarded
 def list_(ctx, as_json):
-    """List installed rulebooks."""
-    rows = _registry(ctx).list()
+    """Installed rulebooks, then the bundled examples you can use by name (installed on first use)."""
+    reg = _registry(ctx)
+    rows = [{**r, "status": "installed"} for r in reg.list()] + reg.available()
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
     if not rows:
-        click.echo("no rulebooks installed")
+        click.echo("no rulebooks; add one with 'brandloop rulebook add PATH'")
+        return
+    click.echo(f"{'NAME':<16} {'STATUS':<10} {'VERSION':<13} {'RULES':>5}  BRAND")
     for r in rows:
-        parent = f" (parent {r['parent']})" if r.get("parent") else ""
-        click.echo(f"{r['name']}\t{r['version']}\t{r['brand']}{parent}\t{r['rules']} rules")
+        parent = f" (inherits {r['parent']})" if r.get("parent") else ""
+        click.echo(f"{r['name']:<16} {r['status']:<10} {r.get('version') or '—':<13} {r['rules'] or 0:>5}  "
+                   f"{r['brand']}{parent}")
+    if any(r["status"] == "available" for r in rows):
+        click.echo("available: bundled examples; name one with --rulebook or in a brief and it is installed on first use")
 
 
 @rulebook.command()
@@ -94,20 +100,31 @@ def list_(ctx, as_json):
 @click.pass_context
 @guarded
 def show(ctx, name, as_json):
-    """Rule counts by type, products, facts, guideline chunks, graph stats."""
+    """The rules (id, type, severity, message, examples), products, guideline sections and graph of a rulebook."""
     info = _registry(ctx).show(name)
     if as_json:
         click.echo(json.dumps(info, indent=2))
         return
     click.echo(f"{info['name']} version {info['version']}: {info['brand']}"
                + (f" (inherits {' -> '.join(info['chain'][1:])})" if info["parent"] else ""))
-    click.echo(f"rules: {info['rules']} ({', '.join(f'{k} {v}' for k, v in sorted(info['rules_by_type'].items()))})")
-    click.echo(f"products: {len(info['products'])} ({', '.join(f'{k}: {v} facts' for k, v in info['products'].items())})")
-    click.echo(f"facts: {info['facts']}")
-    click.echo(f"guideline chunks: {info['guideline_chunks']}")
+    click.echo(f"source: {info.get('source')}")
+    click.echo(f"\nRules ({info['rules']}):")
+    for r in info["rule_list"]:
+        click.echo(f"  {r['id']}  [{r['type']}, {r['severity']}]")
+        if r["message"]:
+            click.echo(f"      {r['message']}")
+        if r["terms"]:
+            click.echo(f"      terms:   {', '.join(r['terms'])}")
+        for text in r["fails"]:
+            click.echo(f"      flags:   {text}")
+        for text in r["passes"]:
+            click.echo(f"      accepts: {text}")
+    click.echo(f"\nProducts: {', '.join(f'{k} ({v} facts)' for k, v in info['products'].items()) or 'none'}")
+    click.echo(f"\nGuideline sections ({info['guideline_chunks']} passages):")
+    for sec in info["sections"]:
+        click.echo(f"  {sec['section']}  ({sec['file']}:{sec['line']}, {len(sec['passages'])} passage(s))")
     g = info["graph"]
-    click.echo(f"graph: {g['nodes']} nodes, {g['edges']} edges; "
-               + ", ".join(f"{k} {v}" for k, v in sorted(g["node_kinds"].items())))
+    click.echo(f"\nKnowledge graph: {g['nodes']} nodes, {g['edges']} edges")
     for w in info["warnings"]:
         click.echo(f"warning: {w}")
     for c in info["conflicts"]:

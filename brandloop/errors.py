@@ -29,6 +29,8 @@ def cli_errors():
         yield
     except (SystemExit, click.exceptions.Exit, click.ClickException, click.Abort):
         raise
+    except BrokenPipeError:  # the reader (head, less) stopped reading: click exits quietly
+        raise
     except KeyboardInterrupt:
         click.echo("interrupted; resume with 'brandloop resume RUN_ID' (see 'brandloop runs')", err=True)
         sys.exit(130)
@@ -43,8 +45,8 @@ def cli_errors():
         if isinstance(exc, RulebookError):
             click.echo(exc.report(), err=True)
             sys.exit(EXIT_INPUT)
-        if isinstance(exc, BriefError):
-            click.echo(f"error: {exc}", err=True)
+        if isinstance(exc, BriefError):  # one line per problem
+            click.echo("\n".join(f"error: {line}" for line in str(exc).splitlines()), err=True)
             sys.exit(EXIT_INPUT)
         if isinstance(exc, (InvalidName, PathEscape)):
             click.echo(f"error: {exc}", err=True)

@@ -23,10 +23,35 @@ def delivery_counts(variants: list[dict]) -> dict[str, int]:
     return {k: sum(v.get("delivered") == k for v in variants) for k in ("approved", "below_threshold", "failed")}
 
 
-def variant_lines(v: dict) -> list[str]:
+def field_limits(result: dict) -> tuple[dict[str, int], bool]:
+    """({field: characters allowed}, whether wide characters count 2) for a result's channel."""
+    from knowledge.channels import get_channel
+
+    try:
+        spec = get_channel(result.get("channel") or "")
+    except KeyError:
+        return result.get("limits") or {}, False
+    return result.get("limits") or {k: f.max_chars for k, f in spec.fields.items()}, spec.wide_chars_count_double
+
+
+def counter(text: str, field: str, limits: dict[str, int], wide: bool = False) -> str:
+    """'15/30': characters as the channel counts them, over the limit; '15 chars' when the field has none."""
+    from knowledge.text import char_length
+
+    n = char_length(text or "", wide_counts_double=wide)
+    return f"{n}/{limits[field]}" if field in limits else f"{n} chars"
+
+
+def field_lines(fields: dict[str, list[str]], limits: dict[str, int], wide: bool = False) -> list[tuple[str, str, str]]:
+    """(label, counter, text) per field item, in field order."""
+    labels = iter(labelled(fields))
+    return [(next(labels)[0], counter(text, name, limits, wide), text) for name, items in fields.items() for text in items]
+
+
+def variant_lines(v: dict, limits: dict[str, int] | None = None, wide: bool = False) -> list[str]:
     lines = [f"### Variant {v['id']} — {delivery_mark(v)}", ""]
-    for lab, text in labelled(v.get("fields") or {}):
-        lines.append(f"- **{lab}** ({len(text)} chars): {text}")
+    for lab, count, text in field_lines(v.get("fields") or {}, limits or {}, wide):
+        lines.append(f"- **{lab}** ({count}): {text}")
     if v.get("error"):
         lines.append(f"- error: {v['error']}")
     hist = " → ".join(f"{s:g}" for s in v.get("score_history") or [])
@@ -52,8 +77,9 @@ def result_markdown(result: dict) -> str:
         lines.append(f"- material {m['source']}: {m.get('error') or m.get('summary')}")
     if result.get("materials"):
         lines.append("")
+    limits, wide = field_limits(result)
     for v in result["variants"]:
-        lines += variant_lines(v)
+        lines += variant_lines(v, limits, wide)
     return "\n".join(lines)
 
 
@@ -85,6 +111,37 @@ def progress_line(node: str, update: dict) -> str:
         detail = f"stop: {update.get('stop_reason')}"
     dur_s = f" ({dur:.1f} s)" if isinstance(dur, (int, float)) else ""
     return f"[{node}] loop {loop}{dur_s} {detail}".rstrip()
+
+
+# The graph's nodes, in run order (tests check this against graph.builder).
+NODES = ("describer", "retrieve", "copywriter", "compliance", "critic", "revise", "finalize", "review")
+
+
+def _per_variant(values: dict | None) -> str:
+    return " ".join(f"{k}:{v:g}" for k, v in (values or {}).items()) or "—"
+
+
+def trace_summary(events: list[dict]) -> str:
+    """One line per step: time, LLM calls, tokens in→out, violations and scores per variant; then the totals."""
+    head = f"{'#':>3}  {'node':<10} {'loop':>4} {'time':>8} {'calls':>5} {'tokens in→out':>14}  {'violations':<20} scores"
+    lines = [head]
+    total_s = total_calls = tok_in = tok_out = 0
+    measured = False
+    for e in events:
+        calls = e.get("calls") or []
+        t_in = sum(c.get("tokens_in") or 0 for c in calls)
+        t_out = sum(c.get("tokens_out") or 0 for c in calls)
+        dur = e.get("duration_s") or 0
+        total_s, total_calls, tok_in, tok_out = total_s + dur, total_calls + len(calls), tok_in + t_in, tok_out + t_out
+        known = any(c.get("tokens_in") is not None for c in calls)
+        measured = measured or known
+        tokens = f"{t_in}→{t_out}" if known else "—"
+        lines.append(f"{e.get('seq', ''):>3}  {e['node']:<10} {e.get('loop', 0):>4} {dur:>6.1f} s {len(calls):>5} "
+                     f"{tokens:>14}  {_per_variant(e.get('violations')):<20} {_per_variant(e.get('scores'))}".rstrip())
+    tokens = f"tokens {tok_in}→{tok_out}" if measured else "tokens not recorded"
+    lines.append(f"total: {len(events)} step(s), {total_s:.1f} s, {total_calls} LLM call(s), {tokens}")
+    lines.append("prompts and raw outputs: --full; one node: --node NAME; JSON Lines: --json")
+    return "\n".join(lines)
 
 
 def trace_text(events: list[dict], *, full: bool = True) -> str:
@@ -123,6 +180,7 @@ def revision_diffs(drafts: list[dict], final: dict) -> str:
         return f"{final['id']}: only one version; nothing to diff\n" + "\n".join(_as_lines(final.get("fields")))
     out = []
     for (a_name, a), (b_name, b) in zip(versions, versions[1:]):
-        out += list(difflib.unified_diff(_as_lines(a), _as_lines(b), f"{final['id']} {a_name}",
+        diff = list(difflib.unified_diff(_as_lines(a), _as_lines(b), f"{final['id']} {a_name}",
                                          f"{final['id']} {b_name}", lineterm=""))
+        out += diff or [f"{final['id']} {a_name} → {b_name}: unchanged"]
     return "\n".join(out)

@@ -15,14 +15,18 @@ from knowledge.channels import channel_table
 
 
 class BriefError(ValueError):
-    """Bad user input. `str()` is a one-line message naming the file, the field and the fix."""
+    """Bad user input. `str()` names the file, the field and the fix: one line per problem (`issues`)."""
 
-    def __init__(self, file: str, field: str, problem: str, fix: str = ""):
+    def __init__(self, file: str, field: str, problem: str, fix: str = "",
+                 more: list[tuple[str, str, str]] | None = None):
         self.file, self.field, self.problem, self.fix = file, field, problem, fix
-        msg = f"{file}: field '{field}': {problem}"
-        if fix:
-            msg += f" (fix: {fix})"
-        super().__init__(msg)
+        self.issues = [(field, problem, fix), *(more or [])]
+        super().__init__("\n".join(_line(file, f, p, x) for f, p, x in self.issues))
+
+
+def _line(file: str, field: str, problem: str, fix: str) -> str:
+    msg = f"{file}: field '{field}': {problem}"
+    return msg + (f" (fix: {fix})" if fix and "(fix:" not in problem else "")
 
 
 # Documented limits (README "Limits"): characters per field and items per list.
@@ -93,14 +97,61 @@ class Brief(BaseModel):
         return v
 
 
-def _fix_for(error_type: str, field: str) -> str:
-    if error_type == "missing":
-        return f"add '{field}' to the brief"
-    if error_type == "extra_forbidden":
-        return f"remove '{field}' or check its spelling"
-    if error_type in ("string_too_long", "too_long"):
-        return "shorten it (see the limits in README.md)"
-    return "correct the value"
+_KIND = {"string_type": "text", "list_type": "a list", "int_type": "a whole number", "int_parsing": "a whole number",
+         "int_from_float": "a whole number", "dict_type": "a mapping of fields", "model_type": "a mapping of fields",
+         "model_attributes_type": "a mapping of fields", "bool_type": "true or false", "bool_parsing": "true or false",
+         "float_type": "a number", "float_parsing": "a number"}
+_EXAMPLE = {"text": "write it as text, e.g. key_message: Earn more", "a list": "write a list, e.g. [savers, students]",
+            "a whole number": "write a whole number, e.g. 3", "a mapping of fields": "indent its fields under it",
+            "true or false": "write true or false", "a number": "write a number, e.g. 60"}
+
+
+# What to write when a field is missing or empty.
+_FIELD_FIX = {"brand": "write the brand's name, e.g. Northwind Bank",
+              "product": "add the product with at least its name (product: {name: Everyday Savings})",
+              "product.name": "write the product's name, e.g. Everyday Savings",
+              "audience": "name at least one audience segment, e.g. savers",
+              "channel": f"choose a channel: {', '.join(sorted(channel_table()))}"}
+
+
+def describe_problem(err: dict) -> tuple[str, str, str]:
+    """(field, problem, fix) in plain words for one pydantic error; no validation-library wording."""
+    field = ".".join(str(x) for x in err["loc"]) or "(top level)"
+    kind, ctx = err["type"], err.get("ctx") or {}
+    if kind == "missing":
+        return field, "is missing", _FIELD_FIX.get(field, f"add '{field}' to the brief")
+    if kind == "extra_forbidden":
+        known = ", ".join(Brief.model_fields) if "." not in field else ""
+        return field, "is not a brief field", f"remove it or check its spelling{f' ({known})' if known else ''}"
+    if kind in ("too_short", "string_too_short"):
+        n = ctx.get("min_length", 1)
+        if kind == "string_too_short":
+            return field, "is empty", _FIELD_FIX.get(field, f"write the {field.replace('.', ' ').replace('_', ' ')}")
+        return field, "is empty" if n == 1 else f"needs at least {n} entries", _FIELD_FIX.get(
+            field, f"give at least {n} entr{'y' if n == 1 else 'ies'}")
+    if kind in ("too_long", "string_too_long"):
+        n = ctx.get("max_length")
+        unit = "characters" if kind == "string_too_long" else "entries"
+        return field, f"is longer than {n} {unit}", f"shorten it to {n} {unit} or fewer"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        lo, hi = _bounds(field)
+        return field, f"must be between {lo} and {hi}" if lo is not None else f"is out of range ({ctx})", (
+            f"use a number from {lo} to {hi}" if lo is not None else "use a smaller or larger number")
+    if kind in _KIND:
+        return field, f"must be {_KIND[kind]}", _EXAMPLE[_KIND[kind]]
+    if kind == "value_error":  # our own validators: "problem; fix"
+        problem, _, fix = str(ctx.get("error") or err["msg"]).partition("; ")
+        return field, problem, fix
+    return field, "has a value that cannot be used here", "see the brief fields in README.md and examples/briefs/"
+
+
+def _bounds(field: str) -> tuple[int | None, int | None]:
+    if field == "variants":
+        f = Brief.model_fields["variants"]
+        lo = next((m.ge for m in f.metadata if getattr(m, "ge", None) is not None), None)
+        hi = next((m.le for m in f.metadata if getattr(m, "le", None) is not None), None)
+        return lo, hi
+    return None, None
 
 
 def load_brief(path: str | Path, material_roots: list[Path] | None = None) -> tuple[Brief, Path]:
@@ -137,18 +188,26 @@ def load_brief(path: str | Path, material_roots: list[Path] | None = None) -> tu
                          "fix the syntax") from None
     if not isinstance(data, dict):
         raise BriefError(name, "(top level)", "a brief must be a mapping of fields", "see examples/briefs/")
+    issues = []
     try:
         brief = Brief.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(x) for x in err["loc"]) or "(top level)"
-        problem = err["msg"].removeprefix("Value error, ")
-        raise BriefError(name, field, problem, _fix_for(err["type"], field)) from None
+        issues = [describe_problem(e) for e in exc.errors()]
+        brief = None
     except RecursionError:
         raise BriefError(name, "(top level)", "nested too deeply", "flatten the structure") from None
     base = p.resolve().parent
-    for i, m in enumerate(brief.materials):
-        check_material(name, i, m, base, material_roots)
+    materials = data.get("materials") if brief is None else brief.materials
+    reported = {field for field, _, _ in issues}
+    for i, m in enumerate([materials] if isinstance(materials, str) else materials or []):
+        if not isinstance(m, str) or f"materials.{i}" in reported:
+            continue
+        try:
+            check_material(name, i, m, base, material_roots)
+        except BriefError as exc:
+            issues.append((exc.field, exc.problem, exc.fix))
+    if issues:
+        raise BriefError(name, *issues[0], more=issues[1:])
     return brief, base
 
 

@@ -86,5 +86,8 @@ class RunResult(BaseModel):
     history: list[dict] = Field(default_factory=list, description="Every draft as written, before any "
                                         "repair: {loop, id, fields, violations (rule ids found by compliance)}")
     status: str | None = Field(None, description="Run status in the run store (completed, ...)")
+    pass_threshold: float | None = Field(None, description="Score (0-100) a variant needed to be approved")
+    limits: dict[str, int] | None = Field(None, description="Characters allowed per item of each field, after the "
+                                          "rulebook's channel overrides")
     model_info: dict | None = Field(None, description="engine, device, dtype, load_seconds, threads, calls, "
                                     "tokens_in, tokens_out, generate_seconds, tokens_per_second")

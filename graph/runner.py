@@ -13,6 +13,7 @@ from brandloop.report import delivery_counts
 from graph.brief import BriefError, load_brief
 from graph.builder import build_graph, recursion_limit
 from graph.context import RunSettings
+from graph.progress import RunCancelled
 from graph.result import RunResult, VariantResult
 from graph.review import ReviewError, recheck, review_payload, validate_decisions
 from graph.store import RunStore
@@ -61,7 +62,8 @@ def run_model_info(llm: BaseChatModel, events: list[dict]) -> dict:
     return out
 
 
-def result_of(run_id: str, values: dict, run_row: dict | None = None, model_info: dict | None = None) -> dict:
+def result_of(run_id: str, values: dict, run_row: dict | None = None, model_info: dict | None = None,
+              knowledge=None) -> dict:
     """The user-facing result: final variants with critique, scores, violations, repairs and stop reasons."""
     variants = [{k: v.get(k) for k in RESULT_KEYS if k in v} for v in values.get("variants", [])]
     result = {
@@ -79,6 +81,8 @@ def result_of(run_id: str, values: dict, run_row: dict | None = None, model_info
         "history": values.get("history", []),
         "status": (run_row or {}).get("status"),
         "model_info": model_info,
+        "limits": _limits(values, knowledge),
+        "pass_threshold": (values.get("settings") or {}).get("pass_threshold"),
     }
     return RunResult.model_validate(result).model_dump(mode="json")
 
@@ -97,16 +101,28 @@ def stored_result(store: RunStore, run_id: str) -> tuple[dict, dict]:
     return result_of(run_id, values, row), values.get("brief") or {}
 
 
+def _limits(values: dict, knowledge) -> dict[str, int] | None:
+    from agents.common import channel_of
+
+    try:
+        return {name: f.max_chars for name, f in channel_of(values, knowledge).fields.items()}
+    except Exception:  # noqa: BLE001 - an old or partial checkpoint: the result still renders without limits
+        return None
+
+
 class Runner:
     def __init__(self, home: Path, llm_factory: LLMFactory):
         self.home = Path(home)
         self.store = RunStore(self.home)
         self.llm_factory = llm_factory
+        self.llm_progress = None  # a graph.progress.LLMProgress: reports on LLM batches, and the cancel flag
 
     def _execute(self, run_id: str, run_input, knowledge, llm, settings: RunSettings,
                  on_progress: Progress | None) -> dict:
         graph = build_graph(llm, knowledge, cache_dir=self.home / "cache" / "materials")
         config = {"configurable": {"thread_id": run_id}, "recursion_limit": recursion_limit(settings.max_revisions)}
+        if self.llm_progress is not None:
+            config["callbacks"] = [self.llm_progress]
         with self.store.checkpointer() as saver:
             app = graph.compile(checkpointer=saver)
             try:
@@ -118,8 +134,14 @@ class Runner:
                         self.store.add_events(run_id, update.get("trace", []))
                         if on_progress:
                             on_progress(node, update)
+                    if self.llm_progress is not None:
+                        self.llm_progress.check_cancel()
             except KeyboardInterrupt:
                 self.store.finish_run(run_id, status="interrupted", error="interrupted by the user")
+                raise
+            except RunCancelled:
+                self.store.finish_run(run_id, status="interrupted",
+                                      error=f"cancelled by the user; continue it with 'brandloop resume {run_id}'")
                 raise
             except BaseException as exc:
                 try:
@@ -134,11 +156,12 @@ class Runner:
         if snapshot.interrupts:
             self.store.finish_run(run_id, status=AWAITING, passed=counts["approved"], below=counts["below_threshold"],
                                   failed=counts["failed"], stop_reason=values.get("stop_reason", ""))
-            return {**result_of(run_id, values, self.store.get_run(run_id), run_model_info(llm, self.store.events(run_id))),
-                    "review": snapshot.interrupts[0].value}
+            return {**result_of(run_id, values, self.store.get_run(run_id), run_model_info(llm, self.store.events(run_id)),
+                              knowledge), "review": snapshot.interrupts[0].value}
         self.store.finish_run(run_id, status="completed", passed=counts["approved"], below=counts["below_threshold"],
                               failed=counts["failed"], stop_reason=values.get("stop_reason", ""))
-        return result_of(run_id, values, self.store.get_run(run_id), run_model_info(llm, self.store.events(run_id)))
+        return result_of(run_id, values, self.store.get_run(run_id), run_model_info(llm, self.store.events(run_id)),
+                         knowledge)
 
     def run(self, brief_path: str | Path, settings: RunSettings | None = None, *, run_id: str | None = None,
             on_progress: Progress | None = None, out_dir: Path | None = None,
@@ -200,7 +223,7 @@ class Runner:
     def resume(self, run_id: str, *, on_progress: Progress | None = None) -> dict:
         row = self.store.get_run(run_id)
         if row is None:
-            raise BriefError("(runs)", "run_id", f"no run with id '{run_id[:64]}'", "see 'brandloop runs'")
+            raise BriefError("(runs)", "RUN_ID", f"no run with id '{run_id[:64]}'", "see 'brandloop runs'")
         run_input = json.loads(row["input_json"])
         settings = RunSettings.model_validate(run_input["settings"])
         brief = run_input["brief"]

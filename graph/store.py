@@ -121,7 +121,9 @@ class RunStore:
                 [(run_id, start + i + 1, e.get("node"), e.get("loop", 0), e.get("started"), e.get("ended"),
                   e.get("duration_s"), json.dumps(e, default=str)) for i, e in enumerate(events)])
 
-    def events(self, run_id: str, node: str | None = None) -> list[dict]:
-        sql = "SELECT seq, event_json FROM trace_events WHERE run_id=?" + (" AND node=?" if node else "") + " ORDER BY seq"
-        rows = self.conn.execute(sql, (run_id, node) if node else (run_id,)).fetchall()
+    def events(self, run_id: str, node: str | None = None, after: int = 0) -> list[dict]:
+        """A run's trace events in order; `after` skips those up to that sequence number (for followers)."""
+        sql = ("SELECT seq, event_json FROM trace_events WHERE run_id=? AND seq>?" + (" AND node=?" if node else "")
+               + " ORDER BY seq")
+        rows = self.conn.execute(sql, (run_id, after, node) if node else (run_id, after)).fetchall()
         return [{"seq": r["seq"], **json.loads(r["event_json"])} for r in rows]

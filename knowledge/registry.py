@@ -149,7 +149,8 @@ class RulebookRegistry:
         return L
 
     # --- add -----------------------------------------------------------------------------------
-    def add(self, path, name=None) -> InstallReport:
+    def add(self, path, name=None, source: str | None = None) -> InstallReport:
+        """`source` names where the files came from when `path` is a scratch copy (an upload) deleted afterwards."""
         path = _folder(path)
         name = _checked(name or path.name, str(path))
         self.clean_staging(name)
@@ -175,7 +176,7 @@ class RulebookRegistry:
             know = BrandKnowledge(data)
             golden = know.run_golden()
             report = self._report(data, kg.stats(G), golden, old)
-            manifest = {"name": name, "version": version, "collection": collection, "source": str(path),
+            manifest = {"name": name, "version": version, "collection": collection, "source": source or str(path),
                         "installed_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "report": report.to_dict()}
             (staging / "manifest.json").write_text(json.dumps(manifest, indent=2), "utf-8")
             os.replace(staging, final)
@@ -257,9 +258,25 @@ class RulebookRegistry:
                 "products": {p.name: len(p.facts) for p in data.products},
                 "facts": sum(len(p.facts) for p in data.products), "guideline_chunks": len(data.chunks),
                 "graph": rep["graph"], "channel_overrides": data.channel_overrides,
-                "warnings": data.warnings, "conflicts": data.conflicts, "unsupported": data.unsupported,
+                "warnings": list(dict.fromkeys(data.warnings)), "conflicts": list(dict.fromkeys(data.conflicts)),
+                "unsupported": data.unsupported, "rule_list": [rule_summary(r) for r in data.rules],
+                "sections": guideline_sections(data.chunks),
                 "golden": {"passed": rep["golden_passed"], "failed": rep["golden_failed"]},
                 "installed_at": m.get("installed_at"), "source": m.get("source"), "collection": cur["collection"]}
+
+    def available(self) -> list[dict]:
+        """Bundled example rulebooks not installed yet (a brief or --rulebook naming one installs it)."""
+        out = []
+        for d in sorted(BUNDLED.iterdir()) if BUNDLED.is_dir() else []:
+            if not (d / RULEBOOK_FILE).is_file() or self._current(d.name):
+                continue
+            try:
+                data = flatten(self.validate(d, d.name))
+            except RulebookError:
+                continue
+            out.append({"name": d.name, "brand": data.brand, "parent": data.parent, "rules": len(data.rules),
+                        "source": str(d), "status": "available"})
+        return out
 
     def remove(self, name: str) -> None:
         d, cur = self._dir(name)
@@ -314,3 +331,22 @@ class RulebookRegistry:
         if not cur or cur.get("version") != chain_hash(L):
             self.add(source, name)
         return self.load(name)
+
+
+def rule_summary(rule) -> dict:
+    """One rule for people: id, type, severity, message and its pass / fail examples."""
+    p = rule.params or {}
+    terms = [str(t) for t in p.get("tokens") or []] + [f"{k} → {v}" for k, v in (p.get("swap") or {}).items()]
+    return {"id": rule.id, "type": rule.type, "severity": rule.severity,
+            "message": (rule.message or "").replace("'%s'", "…").replace("%s", "…"), "terms": terms,
+            "passes": [e.text for e in rule.passes], "fails": [e.text for e in rule.fails]}
+
+
+def guideline_sections(chunks) -> list[dict]:
+    """Guideline passages grouped by section, in file order."""
+    sections: dict[tuple[str, str], dict] = {}
+    for c in chunks:
+        sec = sections.setdefault((c.file, c.section), {"section": c.section, "file": c.file, "line": c.line,
+                                                          "passages": []})
+        sec["passages"].append({"id": c.id, "text": c.text})
+    return list(sections.values())

@@ -36,3 +36,48 @@ def test_materials_are_described_and_a_corrupt_file_does_not_stop_the_run(home, 
     assert "BIG SALE" in llm.prompts_with(DESCRIBE_MARKER)[0]
     describer = RunStore(home).events(result["run_id"], "describer")[0]
     assert any("broken.png" in e for e in describer["errors"])
+
+
+def _describe(home, args, llm_factory):
+    from click.testing import CliRunner
+
+    from brandloop.cli import cli
+
+    return CliRunner().invoke(cli, ["describe", *args], obj={"home": home, "llm_factory": llm_factory})
+
+
+def test_describe_measures_without_the_model_unless_summary_is_asked(home, tmp_path):
+    import json
+    import re
+
+    note = tmp_path / "note.txt"
+    note.write_text("Earn 4.10% APY on everyday savings, with no monthly fee.\n")
+
+    def no_model(spec, **kw):
+        raise AssertionError("the model was loaded without --summary")
+
+    plain = _describe(home, [str(note)], no_model)
+    assert plain.exit_code == 0, plain.output
+    assert "summary:" not in plain.output and "words" in plain.output
+    digest = json.loads(_describe(home, [str(note), "--json"], no_model).output)[0]["prompt_digest"]
+    words = re.search(r"(\d+) words", digest).group(1)
+
+    # a reply cut off by the token budget keeps its complete sentences only
+    cut = scripted("", describe=f"A short savings note of {words} words. It mentions a fee and the")
+    r = _describe(home, [str(note), "--summary"], lambda spec, **kw: cut)
+    assert f"   summary: A short savings note of {words} words.\n" in r.output
+
+    # a measured number with the wrong unit is not passed on: the measurements are
+    wrong = scripted("", describe=f"A savings note of {words} pages.")
+    r = _describe(home, [str(note), "--summary", "--json"], lambda spec, **kw: wrong)
+    summary = json.loads(r.output)[0]["summary"]
+    assert "pages" not in summary and f"{words} words" in summary and summary.startswith("text note.txt; ")
+
+
+def test_a_measured_number_with_another_unit_is_caught():
+    from agents.describer import unit_problems
+
+    digest = "video clip.mp4\n1920x1080 px, 16:9 landscape, 6.0 s, 12.0 fps; 3 scene(s)"
+    assert unit_problems("A 6-second landscape clip at 12.0 frames.", digest) == [
+        "'12.0 frames' but measured 12.0 fps"]
+    assert unit_problems("A 1920x1080 landscape clip, 6.0 seconds at 12 frames per second, 3 scenes.", digest) == []

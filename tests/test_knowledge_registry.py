@@ -34,7 +34,8 @@ def test_list_show_test(home):
     assert all(n in out for n in ["northwind_bank", "verdant", "verdant_kids", "cobalt"])
     for name in ["northwind_bank", "verdant", "verdant_kids", "cobalt"]:
         res = r.invoke(rulebook, ["show", name], obj={"home": str(home)})
-        assert res.exit_code == 0 and "rules:" in res.output and "graph:" in res.output and "guideline chunks" in res.output
+        assert res.exit_code == 0 and "Rules (" in res.output and "Knowledge graph:" in res.output
+        assert "Guideline sections (" in res.output
         res = r.invoke(rulebook, ["test", name], obj={"home": str(home)})
         assert res.exit_code == 0 and " 0 failed" in res.output, res.output
     info = RulebookRegistry(home).show("cobalt")

@@ -67,6 +67,7 @@ def test_cli_run_review_interactive(home, brief_file):
                            obj={"home": home, "llm_factory": lambda s, **kw: llm}, input=keys)
     assert r.exit_code == 0, r.output
     assert "v1: [a]pprove, [e]dit or [r]eject" in r.output and "re-checked: no violations" in r.output
+    assert "HEADLINE 1 (19/30): Save More Every Day" in r.output
     assert r.output.count("### Variant") == 3
     (result_file,) = (home / "runs").glob("*/result.json")
     result = json.loads(result_file.read_text())

@@ -92,4 +92,29 @@ def test_test_command_reports_failures(tmp_path):
 def test_home_from_env(tmp_path, monkeypatch):
     monkeypatch.setenv("BRANDLOOP_HOME", str(tmp_path / "envhome"))
     res = CliRunner().invoke(rulebook, ["list"])
-    assert res.exit_code == 0 and "no rulebooks installed" in res.output
+    assert res.exit_code == 0 and "installed" not in res.output.replace("installed on first use", "")
+    assert not (tmp_path / "envhome" / "rulebooks").exists() or not any((tmp_path / "envhome" / "rulebooks").iterdir())
+
+
+def test_list_shows_bundled_examples_as_available_before_install(tmp_path):
+    home = tmp_path / "home"
+    rows = {ln.split()[0]: ln.split()[1] for ln in _run(["list"], home).output.splitlines()[1:-1]}
+    assert rows == {"cobalt": "available", "northwind_bank": "available", "verdant": "available",
+                    "verdant_kids": "available"}
+    assert _run(["add", str(ROOT / "cobalt")], home).exit_code == 0
+    out = _run(["list"], home).output
+    rows = {ln.split()[0]: ln.split()[1] for ln in out.splitlines()[1:-1]}
+    assert rows["cobalt"] == "installed" and rows["verdant"] == "available" and out.count("cobalt") == 1
+
+
+def test_show_prints_each_rule_readably(tmp_path):
+    home = tmp_path / "home"
+    d = _rb(tmp_path, GOOD, files={"guidelines/voice.md": "# Voice\n\nWrite plainly. Never say cheap.\n"})
+    assert _run(["add", str(d)], home).exit_code == 0
+    res = _run(["show", "tb"], home)
+    assert res.exit_code == 0, res.output
+    lines = [ln.strip() for ln in res.output.splitlines()]
+    i = lines.index("t.banned  [existence, error]")
+    assert lines[i + 1:i + 5] == ["No ….", "terms:   cheap", "flags:   cheap", "accepts: fine"]
+    assert "Voice  (guidelines/voice.md:1, 1 passage(s))" in lines
+    assert "rules_by_type" not in res.output and "node_kinds" not in res.output

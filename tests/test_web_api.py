@@ -130,12 +130,37 @@ def test_invalid_brief_upload_is_a_form_error(client, body, expect):
 
 def test_form_errors_keep_the_values_and_name_no_server_path(client, home):
     r = form_post(client, "/submit", data={"mode": "form", "brand": "Acme", "channel": "google_rsa"})
-    assert r.status_code == 400 and "form: field 'product.name': String should have at least 1 character" in htmllib.unescape(r.text)
+    assert r.status_code == 400 and "write the product&#39;s name" in field_error(r.text, "product_name")
     assert 'value="Acme"' in r.text and str(home) not in r.text
     r = form_post(client, "/submit", data={"mode": "upload"})
     assert r.status_code == 400 and "choose a brief file" in r.text
     r = form_post(client, "/submit", data={"mode": "form", "max_revisions": "lots"})
     assert r.status_code == 400 and 'id="form-error"' in r.text
+
+
+def field_error(page: str, name: str) -> str:
+    import re
+
+    found = re.search(rf'<span class="field-error" id="error-{name}">(.*?)</span>', page)
+    assert found, f"no error next to '{name}'"
+    return found.group(1)
+
+
+def test_every_form_problem_is_shown_next_to_its_field_in_plain_words(client):
+    r = form_post(client, "/submit", data={"mode": "form", "brand": "", "channel": "google_rsa", "variants": "99",
+                                     "max_revisions": "lots", "threshold": "150"})
+    assert r.status_code == 400
+    text = htmllib.unescape(r.text)
+    assert "6 problems, shown next to their fields" in " ".join(text.split())
+    assert "is empty" in field_error(r.text, "brand") and "Northwind Bank" in field_error(r.text, "brand")
+    assert "at least one audience segment" in field_error(r.text, "audience")
+    assert "must be between 1 and 12" in field_error(r.text, "variants")
+    assert field_error(r.text, "max_revisions") == "Revision budget must be a whole number from 0 to 10"
+    assert field_error(r.text, "threshold") == "Pass score must be a number from 0 to 100"
+    for wording in ("should have at least", "Input should", "String should", "after validation", "invalid literal",
+                    "correct the value", "Value error"):
+        assert wording not in text
+    assert client.get("/api/runs").json() == []
 
 
 def test_json_api_run_trace_and_trace_page(client):
@@ -328,8 +353,10 @@ def test_rulebook_install_show_use_in_a_run_and_remove(client, brief_file):
     assert [x["name"] for x in client.get("/api/rulebooks").json()] == ["tinybrand"]
     shown = client.get("/api/rulebooks/tinybrand").json()
     assert shown["brand"] == "Tiny Brand" and shown["rules_by_type"] == {"existence": 1}
-    html = client.get("/rulebooks/tinybrand").text
-    assert "Tiny Brand" in html and "existence" in html
+    assert shown["source"] == "uploaded tiny.zip"  # not the upload's scratch folder, deleted after install
+    html = htmllib.unescape(client.get("/rulebooks/tinybrand").text)
+    assert "Tiny Brand" in html and "existence" in html and "Never say cheap" in html
+    assert "rules_by_type" not in html and "node_kinds" not in html
     assert 'value="tinybrand"' in client.get("/").text  # offered on the submit form
 
     brief = brief_file.read_text().replace("Northwind Bank", "Tiny Brand")  # passages are filtered by brand
@@ -339,7 +366,10 @@ def test_rulebook_install_show_use_in_a_run_and_remove(client, brief_file):
     assert info["status"] == "completed", info["error"]
     passages = info["result"]["variants"][0]["passages"]
     assert passages and "Never say cheap" in passages[0]["text"]
-    assert "Guideline passages given to the critic" in client.get(f"/runs/{run_id}").text
+    page = client.get(f"/runs/{run_id}").text
+    assert page.count('<section class="card" id="passages">') == 1
+    assert page.count("Never say cheap") == 1  # each passage once per run, referenced by id under each variant
+    assert page.count('class="passage-ref"') == sum(len(v["passages"]) for v in info["result"]["variants"]) > 1
 
     assert client.get("/rulebooks/nope").status_code == 404
     assert client.delete("/api/rulebooks/tinybrand").status_code == 204
@@ -388,3 +418,53 @@ def test_serve_refuses_a_public_host_without_token(home, monkeypatch):
         assert c.get("/api/health", headers={"Authorization": "Bearer t0k"}).json()["ok"] is True
     r = CliRunner().invoke(serve, [], obj=obj)
     assert r.exit_code == 0 and calls[-1][1]["host"] == "127.0.0.1" and calls[-1][1]["port"] == 8000
+
+
+def test_events_follow_a_run_started_from_the_cli_until_it_ends(home):
+    """A running run this server did not start is followed, not reported as failed (issue #12, item 1)."""
+    from graph.store import RunStore
+
+    cli = RunStore(home)  # the CLI's process: the pid is alive, so the run stays 'running'
+    cli.start_run("clirun", brand="B", channel="google_rsa", brief_path="b.yaml", model="small", out_dir="",
+                  run_input={})
+    cli.add_events("clirun", [{"node": "describer", "loop": 0, "duration_s": 0.1, "output": []}])
+    with make_client(home) as c:
+        streamed: list = []
+        reader = threading.Thread(target=lambda: streamed.extend(events_of(c, "clirun")))
+        reader.start()
+        reader.join(1.5)
+        assert reader.is_alive(), f"the stream ended while the run was still running: {streamed}"
+        cli.add_events("clirun", [{"node": "retrieve", "loop": 0, "duration_s": 0.2, "output": {}}])
+        cli.finish_run("clirun", status="completed", stop_reason="all_passed")
+        reader.join(20)
+    cli.close()
+    kinds = [k for k, _ in streamed]
+    assert kinds == ["progress", "progress", "done"], streamed
+    assert streamed[1][1]["line"].startswith("[retrieve]")
+    assert streamed[-1][1] == {"status": "completed", "error": None, "line": "run completed"}
+
+
+def test_events_of_an_interrupted_cli_run_say_how_to_resume(home):
+    from graph.store import RunStore
+
+    cli = RunStore(home)
+    cli.start_run("gone", brand="B", channel="google_rsa", brief_path="b.yaml", model="small", out_dir="", run_input={})
+    cli.conn.execute("UPDATE runs SET pid=? WHERE run_id='gone'", (2**22 + 12345,))  # no such process
+    cli.conn.commit()
+    cli.close()
+    with make_client(home) as c:
+        kind, data = events_of(c, "gone")[-1]
+    assert kind == "failed" and data["status"] == "interrupted"
+    assert "brandloop resume gone" in data["error"]
+
+
+def test_node_totals_sum_time_and_tokens_per_node():
+    from brandloop.web.render import node_totals
+
+    events = [{"node": "copywriter", "duration_s": 2.0, "calls": [{"tokens_in": 100, "tokens_out": 30}] * 3},
+              {"node": "critic", "duration_s": 1.5, "calls": [{"tokens_in": None, "tokens_out": None}]},
+              {"node": "copywriter", "duration_s": 1.0, "calls": [{"tokens_in": 50, "tokens_out": 10}]}]
+    rows = {r["node"]: r for r in node_totals(events)}
+    assert rows["copywriter"] == {"node": "copywriter", "steps": 2, "seconds": 3.0, "calls": 4, "tokens_in": 350,
+                                  "tokens_out": 100, "measured": True}
+    assert rows["critic"]["measured"] is False and rows["total"]["seconds"] == 4.5 and rows["total"]["calls"] == 5

@@ -98,10 +98,13 @@ def test_submit_watch_progress_read_result_and_trace(server, page, brief_file, t
     expect(page.locator("#variant-v1")).to_be_visible(timeout=40000)  # first run in a process loads embeddings
     expect(page.locator("#run-status")).to_have_text("completed")
     expect(page.locator("#variant-v1 table.copy").first).to_contain_text("Save More Every Day")
+    expect(page.locator("#variant-v1 table.copy td.chars").first).to_have_text("19/30")
     mark = page.locator("#variant-v2 mark.violation").first
     expect(mark).to_have_text("guaranteed")
     assert "brief.forbidden_word" in mark.get_attribute("title")
     expect(page.locator("#variant-v1 table.scores tr")).to_have_count(2)
+    expect(page.locator("#variant-v1 table.scores .threshold")).to_have_count(2)  # the pass score line
+    assert page.locator("#variant-v1 table.scores .threshold").first.get_attribute("style") == "left: 60.0%"
     page.screenshot(path=str(ARTIFACTS / "03-result.png"), full_page=True)
 
     # the trace: a timeline, a prompt and its raw output, and v1's revision diff
@@ -113,6 +116,16 @@ def test_submit_watch_progress_read_result_and_trace(server, page, brief_file, t
     expect(call.locator("pre.raw")).to_contain_text("HEADLINE 1: Save More Every Day")
     expect(page.locator("#revisions")).to_contain_text("loop 0 → loop 1")
     expect(page.locator("#revisions del").first).to_be_visible()
+    # aligned: the old text with its deletions above the new text with its insertions, never interleaved
+    assert page.locator("#revisions .wd-old ins").count() == 0 and page.locator("#revisions .wd-new del").count() == 0
+    cell = page.locator("#revisions td").first
+    old_box, new_box = cell.locator(".wd-old").bounding_box(), cell.locator(".wd-new").bounding_box()
+    assert new_box["y"] >= old_box["y"] + old_box["height"] - 1 and abs(new_box["x"] - old_box["x"]) < 1
+    expect(page.locator("#revisions p.muted", has_text="→ delivered").first).to_be_visible()  # ends with the delivered text
+    # run totals per node
+    totals = page.locator("#totals tbody tr")
+    expect(totals.filter(has_text="copywriter")).to_have_count(1)
+    expect(totals.last).to_contain_text("total")
     page.screenshot(path=str(ARTIFACTS / "04-trace.png"), full_page=True)
 
     # an unknown run id is a 404 page
@@ -188,6 +201,17 @@ def test_rulebook_page_checks_copy_as_you_type(server, page, home):
     expect(marks).to_have_count(0)
     expect(page.locator("#check-summary")).to_have_text("0 error(s), 0 warning(s), 0 suggestion(s)")
 
+    # the rules with their examples and the guideline sections, not raw counts
+    expect(page.locator("#rules tr.rule")).to_have_count(13)
+    row = page.locator("#rules tr.rule", has_text="cobalt.linkedin-hype")
+    expect(row).to_contain_text("reads as hype on LinkedIn")
+    expect(row.locator("li.ex-fail").first).to_be_visible()
+    expect(page.locator("#guidelines details.section")).to_have_count(4)
+    page.locator("#guidelines details.section summary").first.click()
+    expect(page.locator("#guidelines p.passage").first).to_be_visible()
+    assert "rules_by_type" not in page.content() and "node_kinds" not in page.content()
+    page.screenshot(path=str(ARTIFACTS / "07-rulebook.png"), full_page=True)
+
 
 def test_review_board(server, page, home, brief_file):
     """Submit with review; the board shows variants side by side with counters, copy buttons, an RSA preview and a
@@ -249,3 +273,81 @@ def test_review_board(server, page, home, brief_file):
     page.click("#submit-review")
     expect(page.locator("#run-status")).to_have_text("completed", timeout=40000)
     expect(page.locator("#variant-v2 table.copy").first).to_contain_text("Earn 4.10% APY Today")
+
+
+def test_live_page_shows_llm_batches_and_cancel_leaves_the_run_resumable(server, page, home, brief_file):
+    from playwright.sync_api import expect
+
+    from graph.runner import Runner
+    from tests.test_web_api import fake_model
+
+    base, gate = server
+    page.goto(base + "/")
+    page.check("input[name=mode][value=upload]")
+    page.set_input_files("input[name=brief_file]", str(brief_file))
+    page.fill("input[name=max_revisions]", "1")
+    page.click("#start")
+    expect(page.locator("#progress li.ev-llm", has_text="[copywriter] LLM: 1 prompt(s) done in")).to_have_count(3)
+    expect(page.locator("#progress li", has_text="[compliance] loop 0")).to_be_visible()
+    page.click("#cancel-run")  # the critic is held at the gate: the run stops before its next model call
+    expect(page.locator("#cancel-run")).to_be_disabled()
+    gate.set()
+    expect(page.locator("#run-status")).to_have_text("interrupted")
+    expect(page.locator("#run-error")).to_contain_text("cancelled; continue it with 'brandloop resume ")
+    page.screenshot(path=str(ARTIFACTS / "08-cancelled.png"), full_page=True)
+    run_id = page.url.rsplit("/", 1)[1]
+    runner = Runner(home, lambda spec, **kw: fake_model())
+    assert runner.store.get_run(run_id)["status"] == "interrupted"
+    assert runner.resume(run_id)["status"] == "completed"
+
+
+PHONE = 390
+
+
+def test_no_page_scrolls_sideways_at_phone_width(server, page, home, brief_file):
+    """Every page at 390 px: nothing wider than the screen (issue #12, item 5)."""
+    from knowledge.registry import BUNDLED, RulebookRegistry
+    from tests.test_web_api import fake_model
+
+    from brandloop.report import write_result
+    from graph.context import RunSettings
+    from graph.runner import Runner
+
+    base, gate = server
+    gate.set()
+    RulebookRegistry(home).add(BUNDLED / "cobalt", "cobalt")
+    result = Runner(home, lambda s, **kw: fake_model()).run(brief_file, RunSettings(max_revisions=1))
+    write_result(result, home / "runs" / result["run_id"])
+    paused = Runner(home, lambda s, **kw: fake_model()).run(brief_file, RunSettings(max_revisions=0, review=True))
+    page.set_viewport_size({"width": PHONE, "height": 800})
+    widths = {}
+    for path in ("/", f"/runs/{result['run_id']}", f"/runs/{result['run_id']}/trace", "/rulebooks", "/rulebooks/cobalt",
+                 f"/runs/{paused['run_id']}/review", "/runs/nope"):
+        page.goto(base + path)
+        widths[path] = page.evaluate("() => document.documentElement.scrollWidth")
+        page.screenshot(path=str(ARTIFACTS / f"phone{path.replace('/', '_') or '_index'}.png"), full_page=True)
+    assert all(w <= PHONE for w in widths.values()), widths
+
+
+def test_live_page_follows_a_run_started_from_the_cli(server, page, home):
+    """No false failure: a CLI run still going is followed until it ends (issue #12, item 1)."""
+    from playwright.sync_api import expect
+
+    from graph.store import RunStore
+
+    base, gate = server
+    gate.set()
+    cli = RunStore(home)  # the CLI's process: alive, so the run is 'running'
+    cli.start_run("fromcli", brand="B", channel="google_rsa", brief_path="b.yaml", model="small", out_dir="",
+                  run_input={})
+    cli.add_events("fromcli", [{"node": "describer", "loop": 0, "duration_s": 0.1, "output": []}])
+    page.goto(f"{base}/runs/fromcli")
+    expect(page.locator("#progress li", has_text="[describer] loop 0")).to_be_visible()
+    cli.add_events("fromcli", [{"node": "retrieve", "loop": 0, "duration_s": 0.2, "output": {}}])
+    expect(page.locator("#progress li", has_text="[retrieve] loop 0")).to_be_visible()
+    expect(page.locator("#run-status")).to_have_text("running")
+    expect(page.locator("#run-error")).to_be_hidden()
+    cli.finish_run("fromcli", status="completed", stop_reason="all_passed")
+    expect(page.locator("#run-status")).to_have_text("completed")
+    expect(page.locator("#run-error")).to_be_hidden()
+    cli.close()

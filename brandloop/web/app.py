@@ -18,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from brandloop.errors import disk_problem
@@ -27,6 +27,7 @@ from brandloop.web.guard import CSRF_COOKIE, CSRF_FIELD, cross_site_reason, csrf
 from brandloop.web.jobs import JobManager
 from brandloop.web.uploads import (MAX_BRIEF_BYTES, MAX_MATERIAL_BYTES, MAX_ZIP_BYTES, UploadError, brief_from_form,
                                    check_size, extract_zip, safe_name, write_brief_yaml)
+from brandloop.web.uploads import FormError, number_setting
 from graph.context import RunSettings
 from knowledge.names import InvalidName, check_name
 
@@ -34,6 +35,7 @@ log = logging.getLogger("brandloop.web")
 HERE = Path(__file__).resolve().parent
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 TERMINAL = ("done", "failed")
+REPLAY_POLL_S = 0.5  # how often the events of a run started elsewhere are re-read
 
 
 # --- API models ------------------------------------------------------------------------------------------
@@ -182,11 +184,11 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
                                            "{\"brief\": {...}, \"settings\": {...}}"}, status_code=400)
         if _wants_json(request):
             return JSONResponse({"detail": errors}, status_code=422)
-        first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(x) for x in first.get("loc", ()) if x != "body")
-        return templates.TemplateResponse(request, "error.html",
-                                          {"status": 422, "message": f"{where}: {first.get('msg', 'invalid input')}"},
-                                          status_code=422)
+        from graph.brief import describe_problem
+
+        said = [describe_problem({**e, "loc": [x for x in e.get("loc", ()) if x != "body"]}) for e in exc.errors()]
+        message = "; ".join(f"{field}: {problem}" for field, problem, _ in said) or "invalid input"
+        return templates.TemplateResponse(request, "error.html", {"status": 422, "message": message}, status_code=422)
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception):
@@ -259,10 +261,12 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
         d.mkdir(parents=True, exist_ok=True)
         return run_id, d
 
-    def validate_and_submit(run_id: str, brief_path: Path, settings: RunSettings, shown_name: str):
+    def validate_and_submit(run_id: str, brief_path: Path, settings: RunSettings, shown_name: str,
+                            problems: list | None = None):
         from graph.brief import BriefError, load_brief
 
         roots = [brief_path.parent.resolve(), *material_dirs]
+        problems = list(problems or [])
         try:
             if not is_remote_model(settings.model):
                 raise BriefError(shown_name, "settings.model", f"'{settings.model[:80]}' is a local path",
@@ -276,28 +280,35 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
                     raise BriefError(shown_name, "settings.rulebook" if settings.rulebook else "rulebook", str(exc),
                                      "choose an installed rulebook by name") from None
         except BriefError as exc:
+            problems += FormError.from_brief(exc, shown_name == "form", str(brief_path), shown_name).problems
+        if problems:
             shutil.rmtree(brief_path.parent, ignore_errors=True)
-            raise UploadError(str(exc).replace(str(brief_path), shown_name)) from None
+            raise FormError(problems)
         return jobs.submit(run_id, brief_path, settings, shown_name, roots)
 
-    def settings_from(model: str, max_revisions: str, threshold: str, rulebook: str) -> RunSettings:
-        try:
-            return RunSettings(model=(model or "small").strip() or "small",
-                               max_revisions=int(max_revisions or 2), pass_threshold=float(threshold or 60),
-                               rulebook=(rulebook or "").strip() or None)
-        except (ValueError, ValidationError) as exc:
-            errs = getattr(exc, "errors", None)
-            if errs:
-                e = errs()[0]
-                raise UploadError(f"setting '{'.'.join(map(str, e['loc']))}': {e['msg']}") from None
-            raise UploadError(f"settings: {exc}") from None
+    def settings_from(model: str, max_revisions: str, threshold: str, rulebook: str) -> tuple[RunSettings, list]:
+        """The run settings and every problem with them, in plain words, by input name."""
+        problems, values = [], {}
+        for name, key, text, default, hi, whole, label in (
+                ("max_revisions", "max_revisions", max_revisions, 2, 10, True, "Revision budget"),
+                ("threshold", "pass_threshold", threshold, 60, 100, False, "Pass score")):
+            try:
+                values[key] = number_setting(text, default, 0, hi, label, whole)
+            except ValueError as exc:
+                problems.append((name, str(exc)))
+        settings = RunSettings(model=(model or "small").strip() or "small", rulebook=(rulebook or "").strip() or None,
+                               **values)
+        return settings, problems
 
     # --- pages ---------------------------------------------------------------------------------------------
-    def index_page(request: Request, form: dict | None = None, error: str | None = None, status: int = 200):
+    def index_page(request: Request, form: dict | None = None, error: str | None = None, status: int = 200,
+                   problems: list | None = None):
         with store() as s:
             runs = s.list_runs(20)
+        problems = problems or ([(None, error)] if error else [])
         return templates.TemplateResponse(request, "index.html", {
-            "form": form or {}, "error": error, "runs": runs, "channels": channels(), "rulebooks": rulebook_names(),
+            "form": form or {}, "error": error, "runs": runs, "problems": problems,
+            "field_errors": {name: msg for name, msg in problems if name}, "channels": channels(), "rulebooks": rulebook_names(),
             "jobs": jobs}, status_code=status)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -319,7 +330,8 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
         form["mode"] = mode
         run_id, d = None, None
         try:
-            settings = settings_from(model, max_revisions, threshold, rulebook).model_copy(update={"review": bool(review)})
+            settings, problems = settings_from(model, max_revisions, threshold, rulebook)
+            settings = settings.model_copy(update={"review": bool(review)})
             run_id, d = new_run_dir()
             for m in materials or []:
                 if m is not None and m.filename:
@@ -339,11 +351,11 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
                     brief["materials"] = names
                 path = write_brief_yaml(brief, d / "brief.yaml")
                 shown = "form"
-            validate_and_submit(run_id, path, settings, shown)
+            validate_and_submit(run_id, path, settings, shown, problems)
         except UploadError as exc:
             if d is not None:
                 shutil.rmtree(d, ignore_errors=True)
-            return index_page(request, form, str(exc), status=400)
+            return index_page(request, form, str(exc), status=400, problems=getattr(exc, "problems", None))
         return RedirectResponse(f"/runs/{run_id}", status_code=303)
 
     @app.get("/runs/{run_id}", response_class=HTMLResponse, include_in_schema=False)
@@ -365,7 +377,7 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
             events = s.events(run_id, node or None)
         history = (info.result or {}).get("history") or []
         return templates.TemplateResponse(request, "trace.html", {
-            "info": info, "rows": render.timeline(events), "node": node, "diffs": render.revision_diffs(history),
+            "info": info, "rows": render.timeline(events), "node": node, "diffs": render.revision_diffs(history, (info.result or {}).get("variants")),
             "nodes": list(dict.fromkeys(e["node"] for e in events)), "result": info.result})
 
     @app.get("/rulebooks", response_class=HTMLResponse, include_in_schema=False)
@@ -427,7 +439,7 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
             prefix = str(root) + "/"
             try:
                 if install:
-                    report = reg.add(root, rb_name)
+                    report = reg.add(root, rb_name, source=f"uploaded {safe_name(file.filename or '', 'rulebook.zip')}")
                     return RulebookIssues(ok=True, name=rb_name, report=report.to_dict())
                 reg.validate(root, rb_name)
                 return RulebookIssues(ok=True, name=rb_name)
@@ -505,6 +517,17 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
         with store() as s:
             return s.events(run_id, node)
 
+    @app.post("/api/runs/{run_id}/cancel", tags=["runs"], status_code=202,
+              responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}},
+              summary="Stop a run started here before its next LLM batch; it stays resumable")
+    def api_cancel(run_id: str) -> dict[str, str]:
+        job = jobs.get(run_id)
+        if job is None or job.finished:
+            raise HTTPException(404 if run_info(run_id) is None else 409,
+                                f"run '{run_id}' is not running here; nothing to cancel")
+        job.cancel.set()
+        return {"status": "cancelling"}
+
     @app.get("/api/runs/{run_id}/events", tags=["runs"], response_class=StreamingResponse,
              responses={200: {"content": {"text/event-stream": {}}, "description":
                               "events 'queued', 'started', 'progress' (data: node, loop, line), then 'done' or "
@@ -517,7 +540,7 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
             info = await asyncio.to_thread(run_info, run_id)
             if info is None:
                 raise HTTPException(404, f"no run with id '{run_id}'")
-            return StreamingResponse(_replay(run_id, info), media_type="text/event-stream",
+            return StreamingResponse(_replay(request, run_id, info), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
         start = request.headers.get("last-event-id")
         start = int(start) + 1 if start and start.isdigit() else 0
@@ -543,19 +566,37 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
             await asyncio.sleep(0.1)
             idle += 0.1
 
-    async def _replay(run_id: str, info: RunInfo):
-        """A run this server did not start (or started before a restart): its stored trace, then its status."""
+    async def _replay(request: Request, run_id: str, info: RunInfo):
+        """A run this server did not start (from the CLI, or before a restart): its stored trace, followed while
+        the run is still going, then 'done' (completed, paused for review) or 'failed' (error, interrupted)."""
         from brandloop.report import progress_line
 
-        with store() as s:
-            events = s.events(run_id)
-        for i, e in enumerate(events):
-            yield _sse({"id": i, "event": "progress", "node": e["node"], "loop": e.get("loop", 0),
-                        "line": progress_line(e["node"], {"trace": [e]})})
-        kind = "done" if info.status == "completed" else "failed"
-        yield _sse({"id": len(events), "event": kind, "status": info.status,
-                    "error": info.error or (None if kind == "done" else f"run is {info.status}"),
-                    "line": f"run {info.status}"})
+        sent, last_seq, idle = 0, 0, 0.0
+        while True:
+            with store() as s:
+                row = s.get_run(run_id) or {}  # read first: events written before a final status are not missed
+                events = s.events(run_id, after=last_seq)
+            for e in events:
+                yield _sse({"id": sent, "event": "progress", "node": e["node"], "loop": e.get("loop", 0),
+                            "line": progress_line(e["node"], {"trace": [e]})})
+                sent, last_seq, idle = sent + 1, e["seq"], 0.0
+            status = row.get("status") or info.status
+            if status not in ("queued", "running"):
+                break
+            if await request.is_disconnected():
+                return
+            if idle >= 15:
+                yield ": keep-alive\n\n"
+                idle = 0.0
+            await asyncio.sleep(REPLAY_POLL_S)
+            idle += REPLAY_POLL_S
+        kind = "done" if status in ("completed", "awaiting_review") else "failed"
+        error = row.get("error") or info.error
+        if kind == "failed" and not error:
+            error = (f"interrupted; continue it with 'brandloop resume {run_id}'" if status == "interrupted"
+                     else f"run ended with status {status}")
+        yield _sse({"id": sent, "event": kind, "status": status, "error": error if kind == "failed" else None,
+                    "line": f"run {status.replace('_', ' ')}"})
 
     @app.get("/api/rulebooks", tags=["rulebooks"], summary="Installed rulebooks")
     def api_rulebooks() -> list[dict[str, Any]]:

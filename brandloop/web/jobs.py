@@ -39,6 +39,7 @@ class Job:
         self.error: str | None = None
         self.submitted = time.time()
         self.events: list[dict] = []
+        self.cancel = threading.Event()  # the cancel button: the run stops before its next LLM batch or step
         self._lock = threading.Lock()
 
     def push(self, kind: str, **data) -> None:
@@ -51,7 +52,7 @@ class Job:
 
     @property
     def finished(self) -> bool:
-        return self.status in ("completed", "error")
+        return self.status in ("completed", "error", "interrupted")
 
 
 class JobManager:
@@ -92,6 +93,7 @@ class JobManager:
     def _work(self, job: Job, brief_path: Path | None, settings, decisions: dict | None = None,
               material_roots: list[Path] | None = None) -> None:
         from brandloop.report import progress_line, write_result
+        from graph.progress import LLMProgress, RunCancelled, progress_text
         from graph.runner import Runner
 
         job.status = "running"
@@ -99,6 +101,7 @@ class JobManager:
         runner = None
         try:
             runner = Runner(self.home, self.llm_factory)  # one per run: its own SQLite connections
+            runner.llm_progress = LLMProgress(lambda r: job.push("llm", **r, line=progress_text(r)), job.cancel)
 
             def progress(node: str, update: dict) -> None:
                 ev = (update.get("trace") or [{}])[-1]
@@ -115,6 +118,10 @@ class JobManager:
             paused = result.get("status") == "awaiting_review"
             job.push("done", status="completed", stop_reason=result.get("stop_reason"),
                      line="paused: awaiting your review" if paused else f"finished: {result.get('stop_reason')}")
+        except RunCancelled:
+            job.status = "interrupted"
+            job.error = f"cancelled; continue it with 'brandloop resume {job.run_id}'"
+            job.push("failed", status="interrupted", error=job.error, line="cancelled")
         except BaseException as exc:  # noqa: BLE001 - a failed run must never take the server down
             job.error = describe_error(exc)
             job.status = "error"

@@ -32,15 +32,23 @@ def highlight(text: str, violations: list[dict]) -> Markup:
     return Markup("").join(out)
 
 
-def field_items(fields: dict, violations: list[dict]) -> list[dict]:
-    """One row per field item: label, text, highlighted HTML, length and that item's violations."""
+def limits_of(result: dict) -> tuple[dict, bool]:
+    from brandloop.report import field_limits
+
+    return field_limits(result)
+
+
+def field_items(fields: dict, violations: list[dict], limits: dict | None = None, wide: bool = False) -> list[dict]:
+    """One row per field item: label, text, highlighted HTML, 'length/limit' and that item's violations."""
+    from brandloop.report import counter
+
     rows = []
     for name, items in (fields or {}).items():
         for i, text in enumerate(items):
             mine = [v for v in violations if v.get("field") == name and v.get("index") == i]
             rows.append({"field": name, "index": i, "label": f"{name.replace('_', ' ')} {i + 1}" if len(items) > 1
                          else name.replace("_", " "), "text": text, "html": highlight(text, mine),
-                         "chars": len(text), "violations": mine})
+                         "chars": counter(text, name, limits or {}, wide), "violations": mine})
     return rows
 
 
@@ -54,40 +62,87 @@ _TOKEN = re.compile(r"\s+|\w+|[^\w\s]")
 
 
 def word_diff(before: str, after: str) -> Markup:
-    """A word-level diff: removed words in <del>, added words in <ins>."""
+    """A word-level diff as two aligned lines: the old text with removed words in <del>, then the new text with
+    added words in <ins>."""
     a, b = _TOKEN.findall(before or ""), _TOKEN.findall(after or "")
-    out = []
+    old, new = [], []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if op == "equal":
-            out.append(escape("".join(a[i1:i2])))
+            old.append(escape("".join(a[i1:i2])))
+            new.append(escape("".join(b[j1:j2])))
             continue
         if i2 > i1:
-            out.append(Markup("<del>{}</del>").format("".join(a[i1:i2])))
+            old.append(Markup("<del>{}</del>").format("".join(a[i1:i2])))
         if j2 > j1:
-            out.append(Markup("<ins>{}</ins>").format("".join(b[j1:j2])))
-    return Markup("").join(out)
+            new.append(Markup("<ins>{}</ins>").format("".join(b[j1:j2])))
+    return Markup('<span class="wd wd-old" title="before">{}</span><span class="wd wd-new" title="after">{}</span>').format(
+        Markup("").join(old), Markup("").join(new))
 
 
-def revision_diffs(history: list[dict]) -> list[dict]:
-    """Per variant, each revision as a diff against its previous draft (only changed items listed)."""
+def _changes(prev: dict, cur: dict) -> list[dict]:
+    changes = []
+    for name in dict.fromkeys([*prev, *cur]):
+        old, new = prev.get(name, []), cur.get(name, [])
+        for i in range(max(len(old), len(new))):
+            o = old[i] if i < len(old) else ""
+            n = new[i] if i < len(new) else ""
+            if o != n:
+                changes.append({"label": f"{name.replace('_', ' ')} {i + 1}", "diff": word_diff(o, n)})
+    return changes
+
+
+def revision_diffs(history: list[dict], variants: list[dict] | None = None) -> list[dict]:
+    """Per variant, each revision as a diff against its previous draft (only changed items listed), ending with
+    the delivered text (deterministic repairs, or a review edit) when it differs from the last draft."""
     by_id: dict[str, list[dict]] = {}
     for h in history or []:
         by_id.setdefault(h["id"], []).append(h)
+    delivered = {v["id"]: v.get("fields") for v in variants or [] if v.get("fields")}
     out = []
     for vid, drafts in by_id.items():
-        steps = []
-        for prev, cur in zip(drafts, drafts[1:]):
-            changes = []
-            for name in dict.fromkeys([*prev["fields"], *cur["fields"]]):
-                old, new = prev["fields"].get(name, []), cur["fields"].get(name, [])
-                for i in range(max(len(old), len(new))):
-                    o = old[i] if i < len(old) else ""
-                    n = new[i] if i < len(new) else ""
-                    if o != n:
-                        changes.append({"label": f"{name.replace('_', ' ')} {i + 1}", "diff": word_diff(o, n)})
-            steps.append({"from_loop": prev["loop"], "to_loop": cur["loop"], "changes": changes})
+        steps = [{"from_loop": f"loop {prev['loop']}", "to_loop": f"loop {cur['loop']}",
+                  "changes": _changes(prev["fields"], cur["fields"])} for prev, cur in zip(drafts, drafts[1:])]
+        final = delivered.get(vid)
+        if final and final != drafts[-1]["fields"]:
+            steps.append({"from_loop": f"loop {drafts[-1]['loop']}", "to_loop": "delivered",
+                          "changes": _changes(drafts[-1]["fields"], final)})
         out.append({"id": vid, "drafts": len(drafts), "steps": steps})
     return out
+
+
+def node_totals(events: list[dict]) -> list[dict]:
+    """Per node, in run order: steps, seconds, LLM calls, tokens in and out; then the run's total."""
+    rows: dict[str, dict] = {}
+    for e in events:
+        r = rows.setdefault(e["node"], {"node": e["node"], "steps": 0, "seconds": 0.0, "calls": 0,
+                                         "tokens_in": 0, "tokens_out": 0, "measured": False})
+        calls = e.get("calls") or []
+        r["measured"] = r["measured"] or any(c.get("tokens_in") is not None for c in calls)
+        r["steps"] += 1
+        r["seconds"] += e.get("duration_s") or 0
+        r["calls"] += len(calls)
+        r["tokens_in"] += sum(c.get("tokens_in") or 0 for c in calls)
+        r["tokens_out"] += sum(c.get("tokens_out") or 0 for c in calls)
+    out = list(rows.values())
+    if out:
+        out.append({"node": "total", "measured": any(r["measured"] for r in out),
+                    **{k: sum(r[k] for r in out) for k in ("steps", "seconds", "calls", "tokens_in", "tokens_out")}})
+    return out
+
+
+def passage_anchor(passage_id: str) -> str:
+    return "passage-" + re.sub(r"[^A-Za-z0-9_-]", "-", passage_id)
+
+
+def run_passages(variants: list[dict]) -> list[dict]:
+    """Every guideline passage given to the critic in a run, once, with the variants that cited it."""
+    seen: dict[str, dict] = {}
+    for v in variants or []:
+        for p in v.get("passages") or []:
+            entry = seen.setdefault(p["id"], {**p, "cited_by": []})
+            if p["id"] in (v.get("cited") or []):
+                entry["cited_by"].append(v["id"])
+    return list(seen.values())
 
 
 def last_draft(history: list[dict], vid: str) -> dict | None:

@@ -20,6 +20,47 @@ class UploadError(ValueError):
     """A rejected upload; str() is a one-line message for the page or the API."""
 
 
+# Brief fields (graph.brief) -> the submit form's inputs, so an error can sit next to its input.
+FORM_FIELDS = {"brand": "brand", "product.name": "product_name", "product.description": "product_description",
+               "product.facts": "facts", "product": "product_name", "audience": "audience", "channel": "channel",
+               "goal": "goal", "tone": "tone", "key_message": "key_message", "keywords": "keywords",
+               "forbidden_words": "forbidden_words", "variants": "variants", "materials": "materials"}
+
+
+class FormError(UploadError):
+    """Every problem of a submitted form at once: (form input name or None, message)."""
+
+    def __init__(self, problems: list[tuple[str | None, str]]):
+        self.problems = problems
+        super().__init__("; ".join(m for _, m in problems))
+
+    @classmethod
+    def from_brief(cls, exc, form_mode: bool, path: str, shown: str) -> "FormError":
+        """A BriefError's issues; on the form each sits by its input, an uploaded file's name the whole line."""
+        problems = []
+        for field, problem, fix in exc.issues:
+            name = next((v for k, v in FORM_FIELDS.items() if field == k or field.startswith(k + ".")), None)
+            if form_mode and name:
+                problems.append((name, f"{problem} ({fix})" if fix else problem))
+            else:
+                fix = f" (fix: {fix})" if fix and "(fix:" not in problem else ""
+                problems.append((None, f"{shown}: field '{field}': {problem}{fix}".replace(path, shown)))
+        return cls(problems)
+
+
+def number_setting(value: str, default: float, lo: float, hi: float, label: str, whole: bool = True) -> float:
+    """A number from a form input, or a FormError in plain words."""
+    text = (value or "").strip()
+    try:
+        n = float(text) if text else default
+    except ValueError:
+        n = None
+    if n is None or (whole and n != int(n)) or not lo <= n <= hi:
+        kind = "a whole number" if whole else "a number"
+        raise ValueError(f"{label} must be {kind} from {lo:g} to {hi:g}")
+    return int(n) if whole else n
+
+
 def safe_name(name: str, default: str = "file") -> str:
     """A plain file name (no folders, no odd characters) for a user-supplied file name."""
     base = PurePosixPath((name or "").replace("\\", "/")).name
