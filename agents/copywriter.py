@@ -133,7 +133,8 @@ def make_copywriter(llm: BaseChatModel, knowledge=None):
         sampling = {"temperature": settings.temperature, "seed": settings.seed + loop} if settings.temperature else {}
         source = brief_text(brief)
         drafts = batch_with_retry(llm, [v["id"] for v, _ in whole], [p for _, p in whole],
-                                  lambda raw: parse_fields(raw, wanted, examples), trace, max_new_tokens=budget,
+                                  lambda raw: parse_fields(raw, wanted, examples, {n: f.draft for n, f in drafted.items()}),
+                                  trace, max_new_tokens=budget,
                                   patterns=[ad_pattern(spec, source, wanted)] * len(whole), **sampling)
         longest = max((spec.fields[f].max_chars for _, f, _, _ in items if f in spec.fields), default=90)
         lines = batch_with_retry(llm, [f"{v['id']}.{f}.{i + 1}" for v, f, i, _ in items], [p for *_, p in items],

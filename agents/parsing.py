@@ -21,12 +21,14 @@ def _clean(text: str) -> str:
     return text.strip()
 
 
-def parse_fields(raw: str, wanted: dict[str, int], reject: set[str] | frozenset = frozenset()
-                 ) -> tuple[dict[str, list[str]], list[str]]:
+def parse_fields(raw: str, wanted: dict[str, int], reject: set[str] | frozenset = frozenset(),
+                 need: dict[str, int] | None = None) -> tuple[dict[str, list[str]], list[str]]:
     """Parse 'HEADLINE 1: ...' lines into {field: [items]}. `wanted` maps field -> items to draft.
 
     Returns (fields, problems). Unknown lines are ignored; numbering gaps are tolerated; extra items are cut;
-    lines equal to one in `reject` (the prompt's worked example, copied) are dropped and reported.
+    lines equal to one in `reject` (the prompt's worked example, copied) are dropped and reported. With `need`
+    (fewer lines than `wanted` are enough: the rest were options to choose from), copied lines are a problem only
+    when a field is left with fewer lines than it needs.
     """
     copied = [m.group("text") for m in map(_LINE.match, raw.splitlines()) if m and _clean(m.group("text")).casefold()
               in {r.casefold() for r in reject}]
@@ -47,7 +49,8 @@ def parse_fields(raw: str, wanted: dict[str, int], reject: set[str] | frozenset 
         found[field][slot] = text
     fields = {f: [found[f][k] for k in sorted(found[f])][: wanted[f]] for f in wanted}
     problems = [f"no {label(f)} line found" for f, items in fields.items() if wanted[f] > 0 and not items]
-    if copied:
+    short = need is not None and any(len(fields[f]) < n for f, n in need.items() if f in fields)
+    if copied and (need is None or short):
         problems.append("copied the example instead of writing about the product: " + "; ".join(copied[:2]))
     return fields, problems
 

@@ -26,8 +26,8 @@ _MINOR = {"a", "an", "and", "the", "of", "to", "in", "on", "for", "with", "your"
 
 
 def candidate_count(field: FieldSpec) -> int:
-    """Lines to draft for a field: the ad's count plus as many again (at most 3 more)."""
-    return field.draft + max(1, min(3, field.draft))
+    """Lines to draft for a field: the ad's count plus half as many again (at least one more)."""
+    return field.draft + max(1, field.draft // 2)
 
 
 def words(text: str) -> list[str]:

@@ -14,7 +14,7 @@ def _selector(problems=lambda f, t: ["uses 'guaranteed'"] if "guaranteed" in t.l
 
 
 def test_candidate_counts():
-    assert candidate_count(RSA.fields["headline"]) == 6 and candidate_count(RSA.fields["description"]) == 4
+    assert candidate_count(RSA.fields["headline"]) == 4 and candidate_count(RSA.fields["description"]) == 3
 
 
 def test_lines_with_problems_repeats_or_example_phrases_are_dropped():
@@ -40,12 +40,24 @@ def test_variants_do_not_share_lines_while_alternatives_exist():
     assert len(third["headline"]) == 3
 
 
-def test_the_graph_spreads_one_models_candidates_over_the_variants(brief_file):
-    llm = ConstrainedScriptedChatModel(rules=[("Angle for this version", CANDIDATES), ("Review this", CRITIC)],
+def test_the_graph_spreads_the_models_candidates_over_the_variants(brief_file):
+    heads = ["Save More Every Day", "Earn 4.10% APY", "Open Online Today", "Savings That Grow Daily",
+             "No Fees on Everyday Savings", "Start Saving in Minutes", "Your Savings, Working Harder",
+             "Bank Online Anytime"]
+    descs = ["Open an Everyday Savings account in minutes.", "Earn 4.10% APY on savings.",
+             "Your savings earn 4.10% APY with Northwind.", "Open online and start saving today."]
+
+    def ad(prompt):  # each variant's draft offers some lines another variant's draft offered too
+        k = 0 if "main benefit" in prompt else 3 if "concrete product fact" in prompt else 6
+        hs = [heads[(k + i) % len(heads)] for i in range(4)]
+        ds = [descs[(k + i) % len(descs)] for i in range(3)]
+        return "\n".join([f"HEADLINE {i + 1}: {h}" for i, h in enumerate(hs)] +
+                         [f"DESCRIPTION {i + 1}: {d}" for i, d in enumerate(ds)])
+
+    llm = ConstrainedScriptedChatModel(rules=[("Angle for this version", ad), ("Review this", CRITIC)],
                                        calls=[], patterns=[])
     out, state = run(brief_file, llm, max_revisions=0)
     v1, v2 = out["variants"][0]["fields"], out["variants"][1]["fields"]
     assert not set(v1["headline"]) & set(v2["headline"])
-    assert not set(v1["description"]) & set(v2["description"])
     selection = [e for e in state["trace"] if e["node"] == "copywriter"][0]["selection"]
     assert set(selection) == {"v1", "v2", "v3"} and selection["v2"]["headline"]["dropped"]
