@@ -63,7 +63,9 @@ def make_critic(llm: BaseChatModel, knowledge=None):
             if prev.get("fields") == v["fields"] and prev.get("parsed") is not None:
                 reused[v["id"]] = prev  # the same text as last loop: its critique stands (greedy would repeat it)
                 continue
-            text = " ".join(t for items in v["fields"].values() for t in items)
+            # passages are looked up by what this variant says and what is wrong with it, not by the brief
+            text = " ".join([*(t for items in v["fields"].values() for t in items),
+                             *(x["message"] for x in v.get("violations", []))])
             if knowledge is not None:
                 passages = [p.model_dump() if hasattr(p, "model_dump") else dict(p)
                             for p in knowledge.guidelines_for(text, brand=brief.brand, channel=brief.channel, k=3)]
