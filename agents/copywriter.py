@@ -127,7 +127,7 @@ def make_copywriter(llm: BaseChatModel, knowledge=None):
                     if v["status"] == "revise" else []
                 whole.append((v, prompts.render("copywriter", angle=v["angle"], avoid=avoid, **common)))
         wanted = {n: candidate_count(f) for n, f in drafted.items()}
-        budget = min(settings.max_new_tokens * 2,
+        budget = min(settings.max_new_tokens,
                      sum(candidate_count(f) * (6 + item_tokens(f.max_chars)) for f in drafted.values()))
         examples = {t for f in common["fields"] for lines in f["examples"] for t in lines}
         sampling = {"temperature": settings.temperature, "seed": settings.seed + loop} if settings.temperature else {}
