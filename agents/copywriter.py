@@ -100,15 +100,17 @@ def make_copywriter(llm: BaseChatModel, knowledge=None):
         trace = NodeTrace("copywriter", loop, {"write": [v["id"] for v in targets], "keep": [
             v["id"] for v in variants if v["status"] not in TO_WRITE]})
         drafted = spec.drafted_fields()
+        single = settings.single_shot  # the eval baseline: the ad's own counts, nothing to choose from
+        count = (lambda f: f.draft) if single else candidate_count
         facts = state.get("facts", [])
         common = dict(examples=prompts.load_data("copy_examples"), brand=brief.brand, channel_title=spec.title, product=brief.product, audience=brief.audience,
                       goal=brief.goal, tone=brief.tone, key_message=brief.key_message, keywords=brief.keywords,
                       forbidden=brief.forbidden_words, facts=facts,
                       material_summaries=[m["summary"] for m in state.get("materials", []) if m.get("summary")],
                       rules=state.get("rules_summary", []),
-                      fields=[{"label": label(n), "count": candidate_count(f), "max_chars": f.max_chars,
+                      fields=[{"label": label(n), "count": count(f), "max_chars": f.max_chars,
                                "words": words_for(f.max_chars), "examples": (ex := example_lines(n, f.max_chars)),
-                               "shot_count": max(1, min(candidate_count(f), *(len(x) for x in ex)))}
+                               "shot_count": max(1, min(count(f), *(len(x) for x in ex)))}
                               for n, f in drafted.items()])
         whole, items = [], []  # (variant, prompt) and (variant, field, index, prompt)
         for v in targets:
@@ -126,21 +128,21 @@ def make_copywriter(llm: BaseChatModel, knowledge=None):
                 avoid = ([x["message"] for x in v.get("violations", [])] + v.get("instructions", []))[:MAX_AVOID] \
                     if v["status"] == "revise" else []
                 whole.append((v, prompts.render("copywriter", angle=v["angle"], avoid=avoid, **common)))
-        wanted = {n: candidate_count(f) for n, f in drafted.items()}
-        budget = min(settings.max_new_tokens,
-                     sum(candidate_count(f) * (6 + item_tokens(f.max_chars)) for f in drafted.values()))
+        wanted = {n: count(f) for n, f in drafted.items()}
+        budget = min(settings.max_new_tokens, sum(count(f) * (6 + item_tokens(f.max_chars)) for f in drafted.values()))
         examples = {t for f in common["fields"] for lines in f["examples"] for t in lines}
         sampling = {"temperature": settings.temperature, "seed": settings.seed + loop} if settings.temperature else {}
         source = brief_text(brief)
         drafts = batch_with_retry(llm, [v["id"] for v, _ in whole], [p for _, p in whole],
                                   lambda raw: parse_fields(raw, wanted, examples, {n: f.draft for n, f in drafted.items()}),
                                   trace, max_new_tokens=budget,
-                                  patterns=[ad_pattern(spec, source, wanted)] * len(whole), **sampling)
+                                  patterns=None if single else [ad_pattern(spec, source, wanted)] * len(whole),
+                                  **sampling)
         longest = max((spec.fields[f].max_chars for _, f, _, _ in items if f in spec.fields), default=90)
         lines = batch_with_retry(llm, [f"{v['id']}.{f}.{i + 1}" for v, f, i, _ in items], [p for *_, p in items],
                                  parse_line, trace, max_new_tokens=min(settings.max_new_tokens, item_tokens(longest)),
                                  stop=["\n"], patterns=[rewrite_pattern(spec, f, source) for _, f, _, _ in items])
-        if constrains(llm):
+        if constrains(llm) and not single:
             drafts = [({k: [uncut(spec, k, t, source) for t in x] for k, x in fields.items()} if fields else fields,
                        problems) for fields, problems in drafts]
             lines = [(uncut(spec, f, text, source) if text else text, problems)
@@ -155,7 +157,7 @@ def make_copywriter(llm: BaseChatModel, knowledge=None):
                     selector.taken.setdefault(k, []).extend(x)
         selection = {}
         for (v, _), (fields, problems) in zip(whole, drafts):
-            if fields and any(fields.values()):
+            if fields and any(fields.values()) and not single:
                 fields, selection[v["id"]] = selector.pick(fields)
             if v["status"] == "revise":
                 v["revisions"] = v.get("revisions", 0) + 1

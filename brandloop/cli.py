@@ -225,8 +225,11 @@ def describe(ctx, files, as_json, summary, model, no_summary):
 @click.option("--max-new-tokens", type=click.IntRange(8, 2048), default=240, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write the JSON report here.")
+@click.option("--engine", type=click.Choice(["auto", "openvino", "transformers"]), default="auto", show_default=True)
+@click.option("--baseline", is_flag=True,
+              help="Also run each brief single-shot (every rule in one prompt, no loop, no repairs) and compare.")
 @click.pass_context
-def eval_cmd(ctx, briefs, model, max_revisions, max_new_tokens, as_json, out):
+def eval_cmd(ctx, briefs, model, max_revisions, max_new_tokens, as_json, out, engine, baseline):
     """Run BRIEFS (default: examples/briefs/*.yaml) and report compliance, scores, diversity and stop reasons."""
     from brandloop.evaluate import evaluate, markdown
     from brandloop.report import progress_line
@@ -235,8 +238,9 @@ def eval_cmd(ctx, briefs, model, max_revisions, max_new_tokens, as_json, out):
         paths = list(briefs) or sorted(Path("examples/briefs").glob("*.yaml"))
         if not paths:
             raise BriefError("(arguments)", "BRIEFS", "no briefs given and none in examples/briefs", "name brief files")
-        settings = RunSettings(model=model, max_revisions=max_revisions, max_new_tokens=max_new_tokens)
-        report = evaluate(_runner(ctx), paths, settings, on_progress=lambda n, u: click.echo(progress_line(n, u), err=True))
+        settings = RunSettings(model=model, engine=engine, max_revisions=max_revisions, max_new_tokens=max_new_tokens)
+        report = evaluate(_runner(ctx), paths, settings, on_progress=lambda n, u: click.echo(progress_line(n, u), err=True),
+                          baseline=baseline)
         if out:
             out.write_text(json.dumps(report, indent=2))
         click.echo(json.dumps(report, indent=2) if as_json else markdown(report))

@@ -60,7 +60,21 @@ def model_output_checks(home: Path, run_id: str) -> dict:
     return {"model_lines": lines, "model_lines_over_limit": over, "unparsed_replies": dict(unparsed)}
 
 
-def evaluate(runner: Runner, briefs: list[Path], settings: RunSettings, on_progress=None) -> dict:
+def quality_of(result: dict) -> dict:
+    """What a marketer sees in a result: share approved, mean delivered score, lint hits, shared lines, distinct-2."""
+    variants = result["variants"]
+    scores = [v["score"] for v in variants if v.get("score") is not None]
+    lines = [t.casefold() for v in variants for items in (v.get("fields") or {}).values() for t in items]
+    return {"approved_share": round(sum(v["delivered"] == "approved" for v in variants) / len(variants), 3)
+            if variants else None,
+            "mean_score": round(mean(scores), 1) if scores else None,
+            "lint_hits": sum(x["rule_id"].startswith("lint.") for v in variants for x in v.get("violations", [])),
+            "shared_lines": sum(c - 1 for c in Counter(lines).values() if c > 1),
+            "distinct_2": result.get("set_metrics", {}).get("distinct_2")}
+
+
+def evaluate(runner: Runner, briefs: list[Path], settings: RunSettings, on_progress=None,
+             baseline: bool = False) -> dict:
     rows = []
     for b in briefs:
         result = runner.run(b, settings, on_progress=on_progress)
@@ -89,7 +103,12 @@ def evaluate(runner: Runner, briefs: list[Path], settings: RunSettings, on_progr
             "revision_loops": result["revision_loops"],
             **outputs, "parse_failures": sum(outputs["unparsed_replies"].values()),
             "engine": info.get("engine"), "model_seconds": info.get("generate_seconds"),
+            "quality": quality_of(result),
         })
+        if baseline:  # the same brief, one prompt per variant with every rule written in, no loop, same checker
+            single = runner.run(b, settings.model_copy(update={"single_shot": True, "max_revisions": 0}),
+                                on_progress=on_progress)
+            rows[-1]["baseline"] = {**quality_of(single), "run_id": single["run_id"]}
     clean_total = sum(r["delivered_clean"] for r in rows)
     bad_total = sum(r["clean_with_hard_violations"] for r in rows)
     summary = {
@@ -106,8 +125,17 @@ def evaluate(runner: Runner, briefs: list[Path], settings: RunSettings, on_progr
         "parse_failures": sum(r["parse_failures"] for r in rows),
         "model_lines": sum(r["model_lines"] for r in rows),
         "model_lines_over_limit": sum(r["model_lines_over_limit"] for r in rows),
+        "loop": _pooled([r["quality"] for r in rows]),
     }
+    if baseline:
+        summary["baseline"] = _pooled([r["baseline"] for r in rows])
     return {"summary": summary, "briefs": rows, "settings": settings.model_dump()}
+
+
+def _pooled(qs: list[dict]) -> dict:
+    return {"approved_share": _mean(q["approved_share"] for q in qs), "mean_score": _mean(q["mean_score"] for q in qs),
+            "lint_hits": sum(q["lint_hits"] for q in qs), "shared_lines": sum(q["shared_lines"] for q in qs),
+            "distinct_2": _mean(q["distinct_2"] for q in qs)}
 
 
 def _mean(xs) -> float | None:
@@ -131,6 +159,12 @@ def markdown(report: dict) -> str:
                   f"stop reasons {s['stop_reasons']}. Before any repair: {s['parse_failures']} model replies did not "
                   f"parse, {s['model_lines_over_limit']} of {s['model_lines']} model-written lines were over their "
                   f"limit."]
+    if "baseline" in s:
+        lines += ["", "| | approved share | mean delivered score | lint hits | lines shared between variants | "
+                      "distinct-2 |", "|---|---|---|---|---|---|"]
+        for name, q in (("the loop", s["loop"]), ("single-shot baseline", s["baseline"])):
+            lines.append(f"| {name} | {q['approved_share']} | {q['mean_score']} | {q['lint_hits']} | "
+                         f"{q['shared_lines']} | {q['distinct_2']} |")
     return "\n".join(lines)
 
 

@@ -45,5 +45,8 @@ class RunSettings(BaseModel):
     temperature: float = Field(0.7, ge=0, le=2, description="Sampling temperature of whole-ad drafts (variety between "
                                "variants); 0 is greedy. Line rewrites and critiques are always greedy.")
     seed: int = Field(7, description="Sampling seed (with temperature > 0), so runs are repeatable.")
+    single_shot: bool = Field(False, description="Baseline for `eval --baseline`: one prompt per variant with every "
+                              "rule written in; no constrained decoding, no candidates to choose from, no repairs. "
+                              "Use with max_revisions=0.")
     review: bool = Field(False, description="Pause after finalize until a person approves, edits or rejects each "
                          "variant (graph/review.py).")

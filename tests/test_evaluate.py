@@ -1,0 +1,30 @@
+"""`brandloop eval`: output checks from the trace, and the single-shot baseline beside the loop."""
+from click.testing import CliRunner
+
+from brandloop.cli import cli
+from brandloop.evaluate import evaluate
+from graph.context import RunSettings
+from graph.runner import Runner
+from tests.test_graph import GOOD, LONG
+from tests.fakes import scripted
+
+
+def test_eval_counts_model_lines_over_their_limit_and_compares_a_baseline(home, brief_file):
+    llm = scripted(LONG, rewrite="Earn More at 4.10% APY")
+    report = evaluate(Runner(home, lambda s, **kw: llm), [brief_file], RunSettings(max_revisions=1), baseline=True)
+    row = report["briefs"][0]
+    assert row["model_lines_over_limit"] == 3 and row["parse_failures"] == 0  # one 46-char headline per first draft
+    assert row["model_lines"] == 3 * 5 + 3  # three first drafts, three one-line rewrites
+    assert set(report["summary"]["baseline"]) == set(report["summary"]["loop"]) == {
+        "approved_share", "mean_score", "lint_hits", "shared_lines", "distinct_2"}
+    baseline = Runner(home, lambda s, **kw: llm).store.latest_values(row["baseline"]["run_id"])
+    assert baseline["settings"]["single_shot"] and baseline["revision"] == 0
+    assert all(v["delivered"] == "failed" and not v["repairs"] for v in baseline["variants"])  # no repairs
+    assert report["summary"]["loop"]["approved_share"] > report["summary"]["baseline"]["approved_share"]
+
+
+def test_eval_cli_prints_the_comparison(home, brief_file):
+    r = CliRunner().invoke(cli, ["--home", str(home), "eval", str(brief_file), "-k", "0", "--baseline"],
+                           obj={"llm_factory": lambda s, **kw: scripted(GOOD)})
+    assert r.exit_code == 0, r.output
+    assert "| single-shot baseline |" in r.output and "model-written lines were over their limit" in r.output
