@@ -35,6 +35,10 @@ def render(name: str, **variables) -> list[BaseMessage]:
     return messages
 
 
+def has_part(name: str, part: str) -> bool:
+    return part in _load(name)
+
+
 def render_text(name: str, part: str, **variables) -> str:
     """Render one named part of a template file (for short fixed phrases such as fix instructions)."""
     return _load(name)[part].render(**variables).strip()

@@ -203,3 +203,12 @@ def test_models_and_doctor_commands(home):
 def test_unknown_engine_is_a_usage_error(home, brief_file):
     r = CliRunner().invoke(cli, ["--home", str(home), "run", str(brief_file), "--engine", "vllm"])
     assert r.exit_code == 2 and "'vllm' is not one of 'auto', 'openvino', 'transformers'" in r.output
+
+
+def test_every_supported_rule_type_has_a_prompt_line():
+    from agents.retriever import rule_line
+    from knowledge.rules.model import SUPPORTED_TYPES, Rule
+
+    for kind in SUPPORTED_TYPES:
+        line = rule_line(Rule(id=f"x.{kind}", type=kind, message="Keep it plain.", params={}))
+        assert line.strip(), kind
