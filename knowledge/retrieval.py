@@ -136,6 +136,24 @@ class BrandKnowledge:
         fields = {k: ([v] if isinstance(v, str) else list(v or [])) for k, v in fields.items()}
         return self.engine(channel, product, audience).check(fields, self._ctx(product, extra_facts))
 
+    # --- quality lint ----------------------------------------------------------------------------
+    @property
+    def lint_config(self):
+        from knowledge.lint import LintConfig
+
+        return LintConfig.from_section(self.data.lint)
+
+    def known_terms(self) -> list[str]:
+        """Names the brand writes its own way (brands, products, aliases, facts, approved claims, swaps)."""
+        terms = [*self.data.brands]
+        for p in self.data.products:
+            terms += [p.name, *p.aliases, *p.approved_claims, *(f.statement for f in p.facts)]
+        for r in self.data.rules:
+            swap = r.params.get("swap")
+            if isinstance(swap, dict):
+                terms += [str(x) for x in swap.values()]
+        return terms
+
     # --- repair ------------------------------------------------------------------------------
     def _rule(self, rule_id: str) -> Rule | None:
         for r in by_id(self.data.rules):

@@ -66,6 +66,7 @@ class RulebookData(BaseModel):
     channel_overrides: dict[str, dict[str, dict[str, Any]]] = {}
     rules: list[Rule] = []
     chunks: list[Chunk] = []
+    lint: dict[str, dict[str, Any]] = {}  # the `lint:` section, merged along the chain (knowledge.lint.LintConfig)
     warnings: list[str] = []
     conflicts: list[str] = []
     unsupported: list[str] = []
