@@ -48,7 +48,7 @@ def validate(ctx, path, name):
     for c in data.conflicts:
         click.echo(f"conflict: {c}")
     click.echo(f"ok: {L.name} ({data.brand}): {len(data.rules)} rules, {len(data.products)} products, "
-               f"{len(data.chunks)} guideline chunks")
+               f"{len(data.chunks)} guideline chunks, {len(data.exemplars)} approved ads")
 
 
 @rulebook.command()
@@ -61,7 +61,7 @@ def add(ctx, path, name):
     rep = _registry(ctx).add(path, name)
     verb = f"replaced {rep.replaced} with" if rep.replaced else "added"
     click.echo(f"{verb} {rep.name} version {rep.version} ({rep.brand}): {rep.rules} rules, {rep.products} products, "
-               f"{rep.facts} facts, {rep.chunks} guideline chunks, graph {rep.graph['nodes']} nodes / {rep.graph['edges']} edges")
+               f"{rep.facts} facts, {rep.chunks} guideline chunks, {rep.exemplars} approved ads, graph {rep.graph['nodes']} nodes / {rep.graph['edges']} edges")
     for w in rep.warnings:
         click.echo(f"warning: {w}")
     for c in rep.conflicts:
@@ -105,6 +105,9 @@ def show(ctx, name, as_json):
     click.echo(f"products: {len(info['products'])} ({', '.join(f'{k}: {v} facts' for k, v in info['products'].items())})")
     click.echo(f"facts: {info['facts']}")
     click.echo(f"guideline chunks: {info['guideline_chunks']}")
+    click.echo(f"approved ads: {len(info['exemplars'])}")
+    for e in info["exemplars"]:
+        click.echo(f"  {e['id']}\t{e['channel']}\t{e['performance'] or '-'}\t{e['first_line']}")
     g = info["graph"]
     click.echo(f"graph: {g['nodes']} nodes, {g['edges']} edges; "
                + ", ".join(f"{k} {v}" for k, v in sorted(g["node_kinds"].items())))

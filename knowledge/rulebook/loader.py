@@ -48,7 +48,7 @@ def oversized_files(folder: pathlib.Path) -> list[tuple[pathlib.Path, int, int]]
 def content_hash(folder: pathlib.Path) -> str:
     h = hashlib.sha256()
     for f in sorted(p for p in folder.rglob("*") if p.is_file() and not any(x.startswith(".") for x in p.relative_to(folder).parts)):
-        if f.suffix.lower() not in (".yaml", ".yml", ".md", ".txt", ".json", ".ini"):
+        if f.suffix.lower() not in (".yaml", ".yml", ".md", ".txt", ".json", ".ini", ".csv"):
             continue
         h.update(str(f.relative_to(folder)).replace("\\", "/").encode())
         h.update(b"\0")
@@ -112,6 +112,7 @@ class Loaded:
         self.channels: dict[str, dict[str, dict]] = {}
         self.rules: list[Rule] = []
         self.chunks: list[Chunk] = []
+        self.exemplars: list = []  # knowledge.rulebook.schema.Exemplar
         self.hash = ""
 
 
@@ -298,6 +299,11 @@ def load_folder(path: pathlib.Path, name: str | None = None, resolver: Resolver 
                 L.chunks.extend(chunk_markdown(f.read_text("utf-8"), str(f.relative_to(path)), name, L.brand))
             except UnicodeDecodeError:
                 errs.append(Issue(str(f.relative_to(path)), 1, "", "not UTF-8 text", "save the file as UTF-8"))
+    # approved ads
+    from knowledge.exemplars import load_ads
+
+    L.exemplars, ad_issues = load_ads(path, name, L.channels)
+    errs.extend(ad_issues)
     # parent
     if L.parent_name:
         pline = lm.line(("brand", "parent"))
@@ -550,6 +556,7 @@ def flatten(L: Loaded, version: str = "") -> RulebookData:
         description=L.info.get("description", ""), voice=first("voice"), tone=first("tone"),
         audiences=sorted({a for n in chain for a in n.info.get("audiences", [])}), values=first("values"),
         products=list(products.values()), channel_overrides=chans, rules=rules, chunks=chunks, lint=lint,
+        exemplars=[e for node in chain for e in node.exemplars],
         warnings=warnings, conflicts=find_conflicts(rules),
         unsupported=[str(w) for node in chain for w in node.warnings if "not supported" in w.message])
 

@@ -20,7 +20,7 @@ a an the and or but of to in on at by for from with without per each every all a
 that these those is are be get gets got earn earns enjoy enjoys pay pays just only now today as low high up
 starting start starts save saves plus over under about around nearly almost than more less new yes
 """.split())
-# A phrase about another thing starts here: after the number, at these; on either side, at joins.
+# A phrase about another thing starts at a join or a preposition, on either side of the number.
 _JOINS = {"and", "or", "but", "plus", "so", "while", "when", "if", "&"}
 _NEXT_PHRASE = {"with", "without", "no", "for", "to", "on", "in", "at", "from", "by", "that", "which"}
 
@@ -53,9 +53,9 @@ def words_near(text: str, start: int, end: int, window: int = WINDOW, stop_at_ph
     right = text[end:]
     m = _CLAUSE.search(right)
     right = right[:m.start()] if m else right
-    joins = _JOINS if stop_at_phrases else set()
-    before = _content(_until_number(_TOKEN.findall(left)[::-1], joins))[:window][::-1]
-    after = _content(_until_number(_TOKEN.findall(right), joins | (_NEXT_PHRASE if stop_at_phrases else set())))[:window]
+    stops = (_JOINS | _NEXT_PHRASE) if stop_at_phrases else set()
+    before = _content(_until_number(_TOKEN.findall(left)[::-1], stops))[:window][::-1]
+    after = _content(_until_number(_TOKEN.findall(right), stops))[:window]
     return before + after
 
 
