@@ -19,6 +19,7 @@ _STOP = set("a an the and or but of to in on at by for from with your you our we
             "this that all any more less".split())
 _CONNECTORS = {"and", "or", "but", "with", "for", "to", "of", "the", "a", "an", "your", "our", "from", "by", "in",
                "on", "at", "&", "plus", "as", "than", "that", "so"}
+_SENTENCE_END = regex.compile(r"[.!?](?=\s|$)")
 _DANGLING_END = regex.compile(r"[,:;&/\-\u2013\u2014]\s*$")
 _DOUBLED = regex.compile(r",\s*,|;\s*;|\s[,.;:!?](?!\d)|\(\s*\)|(?<!\.)\.\.(?!\.)")
 ACRONYMS = {"USA", "FDIC", "APY", "APR", "ABV", "SOC", "SLA", "API", "APIS", "CRM", "ERP", "HTML", "JSON", "HVAC",
@@ -92,16 +93,18 @@ def lint_line(text: str, field: str, index: int, config: LintConfig, known: set[
     out: list[Violation] = []
     where = f"{field} {index + 1}"
     words = list(_WORD.finditer(text))
-    if config.repeated_word.enabled:
+    if config.repeated_word.enabled:  # within one sentence: a disclaimer after it may reuse a word
         seen: dict[str, int] = {}
+        ends = [m.end() for m in _SENTENCE_END.finditer(text)]
         for m in words:
             w = m.group().casefold()
+            sentence = sum(1 for e in ends if e <= m.start())
             if w in _STOP or w.isdigit():
                 continue
-            if w in seen:
+            if seen.get(w) == sentence:
                 out.append(_v("lint.repeated_word", field, index, f"{where} repeats '{m.group()}'", m.start(), m.end()))
                 break
-            seen[w] = m.start()
+            seen[w] = sentence
     if config.short_line.enabled and limit and text.strip():
         n = char_length(text)
         if n < config.short_line.min_ratio * limit:

@@ -11,7 +11,7 @@ from knowledge.registry import BUNDLED, RulebookRegistry, ads_collection
 from knowledge.rulebook.errors import RulebookError
 from tests.test_cli import invoke
 
-BUNDLED_NAMES = ["northwind_bank", "verdant", "verdant_kids", "cobalt", "harbor_brewing"]
+BUNDLED_NAMES = ["northwind_bank", "verdant", "verdant_kids", "cobalt", "harbor_brewing", "voltcycle", "fieldtable"]
 
 
 @pytest.mark.parametrize("name", BUNDLED_NAMES)

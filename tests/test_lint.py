@@ -21,6 +21,8 @@ def test_repeated_word_names_field_index_and_word():
     (v,) = [v for v in lint_fields({"headline": ["Savings Savings for everyone"]}, RSA)
             if v.rule_id == "lint.repeated_word"]
     assert v.severity == "warning" and v.message == "headline 1 repeats 'Savings'" and (v.start, v.end) == (8, 15)
+    # a later sentence (a disclaimer) may reuse a word
+    assert not lint_fields({"description": ["Up to 60 miles of range. Range varies by conditions."]}, RSA)
 
 
 def test_short_line_only_where_the_channel_rewards_length():
