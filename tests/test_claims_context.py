@@ -87,3 +87,22 @@ def test_words_of_another_numeric_fact_do_not_back_a_number():
     assert "'$250,000' is stated as 'minimum deposit'" in v.message
     # words of a fact with no number (an approved claim) describe the product and may stand next to any number
     assert RuleEngine([BANK]).check({"headline": ["FDIC insured to $250,000, no monthly fee"]}, ctx) == []
+
+
+def test_regression_brief_without_rulebook_still_marks_the_superlative():
+    fields = {"primary_text": [HARBOR + "."], "headline": ["Hazy, local pale ale"]}
+    state = _state("Harbor Pale Ale", rulebook=None)
+    state["brief"]["product"]["facts"] = ["5.2% ABV"]
+    found = [v for v in check_variant(fields, state, None) if v.rule_id == "brief.claims"]
+    assert {HARBOR[v.start:v.end] for v in found} == {"the lightest", "in the world"}
+    assert all(v.severity == "error" for v in found)
+    fields = {"primary_text": ["A hazy 5.2% pale ale from the harbor."], "headline": ["Hazy, local pale ale"]}
+    assert not [v for v in check_variant(fields, state, None) if v.rule_id == "brief.claims"]
+    bent = {"primary_text": ["A hazy 6% pale ale."], "headline": ["Hazy, local pale ale"]}
+    assert [v.rule_id for v in check_variant(bent, state, None) if v.rule_id == "brief.claims"] == ["brief.claims"]
+
+
+def test_a_rulebook_claim_rule_replaces_the_brief_claim_check(harbor):
+    fields = {"primary_text": [HARBOR + ". Please drink responsibly."], "headline": ["Hazy, local pale ale"]}
+    ids = [v.rule_id for v in check_variant(fields, _state("Harbor Pale Ale"), harbor)]
+    assert "harbor.claims" in ids and "brief.claims" not in ids
