@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from agents.common import brief_of, channel_of
 from agents.tracing import NodeTrace
+from knowledge.briefclaims import check_brief_claims
 from knowledge.checks import check_channel, check_terms
+from knowledge.lint import lint_for
 from knowledge.violations import Violation
 
 
@@ -12,6 +14,8 @@ def check_variant(fields: dict[str, list[str]], state, knowledge=None) -> list[V
     """Every violation of one variant: channel limits, the brief's word lists, and the rulebook (if any)."""
     brief = brief_of(state)
     found = check_channel(fields, channel_of(state, knowledge))
+    found += lint_for(fields, channel_of(state, knowledge), knowledge)
+    found += check_brief_claims(fields, state, knowledge)
     found += check_terms(fields, brief.forbidden_words, brief.keywords)
     if knowledge is not None:
         evidence = list(state.get("facts", [])) + [f["statement"] for m in state.get("materials", [])

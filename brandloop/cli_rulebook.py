@@ -48,7 +48,7 @@ def validate(ctx, path, name):
     for c in data.conflicts:
         click.echo(f"conflict: {c}")
     click.echo(f"ok: {L.name} ({data.brand}): {len(data.rules)} rules, {len(data.products)} products, "
-               f"{len(data.chunks)} guideline chunks")
+               f"{len(data.chunks)} guideline chunks, {len(data.exemplars)} approved ads")
 
 
 @rulebook.command()
@@ -61,7 +61,7 @@ def add(ctx, path, name):
     rep = _registry(ctx).add(path, name)
     verb = f"replaced {rep.replaced} with" if rep.replaced else "added"
     click.echo(f"{verb} {rep.name} version {rep.version} ({rep.brand}): {rep.rules} rules, {rep.products} products, "
-               f"{rep.facts} facts, {rep.chunks} guideline chunks, graph {rep.graph['nodes']} nodes / {rep.graph['edges']} edges")
+               f"{rep.facts} facts, {rep.chunks} guideline chunks, {rep.exemplars} approved ads, graph {rep.graph['nodes']} nodes / {rep.graph['edges']} edges")
     for w in dict.fromkeys(rep.warnings):
         click.echo(f"warning: {w}")
     for c in dict.fromkeys(rep.conflicts):
@@ -123,6 +123,9 @@ def show(ctx, name, as_json):
     click.echo(f"\nGuideline sections ({info['guideline_chunks']} passages):")
     for sec in info["sections"]:
         click.echo(f"  {sec['section']}  ({sec['file']}:{sec['line']}, {len(sec['passages'])} passage(s))")
+    click.echo(f"\nApproved ads ({len(info['exemplars'])}):")
+    for e in info["exemplars"]:
+        click.echo(f"  {e['id']}  {e['channel']}  {e['performance'] or '-'}  {e['first_line']}")
     g = info["graph"]
     click.echo(f"\nKnowledge graph: {g['nodes']} nodes, {g['edges']} edges")
     for w in info["warnings"]:

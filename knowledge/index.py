@@ -1,5 +1,5 @@
 """Chroma guideline index: an embedded PersistentClient under the data home, one collection per
-installed rulebook version, embeddings always from the packaged all-MiniLM-L6-v2."""
+installed rulebook version (and one more, '<collection>-ads', for its approved ads), embeddings always from the packaged all-MiniLM-L6-v2."""
 from __future__ import annotations
 
 import logging
@@ -43,6 +43,24 @@ class GuidelineIndex:
             col.add(ids=[c.id for c in chunks[i:i + 1000]], documents=docs[i:i + 1000],
                     metadatas=metas[i:i + 1000], embeddings=vecs[i:i + 1000])
         return len(chunks)
+
+    def build_exemplars(self, name: str, exemplars: list, version: str) -> int:
+        """Create collection `name` holding one document per approved ad (all its lines), with its channel,
+        performance label, product and audience as metadata."""
+        from knowledge.embeddings import embed
+
+        col = self._collection(name, create=True)
+        if not exemplars:
+            return 0
+        docs = [e.text() for e in exemplars]
+        vecs = embed(docs)
+        metas = [{"rulebook": e.rulebook, "version": version, "channel": e.channel, "performance": e.performance,
+                  "product": e.product, "audience": "; ".join(e.audience), "file": e.file, "line": e.line}
+                 for e in exemplars]
+        for i in range(0, len(exemplars), 1000):
+            col.add(ids=[e.id for e in exemplars[i:i + 1000]], documents=docs[i:i + 1000],
+                    metadatas=metas[i:i + 1000], embeddings=vecs[i:i + 1000])
+        return len(exemplars)
 
     def query(self, name: str, text: str, k: int = 4, where: dict | None = None) -> list[dict]:
         from knowledge.embeddings import embed

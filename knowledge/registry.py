@@ -45,6 +45,11 @@ def slow_patterns(L) -> list[Issue]:
     return issues
 
 
+def ads_collection(collection: str) -> str:
+    """The Chroma collection of a rulebook version's approved ads (next to its guideline collection)."""
+    return f"{collection}-ads"
+
+
 def is_plain(name) -> bool:
     return is_valid_name(name) or (isinstance(name, str) and name.startswith("v-") and is_valid_name(name[2:]))
 
@@ -77,6 +82,7 @@ class InstallReport:
     facts: int
     chunks: int
     graph: dict
+    exemplars: int = 0
     replaced: str | None = None
     warnings: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
@@ -173,6 +179,7 @@ class RulebookRegistry:
             G = kg.build_graph(data)
             kg.save_graph(G, staging / "kg.json")
             self.index.build(collection, data.chunks, version)
+            self.index.build_exemplars(ads_collection(collection), data.exemplars, version)
             know = BrandKnowledge(data)
             golden = know.run_golden()
             report = self._report(data, kg.stats(G), golden, old)
@@ -189,6 +196,7 @@ class RulebookRegistry:
                 shutil.rmtree(final, ignore_errors=True)
             try:
                 self.index.delete(collection)
+                self.index.delete(ads_collection(collection))
             except Exception:
                 pass
             raise
@@ -196,6 +204,7 @@ class RulebookRegistry:
             shutil.rmtree(base / old["dir"], ignore_errors=True)
             if old.get("collection") and old["collection"] != collection:
                 self.index.delete(old["collection"])
+                self.index.delete(ads_collection(old["collection"]))
         return report
 
     def _report(self, data: RulebookData, gstats: dict, golden, old) -> InstallReport:
@@ -203,7 +212,7 @@ class RulebookRegistry:
             name=data.name, version=data.version, brand=data.brand, parent=data.parent,
             rules=len(data.rules), rules_by_type=dict(Counter(r.type for r in data.rules)),
             products=len(data.products), facts=sum(len(p.facts) for p in data.products),
-            chunks=len(data.chunks), graph=gstats, replaced=(old or {}).get("version"),
+            chunks=len(data.chunks), exemplars=len(data.exemplars), graph=gstats, replaced=(old or {}).get("version"),
             warnings=list(data.warnings), conflicts=list(data.conflicts), unsupported=list(data.unsupported),
             golden_passed=sum(1 for g in golden if g.ok),
             golden_failed=[f"{g.rule_id}: expected {g.expect}: {g.text!r} ({g.detail})" for g in golden if not g.ok])
@@ -257,6 +266,9 @@ class RulebookRegistry:
                 "rules": len(data.rules), "rules_by_type": rep["rules_by_type"],
                 "products": {p.name: len(p.facts) for p in data.products},
                 "facts": sum(len(p.facts) for p in data.products), "guideline_chunks": len(data.chunks),
+                "exemplars": [{"id": e.id, "channel": e.channel, "performance": e.performance, "product": e.product,
+                               "first_line": e.first_line()}
+                              for e in data.exemplars],
                 "graph": rep["graph"], "channel_overrides": data.channel_overrides,
                 "warnings": list(dict.fromkeys(data.warnings)), "conflicts": list(dict.fromkeys(data.conflicts)),
                 "unsupported": data.unsupported, "rule_list": [rule_summary(r) for r in data.rules],
@@ -282,6 +294,7 @@ class RulebookRegistry:
         d, cur = self._dir(name)
         (self.root / name / "current.json").unlink()
         self.index.delete(cur.get("collection", ""))
+        self.index.delete(ads_collection(cur.get("collection", "")))
         shutil.rmtree(self.root / name, ignore_errors=True)
 
     def load(self, name: str) -> BrandKnowledge:

@@ -10,7 +10,7 @@ from typing import Iterable
 
 from pydantic import BaseModel
 
-from knowledge.rulebook.schema import Fact, RulebookData
+from knowledge.rulebook.schema import Exemplar, Fact, RulebookData
 from knowledge.rules.engine import RuleEngine
 from knowledge.rules.model import Rule
 from knowledge.rules.precedence import by_id, resolve
@@ -136,6 +136,24 @@ class BrandKnowledge:
         fields = {k: ([v] if isinstance(v, str) else list(v or [])) for k, v in fields.items()}
         return self.engine(channel, product, audience).check(fields, self._ctx(product, extra_facts))
 
+    # --- quality lint ----------------------------------------------------------------------------
+    @property
+    def lint_config(self):
+        from knowledge.lint import LintConfig
+
+        return LintConfig.from_section(self.data.lint)
+
+    def known_terms(self) -> list[str]:
+        """Names the brand writes its own way (brands, products, aliases, facts, approved claims, swaps)."""
+        terms = [*self.data.brands]
+        for p in self.data.products:
+            terms += [p.name, *p.aliases, *p.approved_claims, *(f.statement for f in p.facts)]
+        for r in self.data.rules:
+            swap = r.params.get("swap")
+            if isinstance(swap, dict):
+                terms += [str(x) for x in swap.values()]
+        return terms
+
     # --- repair ------------------------------------------------------------------------------
     def _rule(self, rule_id: str) -> Rule | None:
         for r in by_id(self.data.rules):
@@ -213,6 +231,80 @@ class BrandKnowledge:
         scored.sort(key=lambda x: -x[0])
         return [Passage(id=c.id, text=c.text, section=c.section, file=c.file, line=c.line, rulebook=c.rulebook,
                         brand=c.brand, score=s) for s, c in scored[:k]]
+
+    # --- approved ads (exemplars) ---------------------------------------------------------------
+    AUDIENCE_BONUS = 0.03  # an ad for one of the brief's audiences counts as a little nearer
+    NEAR_TIE = 0.05  # ads within this much similarity of each other are a tie: the better performance label first
+
+    def exemplars_for(self, text: str, channel: str, audience: list[str] | None = None, k: int = 3) -> list[Exemplar]:
+        """The k approved ads nearest `text` (e.g. the brief's key message and product): ads of `channel` first,
+        then others; within each, nearest first, and among near ties (NEAR_TIE) the better performance label
+        (best, good, unlabelled/learning, low). Each has .id, .channel, .fields ({"headline": [...], ...}),
+        .performance and .score (cosine similarity plus the audience bonus). [] when the rulebook has no ads."""
+        from knowledge.exemplars import perf_rank
+
+        ads = self.data.exemplars
+        if not ads or k <= 0:
+            return []
+        if isinstance(audience, str):
+            audience = [audience]
+        sims = self._ad_similarities(text, ads)
+        want = {_n(a) for a in audience or []}
+        out: list[Exemplar] = []
+        for same in (True, False):
+            group = []
+            for e in ads:
+                if (e.channel == channel) != same:
+                    continue
+                s = sims.get(e.id, 0.0) + (self.AUDIENCE_BONUS if want & {_n(a) for a in e.audience} else 0.0)
+                group.append(e.model_copy(update={"score": round(s, 4)}))
+            group.sort(key=lambda e: (-e.score, e.id))
+            while group:  # take the nearest and its near ties, best label first
+                ties = [e for e in group if group[0].score - e.score <= self.NEAR_TIE]
+                ties.sort(key=lambda e: (perf_rank(e.performance), -e.score, e.id))
+                out.extend(ties)
+                group = [e for e in group if e not in ties]
+        return out[:k]
+
+    def _ad_similarities(self, text: str, ads: list[Exemplar]) -> dict[str, float]:
+        """Cosine similarity per ad id from the Chroma ads collection; a lexical overlap when there is no index."""
+        if self.index_path and self.collection:
+            try:
+                from knowledge.index import GuidelineIndex
+                from knowledge.registry import ads_collection
+
+                if self._index is None:
+                    self._index = GuidelineIndex(self.index_path)
+                hits = self._index.query(ads_collection(self.collection), text, k=len(ads))
+                return {h["id"]: 1.0 - h["distance"] for h in hits}
+            except Exception as exc:
+                log.warning("exemplar index %s unavailable (%s: %s); falling back to lexical search",
+                            self.index_path, type(exc).__name__, exc)
+        q = set(re.findall(r"\w+", text.lower()))
+        return {e.id: len(q & set(re.findall(r"\w+", e.text().lower()))) / (len(q) or 1) for e in ads}
+
+    def copies_exemplar(self, line: str) -> str | None:
+        """The id of an approved ad that has this exact line (case, spacing and punctuation aside), else None.
+        Required texts (a disclaimer every ad carries) never count as copying."""
+        from knowledge.exemplars import normalize_line
+
+        key = normalize_line(line)
+        if not key or key in self._required_lines():
+            return None
+        for e in self.data.exemplars:
+            if any(normalize_line(t) == key for lines in e.fields.values() for t in lines):
+                return e.id
+        return None
+
+    def _required_lines(self) -> set[str]:
+        from knowledge.exemplars import normalize_line
+
+        texts = []
+        for r in self.data.rules:
+            if r.type == "required":
+                t = r.params.get("text")
+                texts += [str(x) for x in (t if isinstance(t, list) else [t]) if x]
+        return {normalize_line(t) for t in texts}
 
     # --- golden examples ----------------------------------------------------------------------
     def run_golden(self) -> list[GoldenResult]:

@@ -24,7 +24,7 @@ from .yamlmap import LineMap, YamlSyntaxError, load_yaml
 RULEBOOK_FILE = "rulebook.yaml"
 MAX_RULEBOOK_FILE_BYTES = 1024 * 1024   # rulebook.yaml, a Vale rule, any other file
 MAX_GUIDELINE_BYTES = 2 * 1024 * 1024   # one guideline file (.md/.txt)
-TOP_KEYS = {"brand", "products", "channels", "rules", "tests", "vale", "version", "description"}
+TOP_KEYS = {"brand", "products", "channels", "rules", "tests", "vale", "version", "description", "lint"}
 RULE_KEYS = {"id", "type", "severity", "level", "scope", "message", "examples", "pass", "fail",
              "overrides", "enabled", "description", "link"}
 SEVERITIES = ("error", "warning", "suggestion")
@@ -48,7 +48,7 @@ def oversized_files(folder: pathlib.Path) -> list[tuple[pathlib.Path, int, int]]
 def content_hash(folder: pathlib.Path) -> str:
     h = hashlib.sha256()
     for f in sorted(p for p in folder.rglob("*") if p.is_file() and not any(x.startswith(".") for x in p.relative_to(folder).parts)):
-        if f.suffix.lower() not in (".yaml", ".yml", ".md", ".txt", ".json", ".ini"):
+        if f.suffix.lower() not in (".yaml", ".yml", ".md", ".txt", ".json", ".ini", ".csv"):
             continue
         h.update(str(f.relative_to(folder)).replace("\\", "/").encode())
         h.update(b"\0")
@@ -112,6 +112,7 @@ class Loaded:
         self.channels: dict[str, dict[str, dict]] = {}
         self.rules: list[Rule] = []
         self.chunks: list[Chunk] = []
+        self.exemplars: list = []  # knowledge.rulebook.schema.Exemplar
         self.hash = ""
 
 
@@ -228,6 +229,8 @@ def load_folder(path: pathlib.Path, name: str | None = None, resolver: Resolver 
                 if k in ("max_chars", "min_chars", "min_count", "max_count", "draft") and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
                     errs.append(lm.issue(("channels", ch, fname, k), f"{k} must be a non-negative integer", f"write '{k}: 30'"))
         L.channels[ch] = {f: dict(v) for f, v in fields.items()}
+    # quality lint settings
+    L.info["lint"] = _lint_section(data.get("lint"), lm, errs)
     # rules
     rules = data.get("rules") or []
     if not isinstance(rules, list):
@@ -296,6 +299,11 @@ def load_folder(path: pathlib.Path, name: str | None = None, resolver: Resolver 
                 L.chunks.extend(chunk_markdown(f.read_text("utf-8"), str(f.relative_to(path)), name, L.brand))
             except UnicodeDecodeError:
                 errs.append(Issue(str(f.relative_to(path)), 1, "", "not UTF-8 text", "save the file as UTF-8"))
+    # approved ads
+    from knowledge.exemplars import load_ads
+
+    L.exemplars, ad_issues = load_ads(path, name, L.channels)
+    errs.extend(ad_issues)
     # parent
     if L.parent_name:
         pline = lm.line(("brand", "parent"))
@@ -331,6 +339,28 @@ def load_folder(path: pathlib.Path, name: str | None = None, resolver: Resolver 
         else:
             errs.append(lm.issue(tp + ("rule",), f"no rule with id {rid!r}", "use the id of a rule in this rulebook, e.g. Style.RuleName"))
     return L
+
+
+def _lint_section(section, lm: LineMap, errs: list[Issue]) -> dict:
+    """The `lint:` section, checked against knowledge.lint.LintConfig; {} when absent or invalid."""
+    if section is None:
+        return {}
+    from pydantic import ValidationError
+
+    from knowledge.lint import LintConfig
+
+    if not isinstance(section, dict):
+        errs.append(lm.issue(("lint",), "must be a mapping rule -> false|true|settings", "write 'lint: {filler: false}'"))
+        return {}
+    try:
+        LintConfig.from_section(section)
+    except ValidationError as exc:
+        for e in exc.errors():
+            path = ("lint",) + tuple(x for x in e["loc"] if x != "enabled" or len(e["loc"]) > 1)
+            errs.append(lm.issue(path, e["msg"].lower(), "see the lint section in docs/rulebooks.md; rules: "
+                                 "repeated_word, short_line, dangling, all_caps, duplicate_line, filler"))
+        return {}
+    return {k: ({"enabled": v} if isinstance(v, bool) else dict(v)) for k, v in section.items()}
 
 
 def _chain_rules(L: Loaded | None):
@@ -515,13 +545,18 @@ def flatten(L: Loaded, version: str = "") -> RulebookData:
     chunks = []
     for node in chain:
         chunks.extend(node.chunks)
+    lint: dict[str, dict] = {}
+    for node in reversed(chain):  # a child's settings override its parent's, key by key
+        for rule, settings in (node.info.get("lint") or {}).items():
+            lint.setdefault(rule, {}).update(settings)
     warnings = [str(w) for node in chain for w in node.warnings]
     return RulebookData(
         name=L.name, version=version, brand=L.brand, parent=L.parent_name,
         chain=[n.name for n in chain], brands=[n.brand for n in chain],
         description=L.info.get("description", ""), voice=first("voice"), tone=first("tone"),
         audiences=sorted({a for n in chain for a in n.info.get("audiences", [])}), values=first("values"),
-        products=list(products.values()), channel_overrides=chans, rules=rules, chunks=chunks,
+        products=list(products.values()), channel_overrides=chans, rules=rules, chunks=chunks, lint=lint,
+        exemplars=[e for node in chain for e in node.exemplars],
         warnings=warnings, conflicts=find_conflicts(rules),
         unsupported=[str(w) for node in chain for w in node.warnings if "not supported" in w.message])
 

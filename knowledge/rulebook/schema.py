@@ -48,6 +48,34 @@ class Chunk(BaseModel):
     channel: str = ""
 
 
+class Exemplar(BaseModel):
+    """One approved ad: its lines by field ({"headline": [...], "description": [...]}) and where it came from."""
+
+    id: str  # "<rulebook>/<file>#<ad id or line>"
+    channel: str
+    fields: dict[str, list[str]]
+    performance: str = ""  # best | good | learning | low | "" (unlabelled)
+    product: str = ""
+    audience: list[str] = []
+    campaign: str = ""
+    ad_group: str = ""
+    final_url: str = ""
+    paths: list[str] = []
+    file: str = ""
+    line: int = 0
+    rulebook: str = ""
+    score: float = 0.0  # retrieval: how near the query (higher is nearer)
+
+    def text(self) -> str:
+        """All lines, field by field: what is embedded and searched."""
+        return "\n".join(t for lines in self.fields.values() for t in lines)
+
+    def first_line(self) -> str:
+        """Its first headline (or first line of any field): how listings name it."""
+        return next(iter(self.fields.get("headline") or []), "") or next(
+            (t for lines in self.fields.values() for t in lines), "")
+
+
 class RulebookData(BaseModel):
     """A rulebook with its parents flattened in: what is stored at add and read at load."""
 
@@ -66,6 +94,8 @@ class RulebookData(BaseModel):
     channel_overrides: dict[str, dict[str, dict[str, Any]]] = {}
     rules: list[Rule] = []
     chunks: list[Chunk] = []
+    exemplars: list[Exemplar] = []  # approved ads from ads/ (knowledge.exemplars), own first, then parents'
+    lint: dict[str, dict[str, Any]] = {}  # the `lint:` section, merged along the chain (knowledge.lint.LintConfig)
     warnings: list[str] = []
     conflicts: list[str] = []
     unsupported: list[str] = []

@@ -19,6 +19,9 @@ SUPERLATIVE_WORDS = [
     "longest", "leading", "top-rated", "top rated", "top-selling", "top selling", "#1", "no. 1", "no.1",
     "number one", "number 1", "unbeatable", "unmatched", "unrivaled", "unrivalled", "ultimate",
     "world-class", "world class", "the only", "most", "least",
+    # place-wide claims are superlatives too ("the lightest ale in the world")
+    "in the world", "on the planet", "on earth", "in the universe", "of all time", "in the country",
+    "in america", "anywhere else", "second to none",
 ]
 COMPARATIVE_WORDS = [
     "better", "faster", "cheaper", "lower", "higher", "bigger", "larger", "smaller", "stronger",
@@ -43,7 +46,12 @@ def _phrase_re(words: list[str]) -> regex.Pattern:
     return regex.compile(r"(?<![\w#])(?:" + body + r")(?![\w])", regex.I)
 
 
-_SUP_GENERIC = regex.compile(r"\b(?:most|least)\s+[a-z][\w-]+|\b[a-z]{3,}iest\b", regex.I)
+# "-est" after "the" ("the lightest", "the crispest") is a superlative, except for nouns ending in -est.
+_EST_NOUNS = ("rest|test|guest|forest|harvest|west|east|contest|request|interest|quest|chest|nest|vest|pest|"
+              "protest|manifest|conquest|priest|crest|zest|fest|midwest|northwest|southwest|digest|honest|modest|"
+              "arrest|behest|tempest|pretest|retest|latest news|earnest")
+_SUP_GENERIC = regex.compile(r"\b(?:most|least)\s+[a-z][\w-]+|\b[a-z]{3,}iest\b|\bthe\s+(?!(?:" + _EST_NOUNS
+                             + r")\b)[a-z]{2,}est\b", regex.I)
 _COMP_GENERIC = regex.compile(r"\b(?:more|less)\s+[a-z][\w-]+\s+than\b|\b[a-z]{2,}er\s+than\b", regex.I)
 
 

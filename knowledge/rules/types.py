@@ -17,6 +17,7 @@ import regex
 from knowledge.text import char_length
 
 from .claims import ClaimExtractor, numbers_in, phrase_backed
+from .factcontext import misstated
 from .model import Rule
 from .textstats import GRADE_METRICS, FormulaError, evaluate, grade, parse_formula, stats
 
@@ -594,6 +595,7 @@ class Claim(Compiled):
                                    "use number, percent, price, superlative, comparative")
         self.ignore = [rx(x, True, "ignore") for x in _strs(p.get("ignore"), "ignore")]
         self.tolerance = float(p.get("tolerance", 1e-9))
+        self.context = p.get("context", True) is not False  # numbers must be stated as their fact says
 
     def _mask(self, text: str, ctx: Ctx) -> str:
         for pat in self.ignore + _masks_pattern(tuple(ctx.masks)):
@@ -608,6 +610,11 @@ class Claim(Compiled):
                 ok = any(abs(v - c.value) <= self.tolerance and _unit_ok(c.kind, kind) for v, kind in ctx.fact_values)
                 ok = ok or any(abs(v - c.value) <= self.tolerance and (c.kind != "percent" or pct)
                                for t in ctx.backing_texts for v, pct in numbers_in(t))
+                bent = misstated(masked, c.start, c.end, c.value, ctx.backing_texts, self.tolerance, ctx.masks) \
+                    if ok and self.context else None
+                if bent:
+                    hits.append(Hit(c.start, c.end, bent))
+                    continue
             else:
                 ok = phrase_backed(c.text, ctx.backing_texts)
             if not ok:

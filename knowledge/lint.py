@@ -1,0 +1,205 @@
+"""Built-in quality lint: soft rules (warnings) for copy a marketer would not ship — a word repeated in a
+line, a line far shorter than its limit where the channel rewards length, dangling punctuation or a trailing
+connector, shouting caps, generic filler, and the same line in two variants of one run.
+
+On by default; a rulebook's `lint:` section switches each off or sets its parameters (docs/rulebooks.md)."""
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping, Sequence
+
+import regex
+from pydantic import BaseModel, ConfigDict, Field
+
+from knowledge.channels import ChannelSpec
+from knowledge.text import char_length
+from knowledge.violations import Violation
+
+_WORD = regex.compile(r"[\p{L}\p{N}][\p{L}\p{N}'’-]*")
+_STOP = set("a an the and or but of to in on at by for from with your you our we is are be it its as so no not "
+            "this that all any more less".split())
+_CONNECTORS = {"and", "or", "but", "with", "for", "to", "of", "the", "a", "an", "your", "our", "from", "by", "in",
+               "on", "at", "&", "plus", "as", "than", "that", "so"}
+_SENTENCE_END = regex.compile(r"[.!?](?=\s|$)")
+_DANGLING_END = regex.compile(r"[,:;&/\-\u2013\u2014]\s*$")
+_DOUBLED = regex.compile(r",\s*,|;\s*;|\s[,.;:!?](?!\d)|\(\s*\)|(?<!\.)\.\.(?!\.)")
+ACRONYMS = {"USA", "FDIC", "APY", "APR", "ABV", "SOC", "SLA", "API", "APIS", "CRM", "ERP", "HTML", "JSON", "HVAC",
+            "NASA", "ASAP", "FAQ", "FAQS", "SMS", "IPA", "IPAS", "ESG", "GDPR", "HIPAA", "ISO", "LLC", "USDA",
+            "SaaS", "SAAS", "B2B", "KPI", "KPIS", "ROI", "UEFA", "NFL", "NBA", "IRA", "IRAS", "AI", "EV", "EVS"}
+FILLER = ["learn more", "click here", "and more", "best in class", "best-in-class", "solutions",
+          "unlock your potential", "take it to the next level", "next level", "game changer", "game-changer",
+          "world-class", "cutting-edge", "cutting edge", "synergy", "seamless", "innovative solutions",
+          "look no further", "one-stop shop", "state of the art", "state-of-the-art"]
+RULE_IDS = ("lint.repeated_word", "lint.short_line", "lint.dangling", "lint.all_caps", "lint.duplicate_line",
+            "lint.filler")
+
+
+class ShortLine(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = True
+    # 0.4: "Savings" (7 of 30) wastes the slot; a tight 14-character line such as "Earn 4.10% APY" is
+    # ordinary, shippable RSA copy and passes
+    min_ratio: float = Field(0.4, gt=0, le=1)
+    # where the channel rewards length: channel -> fields checked
+    channels: dict[str, list[str]] = {"google_rsa": ["headline"]}
+
+
+class Toggle(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = True
+
+
+class AllCaps(Toggle):
+    acronyms: list[str] = []  # more words allowed in caps (the rulebook's names and facts are already)
+
+
+class Filler(Toggle):
+    phrases: list[str] | None = None  # replaces the built-in list
+    add: list[str] = []  # extends it
+    allow: list[str] = []  # removes entries from it
+
+
+class LintConfig(BaseModel):
+    """The `lint:` section of a rulebook. Each entry: false (off), true (on, defaults) or a mapping."""
+    model_config = ConfigDict(extra="forbid")
+    repeated_word: Toggle = Toggle()
+    short_line: ShortLine = ShortLine()
+    dangling: Toggle = Toggle()
+    all_caps: AllCaps = AllCaps()
+    duplicate_line: Toggle = Toggle()
+    filler: Filler = Filler()
+
+    @classmethod
+    def from_section(cls, section: Mapping[str, Any] | None) -> "LintConfig":
+        """Accepts `rule: false|true|{...}` per rule; raises pydantic's ValidationError on bad input."""
+        raw = {}
+        for k, v in (section or {}).items():
+            raw[k] = {"enabled": v} if isinstance(v, bool) else v
+        return cls.model_validate(raw)
+
+    def filler_phrases(self) -> list[str]:
+        base = FILLER if self.filler.phrases is None else self.filler.phrases
+        drop = {p.casefold() for p in self.filler.allow}
+        return [p for p in [*base, *self.filler.add] if p.casefold() not in drop]
+
+
+def _v(rule: str, field: str, i: int, message: str, start: int = 0, end: int = 0) -> Violation:
+    return Violation(rule_id=rule, severity="warning", field=field, index=i, start=start, end=end, message=message)
+
+
+def lint_line(text: str, field: str, index: int, config: LintConfig, known: set[str],
+              limit: int | None = None) -> list[Violation]:
+    """Every lint warning on one line. `known`: words allowed in caps; `limit`: the line's character limit when
+    the channel rewards using it."""
+    out: list[Violation] = []
+    where = f"{field} {index + 1}"
+    words = list(_WORD.finditer(text))
+    if config.repeated_word.enabled:  # within one sentence: a disclaimer after it may reuse a word
+        seen: dict[str, int] = {}
+        ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+        for m in words:
+            w = m.group().casefold()
+            sentence = sum(1 for e in ends if e <= m.start())
+            if w in _STOP or w.isdigit():
+                continue
+            if seen.get(w) == sentence:
+                out.append(_v("lint.repeated_word", field, index, f"{where} repeats '{m.group()}'", m.start(), m.end()))
+                break
+            seen[w] = sentence
+    if config.short_line.enabled and limit and text.strip():
+        n = char_length(text)
+        if n < config.short_line.min_ratio * limit:
+            out.append(_v("lint.short_line", field, index,
+                          f"{where} is {n} of {limit} characters; use at least {int(-(-config.short_line.min_ratio * limit // 1))}",
+                          0, len(text)))
+    if config.dangling.enabled and text.strip():
+        last = words[-1].group().casefold() if words else ""
+        tail = text.rstrip()
+        if _DANGLING_END.search(tail) or (last in _CONNECTORS and tail.casefold().endswith(last)):
+            out.append(_v("lint.dangling", field, index, f"{where} ends in a dangling '{tail.split()[-1]}'",
+                          len(tail) - len(tail.split()[-1]), len(tail)))
+        else:
+            m = _DOUBLED.search(text)
+            if m:
+                out.append(_v("lint.dangling", field, index, f"{where} has stray punctuation '{m.group().strip()}'",
+                              m.start(), m.end()))
+    if config.all_caps.enabled:
+        letters = [m for m in words if any(c.isalpha() for c in m.group())]
+        shouted = [m for m in letters if len(m.group()) >= 4 and m.group().isupper() and m.group() not in known
+                   and m.group().rstrip("S") not in known]
+        whole = len(letters) >= 2 and all(m.group().isupper() or m.group() in known for m in letters) and \
+            any(m.group() not in known for m in letters)
+        if whole:
+            out.append(_v("lint.all_caps", field, index, f"{where} is all caps; write it in sentence case",
+                          0, len(text)))
+        elif shouted:
+            m = shouted[0]
+            out.append(_v("lint.all_caps", field, index, f"{where} shouts '{m.group()}' in caps; it is no known acronym",
+                          m.start(), m.end()))
+    if config.filler.enabled:
+        for phrase in config.filler_phrases():
+            pat = regex.compile(r"(?<![\p{L}\p{N}])" + regex.escape(phrase).replace(r"\ ", r"\s+") + r"(?![\p{L}\p{N}])",
+                                regex.I)
+            m = pat.search(text)
+            if m:
+                out.append(_v("lint.filler", field, index, f"{where} uses the generic filler '{m.group()}'; say something "
+                                                           f"specific about the product", m.start(), m.end()))
+                break
+    return out
+
+
+def lint_fields(fields: Mapping[str, Sequence[str]], spec: ChannelSpec, config: LintConfig | None = None,
+                known_terms: Iterable[str] = ()) -> list[Violation]:
+    """Every lint warning on one variant's fields (field -> lines) for channel `spec`."""
+    config = config or LintConfig()
+    known = _known(known_terms, config)
+    wants_length = set(config.short_line.channels.get(spec.name, [])) if config.short_line.enabled else set()
+    out: list[Violation] = []
+    for field, items in fields.items():
+        fs = spec.fields.get(field)
+        limit = fs.max_chars if fs is not None and field in wants_length else None
+        for i, text in enumerate(items or []):
+            out.extend(lint_line(text or "", field, i, config, known, limit))
+    return out
+
+
+def lint_set(variants_fields: Mapping[str, Mapping[str, Sequence[str]]],
+             config: LintConfig | None = None) -> dict[str, list[Violation]]:
+    """The same line (case, spacing and punctuation aside) in two variants of one run. The first variant keeps
+    it; each later one gets a `lint.duplicate_line` warning. Returns {variant id: warnings}, only variants with
+    a duplicate."""
+    config = config or LintConfig()
+    if not config.duplicate_line.enabled:
+        return {}
+    first: dict[str, tuple[str, str, int]] = {}
+    out: dict[str, list[Violation]] = {}
+    for vid, fields in variants_fields.items():
+        mine: set[str] = set()
+        for field, items in fields.items():
+            for i, text in enumerate(items or []):
+                key = " ".join(w.casefold() for w in _WORD.findall(text or ""))
+                if not key:
+                    continue
+                owner = first.get(key)
+                if owner and owner[0] != vid:
+                    out.setdefault(vid, []).append(_v(
+                        "lint.duplicate_line", field, i,
+                        f"{field} {i + 1} is the same as {owner[1]} {owner[2] + 1} of variant {owner[0]}; write a "
+                        f"different line", 0, len(text)))
+                elif key not in mine:
+                    first.setdefault(key, (vid, field, i))
+                mine.add(key)
+    return out
+
+
+def _known(terms: Iterable[str], config: LintConfig) -> set[str]:
+    known = set(ACRONYMS) | set(config.all_caps.acronyms)
+    for t in terms:
+        known.update(m.group() for m in _WORD.finditer(str(t)) if m.group().isupper())
+    return known
+
+
+def lint_for(fields: Mapping[str, Sequence[str]], spec: ChannelSpec, knowledge=None) -> list[Violation]:
+    """lint_fields with a rulebook's `lint:` settings and names (when `knowledge`, a BrandKnowledge, is given)."""
+    if knowledge is None:
+        return lint_fields(fields, spec)
+    return lint_fields(fields, spec, knowledge.lint_config, knowledge.known_terms())

@@ -1,0 +1,110 @@
+"""Built-in quality lint: soft warnings, tunable per rulebook, wired into check_variant."""
+import textwrap
+
+import pytest
+
+from agents.compliance import check_variant
+from knowledge.channels import get_channel
+from knowledge.lint import LintConfig, lint_fields, lint_set
+from knowledge.registry import RulebookRegistry
+from knowledge.rulebook.errors import RulebookError
+
+RSA = get_channel("google_rsa")
+META = get_channel("meta_feed")
+
+
+def _ids(fields, spec=RSA, config=None, terms=()):
+    return [(v.rule_id, v.field, v.index) for v in lint_fields(fields, spec, config, terms)]
+
+
+def test_repeated_word_names_field_index_and_word():
+    (v,) = [v for v in lint_fields({"headline": ["Savings Savings for everyone"]}, RSA)
+            if v.rule_id == "lint.repeated_word"]
+    assert v.severity == "warning" and v.message == "headline 1 repeats 'Savings'" and (v.start, v.end) == (8, 15)
+    # a later sentence (a disclaimer) may reuse a word
+    assert not lint_fields({"description": ["Up to 60 miles of range. Range varies by conditions."]}, RSA)
+
+
+def test_short_line_only_where_the_channel_rewards_length():
+    assert ("lint.short_line", "headline", 1) in _ids({"headline": ["Open an account in minutes", "Savings"]})
+    assert not [x for x in _ids({"headline": ["Savings"]}, META) if x[0] == "lint.short_line"]
+    msg = lint_fields({"headline": ["Savings"]}, RSA)[0].message
+    assert msg == "headline 1 is 7 of 30 characters; use at least 12"
+    assert not [x for x in _ids({"headline": ["Earn 4.10% APY"]}) if x[0] == "lint.short_line"]
+
+
+@pytest.mark.parametrize("text", ["Save more and", "Banking made simple with", "Rates,, fees and more",
+                                  "Open today:", "Fast setup -", "Earn interest ,today"])
+def test_dangling_punctuation_and_connectors(text):
+    assert "lint.dangling" in [x[0] for x in _ids({"description": [text]})]
+
+
+def test_all_caps_word_or_line_but_not_known_acronyms():
+    assert ("lint.all_caps", "headline", 0) in _ids({"headline": ["Save HUGE on fees today"]})
+    assert ("lint.all_caps", "headline", 0) in _ids({"headline": ["OPEN AN ACCOUNT NOW"]})
+    assert not [x for x in _ids({"headline": ["Earn 4.10% APY, FDIC insured"]}) if x[0] == "lint.all_caps"]
+    assert not [x for x in _ids({"headline": ["Try ZEPHYR routing today"]}, terms=["ZEPHYR Router"])
+                if x[0] == "lint.all_caps"]
+
+
+def test_filler_is_tunable():
+    assert ("lint.filler", "description", 0) in _ids({"description": ["Click here to learn more about savings"]})
+    cfg = LintConfig.from_section({"filler": {"allow": ["learn more", "click here"]}})
+    assert not [x for x in _ids({"description": ["Click here to learn more about savings"]}, config=cfg)
+                if x[0] == "lint.filler"]
+
+
+def test_clean_copy_has_no_lint():
+    fields = {"headline": ["High-yield savings, no fees", "Open an account in 5 minutes", "Earn 4.10% APY today"],
+              "description": ["Grow your savings with no monthly fee. Member FDIC.",
+                              "Open online in minutes and watch your balance grow."]}
+    assert lint_fields(fields, RSA) == []
+
+
+def test_switching_rules_off():
+    cfg = LintConfig.from_section({"repeated_word": False, "short_line": False, "all_caps": False})
+    assert _ids({"headline": ["SAVE SAVE"]}, config=cfg) == []
+
+
+def test_duplicate_line_across_variants():
+    out = lint_set({"v1": {"headline": ["Save more today", "Open in minutes"]},
+                    "v2": {"headline": ["Something new", "save more,  TODAY"]},
+                    "v3": {"headline": ["Open in minutes"]}})
+    assert [(v.rule_id, v.field, v.index) for v in out["v2"]] == [("lint.duplicate_line", "headline", 1)]
+    assert out["v3"][0].message == "headline 1 is the same as headline 2 of variant v1; write a different line"
+    assert "v1" not in out
+    assert lint_set({"v1": {"headline": ["A"]}, "v2": {"headline": ["a"]}},
+                    LintConfig.from_section({"duplicate_line": False})) == {}
+
+
+def _rulebook(tmp_path, lint_yaml: str):
+    d = tmp_path / "brandx"
+    d.mkdir()
+    (d / "rulebook.yaml").write_text("brand:\n  name: BrandX\n" + textwrap.dedent(lint_yaml), "utf-8")
+    return d
+
+
+def test_rulebook_lint_section_tunes_check_variant(tmp_path):
+    know = RulebookRegistry(tmp_path / "home").rules_only(_rulebook(tmp_path, """\
+        lint:
+          filler: false
+          short_line: {min_ratio: 0.8}
+          all_caps: {acronyms: [BRANDX]}
+        """))
+    state = {"brief": {"brand": "BrandX", "product": {"name": "X"}, "audience": ["a"], "channel": "google_rsa",
+                       "goal": "g", "key_message": "m"}, "facts": [], "materials": []}
+    fields = {"headline": ["Learn more about BRANDX", "Open in minutes, no fees", "Savings Savings for you"],
+              "description": ["One account for all your money. Open online today.",
+                              "No monthly fees. Move money any time you like."]}
+    ids = {(v.rule_id, v.index) for v in check_variant(fields, state, know) if v.rule_id.startswith("lint.")}
+    assert ids == {("lint.short_line", 0), ("lint.short_line", 2),  # 23 and 23 of 30 < 24; 24 is enough
+                   ("lint.repeated_word", 2)}
+
+
+def test_bad_lint_section_is_one_line_with_file_line_field(tmp_path):
+    with pytest.raises(RulebookError) as err:
+        RulebookRegistry(tmp_path / "home").validate(_rulebook(tmp_path, "lint:\n  short_line: {min_ratio: 3}\n  shouting: false\n"))
+    lines = [str(i) for i in err.value.issues]
+    assert any(x.startswith("rulebook.yaml:4: lint.short_line.min_ratio:") for x in lines), lines
+    assert any(x.startswith("rulebook.yaml:5: lint.shouting:") for x in lines), lines
+    assert all("\n" not in x for x in lines)
