@@ -136,4 +136,4 @@ def test_cli_add_reports_and_show_lists_ads(home):
     assert out.exit_code == 0 and "4 approved ads" in out.output
     shown = invoke(home, ["rulebook", "show", "harbor_brewing"])
     assert "Approved ads (4):" in shown.output
-    assert "harbor_brewing/ads/rsa.csv#row2\tgoogle_rsa\tbest\tHarbor Pale Ale in 12 oz Cans" in shown.output
+    assert "harbor_brewing/ads/rsa.csv#row2  google_rsa  best  Harbor Pale Ale in 12 oz Cans" in shown.output
