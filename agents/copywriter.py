@@ -87,6 +87,16 @@ def _line_problems(state, knowledge, rules: dict):
     return problems
 
 
+def approved_ads(knowledge, brief, spec: ChannelSpec, k: int = 2) -> list[str]:
+    """The brand's nearest approved ads for this channel, one line each ('HEADLINE: ... / DESCRIPTION: ...')."""
+    if knowledge is None or not hasattr(knowledge, "exemplars_for"):
+        return []
+    ads = knowledge.exemplars_for(" ".join([brief.key_message, brief.product.name, brief.product.description]),
+                                  brief.channel, brief.audience, k=k)
+    return [" / ".join(f"{label(f)}: {t}" for f, items in ad.fields.items() if f in spec.fields for t in items[:2])
+            for ad in ads]
+
+
 def make_copywriter(llm: BaseChatModel, knowledge=None):
     """Node factory. `knowledge` (optional BrandKnowledge) supplies rule types and channel overrides."""
 
@@ -107,7 +117,7 @@ def make_copywriter(llm: BaseChatModel, knowledge=None):
                       goal=brief.goal, tone=brief.tone, key_message=brief.key_message, keywords=brief.keywords,
                       forbidden=brief.forbidden_words, facts=facts,
                       material_summaries=[m["summary"] for m in state.get("materials", []) if m.get("summary")],
-                      rules=state.get("rules_summary", []),
+                      rules=state.get("rules_summary", []), approved=approved_ads(knowledge, brief, spec),
                       fields=[{"label": label(n), "count": count(f), "max_chars": f.max_chars,
                                "words": words_for(f.max_chars), "examples": (ex := example_lines(n, f.max_chars)),
                                "shot_count": max(1, min(count(f), *(len(x) for x in ex)))}
@@ -149,7 +159,7 @@ def make_copywriter(llm: BaseChatModel, knowledge=None):
                      for (_, f, _, _), (text, problems) in zip(items, lines)]
         example_texts = [t for ex in prompts.load_data("copy_examples") for ls in ex["lines"].values() for t in ls]
         selector = LineSelector(spec, source, brief.keywords, example_texts, _line_problems(state, knowledge, rules),
-                                taken={})
+                                taken={}, copies=getattr(knowledge, "copies_exemplar", None))
         drafting = {v["id"] for v, _ in whole}
         for v in variants:
             if v["id"] not in drafting:
@@ -173,7 +183,9 @@ def make_copywriter(llm: BaseChatModel, knowledge=None):
         for (v, field, i, _), (text, problems) in zip(items, lines):
             fields = rewritten.setdefault(v["id"], {k: list(x) for k, x in v["fields"].items()})
             reason = (repeated_word(text) and f"repeats '{repeated_word(text)}'") or (
-                shared_phrase(text, example_texts) and "copies the worked example") if text else None
+                shared_phrase(text, example_texts) and "copies the worked example") or (
+                knowledge is not None and hasattr(knowledge, "copies_exemplar") and knowledge.copies_exemplar(text)
+                and "copies an approved ad") if text else None
             if not problems and text and not reason:
                 fields[field][i] = text
             elif reason:

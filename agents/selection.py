@@ -1,8 +1,8 @@
 """Over-generate and select: a whole-ad draft writes more lines per field than the ad needs, and the best clean
 lines are kept.
 
-A line is dropped when it breaks a hard rule on its own, copies a phrase of the prompt's worked examples, repeats
-a word, or is already used by another variant of the run. The rest are ranked by measured quality (relevance to
+A line is dropped when it breaks a hard rule on its own, copies a phrase of the prompt's worked examples or a line
+of the brand's approved ads, repeats a word, or is already used by another variant of the run. The rest are ranked by measured quality (relevance to
 the brief and its facts, how much of the field's room it uses, the brief's keywords) and picked one at a time
 with maximal marginal relevance, so the lines of a variant, and the variants of a run, differ. The critic's LLM
 judgement then ranks only these finalists.
@@ -66,12 +66,14 @@ class LineSelector:
     """Picks each variant's lines from its candidates; remembers what earlier variants took."""
 
     def __init__(self, spec: ChannelSpec, brief_text: str, keywords: list[str], examples: list[str],
-                 problems: LineProblems, taken: dict[str, list[str]] | None = None):
+                 problems: LineProblems, taken: dict[str, list[str]] | None = None,
+                 copies: Callable[[str], str | None] | None = None):
         self.spec = spec
         self.brief_text = brief_text
         self.keywords = [k.casefold() for k in keywords if k.strip()]
         self.examples = examples
         self.problems = problems
+        self.copies = copies  # the id of a brand's approved ad this exact line comes from, or None
         self.taken: dict[str, list[str]] = {k: list(v) for k, v in (taken or {}).items()}
         self._vec: dict[str, np.ndarray] = {}
 
@@ -89,6 +91,8 @@ class LineSelector:
             return f"repeats '{w}'"
         if p := shared_phrase(line, self.examples):
             return f"copies the worked example's '{p}'"
+        if self.copies is not None and (ad := self.copies(line)):
+            return f"copies the approved ad {ad}"
         problems = self.problems(field, line)
         return "; ".join(problems) if problems else None
 

@@ -61,3 +61,12 @@ def test_the_graph_spreads_the_models_candidates_over_the_variants(brief_file):
     assert not set(v1["headline"]) & set(v2["headline"])
     selection = [e for e in state["trace"] if e["node"] == "copywriter"][0]["selection"]
     assert set(selection) == {"v1", "v2", "v3"} and selection["v2"]["headline"]["dropped"]
+
+
+def test_a_line_of_an_approved_ad_is_never_used():
+    sel = LineSelector(RSA, "savings", [], [], lambda f, t: [],
+                       copies=lambda t: "northwind_bank/ads/rsa.csv#row2" if t == "Earn 4.10% APY Today" else None)
+    fields, report = sel.pick({"headline": ["Earn 4.10% APY Today", "Savings That Grow Daily", "No Monthly Fees",
+                                            "Open Online in Minutes"]})
+    assert "Earn 4.10% APY Today" not in fields["headline"]
+    assert report["headline"]["dropped"]["Earn 4.10% APY Today"] == "copies the approved ad northwind_bank/ads/rsa.csv#row2"
