@@ -130,10 +130,10 @@ def resume(ctx, run_id, as_json):
 @click.pass_context
 def runs(ctx, as_json, limit):
     """List past runs."""
-    from graph.store import RunStore
+    from graph.store import open_store
 
     with cli_errors():
-        rows = RunStore(ctx.obj["home"]).list_runs(limit)
+        rows = open_store(ctx.obj["home"]).list_runs(limit)
         if as_json:
             click.echo(json.dumps([{k: v for k, v in r.items() if k != "input_json"} for r in rows], indent=2))
             return
@@ -157,10 +157,10 @@ def runs(ctx, as_json, limit):
 def trace(ctx, run_id, node, as_json, brief_only):
     """Print every step of a run: node, duration, prompt, raw model output and parsed result."""
     from brandloop.report import trace_text
-    from graph.store import RunStore
+    from graph.store import open_store
 
     with cli_errors():
-        store = RunStore(ctx.obj["home"])
+        store = open_store(ctx.obj["home"])
         if store.get_run(run_id) is None:
             raise BriefError("(runs)", "RUN_ID", f"no run with id '{run_id}'", "see 'brandloop runs'")
         events = store.events(run_id, node)
@@ -231,10 +231,10 @@ def eval_cmd(ctx, briefs, model, max_revisions, max_new_tokens, as_json, out):
 def diff(ctx, run_id, variant):
     """Show the text diff between the revisions of one VARIANT (e.g. v1) of a run."""
     from brandloop.report import revision_diffs
-    from graph.store import RunStore
+    from graph.store import open_store
 
     with cli_errors():
-        values = RunStore(ctx.obj["home"]).latest_values(run_id)
+        values = open_store(ctx.obj["home"]).latest_values(run_id)
         if values is None:
             raise BriefError("(runs)", "RUN_ID", f"no run with id '{run_id}'", "see 'brandloop runs'")
         drafts = [h for h in values.get("history", []) if h["id"] == variant]

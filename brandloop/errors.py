@@ -15,6 +15,14 @@ import click
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 
 
+class ConfigError(RuntimeError):
+    """A bad setting (an environment variable such as BRANDLOOP_DATABASE_URL): names it, what is wrong, the fix."""
+
+    def __init__(self, setting: str, problem: str, fix: str):
+        self.setting, self.problem, self.fix = setting, problem, fix
+        super().__init__(f"{setting}: {problem}; {fix}")
+
+
 def _debug() -> bool:
     ctx = click.get_current_context(silent=True)
     obj = ctx.find_root().obj if ctx is not None else None
@@ -39,7 +47,7 @@ def cli_errors():
         if isinstance(exc, RulebookError):
             click.echo(exc.report(), err=True)
             sys.exit(EXIT_INPUT)
-        if isinstance(exc, BriefError):
+        if isinstance(exc, (BriefError, ConfigError)):
             click.echo(f"error: {exc}", err=True)
             sys.exit(EXIT_INPUT)
         if type(exc).__name__ == "ModelError":  # by name: importing brandloop.llm loads langchain/transformers

@@ -15,7 +15,7 @@ from graph.builder import build_graph, recursion_limit
 from graph.context import RunSettings
 from graph.result import RunResult, VariantResult
 from graph.review import ReviewError, recheck, review_payload, validate_decisions
-from graph.store import RunStore
+from graph.store import RunStore, open_store
 
 LLMFactory = Callable[..., BaseChatModel]  # (model spec, engine=...) -> chat model
 Progress = Callable[[str, dict], None]
@@ -92,7 +92,7 @@ def stored_result(store: RunStore, run_id: str) -> tuple[dict, dict]:
 class Runner:
     def __init__(self, home: Path, llm_factory: LLMFactory):
         self.home = Path(home)
-        self.store = RunStore(self.home)
+        self.store = open_store(self.home)
         self.llm_factory = llm_factory
 
     def _execute(self, run_id: str, run_input, knowledge, llm, settings: RunSettings,
