@@ -158,10 +158,12 @@ class RunStore(SqlRunStore):
         self.conn.row_factory = sqlite3.Row
 
     def _migrate(self) -> None:
-        with self.conn:
-            self.conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-            row = self.conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
-            current = row[0] or 0
+        """Apply the migrations above the stored version, holding the write lock (runs open stores concurrently)."""
+        self.conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        self.conn.commit()
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            current = self.conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0
             if not current:  # a store from before versioning: its tables tell how far it got
                 columns = {r[1] for r in self.conn.execute("PRAGMA table_info(runs)")}
                 current = 0 if not columns else 2 if "below" in columns else 1
@@ -171,6 +173,10 @@ class RunStore(SqlRunStore):
                         self.conn.execute(sql)
             self.conn.execute("DELETE FROM schema_version")
             self.conn.execute("INSERT INTO schema_version VALUES (?)", (MIGRATIONS[-1][0],))
+            self.conn.commit()
+        except BaseException:
+            self.conn.rollback()
+            raise
 
     def _execute(self, sql: str, params: tuple = ()) -> None:
         with self.conn:
