@@ -9,6 +9,7 @@ import click
 
 from brandloop.cli_check import check
 from brandloop.cli_export import export
+from brandloop.cli_queue import batch, worker
 from brandloop.cli_review import review
 from brandloop.cli_rulebook import rulebook
 from brandloop.cli_serve import serve
@@ -250,6 +251,8 @@ cli.add_command(export)
 cli.add_command(check)
 cli.add_command(review)
 cli.add_command(serve)
+cli.add_command(batch)
+cli.add_command(worker)
 
 
 def main() -> None:

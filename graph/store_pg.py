@@ -7,7 +7,8 @@ from contextlib import contextmanager
 from brandloop.errors import ConfigError
 from graph.store import DATABASE_URL_ENV, MIGRATIONS, SqlRunStore
 
-MIGRATION_LOCK = 7_140_014  # advisory lock id: one process migrates at a time
+MIGRATION_LOCK = 7_140_014  # advisory lock ids: one process migrates at a time
+CHECKPOINT_LOCK = 7_140_015
 _CHECKPOINT_READY: set[str] = set()  # databases whose checkpoint tables this process has set up
 
 
@@ -51,6 +52,21 @@ def migrate(conn, component: str, migrations: list[tuple[int, list[str]]]) -> No
                      " version=excluded.version", (component, migrations[-1][0]))
 
 
+def _setup_checkpoints(conn, saver) -> None:
+    """Run the saver's migrations in one process at a time. They build indexes CONCURRENTLY, which waits for every
+    open transaction, so the others poll a try-lock (no transaction left waiting) rather than block on it."""
+    import time
+
+    while True:
+        if conn.execute("SELECT pg_try_advisory_lock(%s) AS ok", (CHECKPOINT_LOCK,)).fetchone()["ok"]:
+            try:
+                saver.setup()
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (CHECKPOINT_LOCK,))
+            return
+        time.sleep(0.1)
+
+
 class PostgresRunStore(SqlRunStore):
     PARAM = "%s"
 
@@ -87,12 +103,8 @@ class PostgresRunStore(SqlRunStore):
             raise
         try:
             saver = PostgresSaver(conn)
-            if self.url not in _CHECKPOINT_READY:  # its migrations build indexes CONCURRENTLY: no transaction
-                conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
-                try:
-                    saver.setup()
-                finally:
-                    conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
+            if self.url not in _CHECKPOINT_READY:
+                _setup_checkpoints(conn, saver)
                 _CHECKPOINT_READY.add(self.url)
             yield saver
         finally:
