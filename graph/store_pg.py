@@ -25,8 +25,12 @@ def shown_url(url: str) -> str:
 
 def connect(url: str):
     """An autocommit connection returning dict rows; a bad URL or a server that is down is a one-line ConfigError."""
-    import psycopg
-    from psycopg.rows import dict_row
+    try:
+        import psycopg
+        from psycopg.rows import dict_row
+    except ImportError:
+        raise ConfigError(DATABASE_URL_ENV, "is set but the Postgres client is not installed",
+                          "pip install 'brandloop[scale]', or unset it to use SQLite") from None
 
     try:
         return psycopg.connect(url, autocommit=True, row_factory=dict_row, connect_timeout=10)

@@ -45,14 +45,25 @@ def _pg_binary(name: str) -> str | None:
 def _start_private_pg(tmp: Path):
     """initdb + pg_ctl on a free port in `tmp`; returns (admin URL, stop function) or None."""
     initdb, pg_ctl = _pg_binary("initdb"), _pg_binary("pg_ctl")
-    if not initdb or not pg_ctl or os.geteuid() == 0:  # Postgres refuses to run as root
+    if not initdb or not pg_ctl:
         return None
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # Postgres refuses to run as root: use the Debian package's postgres account
+        import pwd
+
+        try:
+            account = pwd.getpwnam("postgres")
+        except KeyError:
+            return None
+        os.chown(tmp, account.pw_uid, account.pw_gid)
+        as_user = ["runuser", "-u", "postgres", "--"]
     data, port = tmp / "pgdata", free_port()
-    subprocess.run([initdb, "-D", str(data), "-U", "postgres", "-A", "trust"], check=True, capture_output=True)
-    subprocess.run([pg_ctl, "-D", str(data), "-w", "-l", str(tmp / "pg.log"), "-o",
+    subprocess.run([*as_user, initdb, "-D", str(data), "-U", "postgres", "-A", "trust"], check=True,
+                   capture_output=True)
+    subprocess.run([*as_user, pg_ctl, "-D", str(data), "-w", "-l", str(tmp / "pg.log"), "-o",
                     f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1", "start"], check=True, capture_output=True)
     return (f"postgresql://postgres@127.0.0.1:{port}/postgres",
-            lambda: subprocess.run([pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True))
+            lambda: subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True))
 
 
 @pytest.fixture(scope="session")
@@ -62,14 +73,23 @@ def pg_admin_url(tmp_path_factory):
     if _pg_reachable(url):
         yield url
         return
-    started = _start_private_pg(tmp_path_factory.mktemp("pg"))
+    import tempfile
+
+    tmp = Path(tempfile.mkdtemp(prefix="brandloop-pg-"))  # not under pytest's root-only folder: postgres reads it
+    try:
+        started = _start_private_pg(tmp)
+    except subprocess.CalledProcessError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        pytest.skip(f"could not start a throwaway Postgres: {(exc.stderr or b'').decode(errors='replace')[-300:]}")
     if started is None:
+        shutil.rmtree(tmp, ignore_errors=True)
         pytest.skip("no Postgres: none at 127.0.0.1:5432 and no initdb/pg_ctl to start one "
                     "(apt-get install postgresql, or make system-packages)")
     try:
         yield started[0]
     finally:
         started[1]()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 @pytest.fixture
