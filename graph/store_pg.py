@@ -10,6 +10,7 @@ from graph.store import DATABASE_URL_ENV, MIGRATIONS, SqlRunStore
 MIGRATION_LOCK = 7_140_014  # advisory lock ids: one process migrates at a time
 CHECKPOINT_LOCK = 7_140_015
 _CHECKPOINT_READY: set[str] = set()  # databases whose checkpoint tables this process has set up
+_MIGRATED: set[tuple] = set()  # (database, component, version) this process has brought up to date
 
 
 def shown_url(url: str) -> str:
@@ -42,7 +43,10 @@ def connect(url: str):
 
 
 def migrate(conn, component: str, migrations: list[tuple[int, list[str]]]) -> None:
-    """Apply the migrations of `component` above its stored version, under an advisory lock."""
+    """Apply the migrations of `component` above its stored version, under an advisory lock (once per process)."""
+    done = (conn.info.dsn, component, migrations[-1][0])
+    if done in _MIGRATED:
+        return
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
         conn.execute("CREATE TABLE IF NOT EXISTS schema_version (component TEXT PRIMARY KEY, version INTEGER NOT NULL)")
@@ -54,6 +58,7 @@ def migrate(conn, component: str, migrations: list[tuple[int, list[str]]]) -> No
                     conn.execute(sql)
         conn.execute("INSERT INTO schema_version VALUES (%s, %s) ON CONFLICT (component) DO UPDATE SET"
                      " version=excluded.version", (component, migrations[-1][0]))
+    _MIGRATED.add(done)
 
 
 def _setup_checkpoints(conn, saver) -> None:

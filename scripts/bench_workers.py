@@ -38,7 +38,7 @@ WORKER = textwrap.dedent("""
 
     fake = scripted(GOOD)
     model = Slow(rules=fake.rules, calls=[])
-    cli(["--home", {home!r}, "worker", "--concurrency", "1", "--poll", "0.2", "--exit-when-idle"],
+    cli(["--home", {home!r}, "worker", "--concurrency", "1", "--poll", "0.2"],
         obj={{"llm_factory": lambda spec, **kw: model}})
 """)
 BRIEF = ("brand: Northwind Bank\nproduct:\n  name: Everyday Savings\n  description: A savings account.\n"
@@ -46,7 +46,16 @@ BRIEF = ("brand: Northwind Bank\nproduct:\n  name: Everyday Savings\n  descripti
          "keywords: [savings]\nforbidden_words: [guaranteed]\nvariants: 3\n")
 
 
-def measure(admin_url: str, workers: int, briefs: int, latency: float) -> float:
+def _worker_cpu(procs) -> float:
+    """CPU seconds (user + system) the worker processes have used so far, from /proc."""
+    total = 0.0
+    for p in procs:
+        fields = Path(f"/proc/{p.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def measure(admin_url: str, workers: int, briefs: int, latency: float) -> tuple[float, float]:
     import psycopg
 
     name = f"brandloop_bench_{uuid.uuid4().hex[:10]}"
@@ -66,15 +75,26 @@ def measure(admin_url: str, workers: int, briefs: int, latency: float) -> float:
             queue.close()  # migrated before the clock starts
             procs = [subprocess.Popen([sys.executable, "-c", WORKER.format(root=str(ROOT), home=str(home),
                                                                            latency=latency)],
-                                      env=env, stderr=subprocess.DEVNULL) for _ in range(workers)]
-            time.sleep(8)  # let every worker import and connect before the clock starts
+                                      env=env, stderr=subprocess.PIPE, text=True) for _ in range(workers)]
+            for p in procs:  # every worker has imported and connected before the clock starts
+                line = p.stderr.readline()
+                if "waiting for runs" not in line:
+                    raise SystemExit(f"a worker did not start: {line}{p.stderr.read()[-2000:]}")
+            def batch(n: int) -> None:
+                subprocess.run([sys.executable, "-m", "brandloop", "--home", str(home), "batch", "-k", "1",
+                                "--wait", *[str(brief)] * n], env=env, check=True, stdout=subprocess.DEVNULL)
+
+            batch(2 * workers)  # warm-up: every worker loads its embedder and rule engine before the clock starts
+            cpu0 = _worker_cpu(procs)
             t0 = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "brandloop", "--home", str(home), "batch", "-k", "1",
-                            "--wait", *[str(brief)] * briefs], env=env, check=True, stdout=subprocess.DEVNULL)
+            batch(briefs)
             elapsed = time.perf_counter() - t0
+            cpu = _worker_cpu(procs) - cpu0
+            for p in procs:
+                p.terminate()
             for p in procs:
                 p.wait(timeout=120)
-            return briefs / elapsed * 3600
+            return briefs / elapsed * 3600, cpu / briefs
     finally:
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -87,12 +107,14 @@ def main() -> None:
     ap.add_argument("--latency", type=float, default=0.5)
     args = ap.parse_args()
     admin = os.environ.get("BRANDLOOP_DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/postgres"
+    load = os.getloadavg()[0]
     rates = {n: measure(admin, n, args.briefs, args.latency) for n in args.workers}
     print(f"fake-latency model ({args.latency:g} s per batch call), {args.briefs} briefs, --max-revisions 1")
-    print("| workers | briefs per hour | vs 1 worker |\n|---|---|---|")
-    base = rates.get(1) or next(iter(rates.values()))
-    for n, r in rates.items():
-        print(f"| {n} | {r:,.0f} | {r / base:.2f}× |")
+    print(f"{os.cpu_count()} CPU cores; load average at the start: {load:.2f}")
+    print("| workers | briefs per hour | vs 1 worker | worker CPU seconds per brief |\n|---|---|---|---|")
+    base = (rates.get(1) or next(iter(rates.values())))[0]
+    for n, (r, cpu) in rates.items():
+        print(f"| {n} | {r:,.0f} | {r / base:.2f}× | {cpu:.2f} |")
 
 
 if __name__ == "__main__":

@@ -183,3 +183,22 @@ def test_shared_fake_model_in_a_real_run_goes_through_the_coalescer(home, brief_
     stats = factory("small", engine="auto").stats
     assert all(open_store(home).get_run(f"c{i}")["status"] == "completed" for i in range(2))
     assert stats["model_calls"] < stats["caller_calls"]  # some calls of the two runs went out together
+
+
+def test_review_decisions_go_through_the_queue_too(home, brief_file, database_url):
+    from brandloop.queue.worker import Worker
+    from graph.context import RunSettings
+
+    queue = JobQueue()
+    settings = RunSettings(max_revisions=1, review=True).model_dump()
+    queue.enqueue("rv1", "run", {"brief_path": str(brief_file), "settings": settings})
+    worker = Worker(home, lambda spec, **kw: scripted(GOOD), lease_s=10, poll_s=0.1)
+    worker.run_forever(exit_when_idle=True)
+    store = open_store(home)
+    assert store.get_run("rv1")["status"] == "awaiting_review" and queue.jobs(["rv1"])[0]["status"] == "done"
+
+    queue.enqueue("rv1", "review", {"decisions": {v: {"action": "approve"} for v in ("v1", "v2", "v3")}})
+    worker.run_forever(exit_when_idle=True)
+    assert [r["status"] for r in queue.jobs(["rv1"])] == ["done", "done"]
+    assert store.get_run("rv1")["status"] == "completed"
+    assert [e["node"] for e in store.events("rv1")].count("review") >= 1

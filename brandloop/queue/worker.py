@@ -100,7 +100,12 @@ class Worker:
         from brandloop.web.jobs import describe_error
         from graph.runner import Runner
 
-        queue = JobQueue()  # its own connection: the heartbeat and the finish are fenced writes
+        try:
+            queue = JobQueue()  # its own connection: the heartbeat and the finish are fenced writes
+        except Exception as exc:  # noqa: BLE001 - the database is away: the lease expires, the run is taken again
+            self._say(f"cannot reach the queue for {job.run_id}: {exc}")
+            slots.release()
+            return
         lost = threading.Event()
         beat_done = threading.Event()
 
