@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.setup-stamp
-DEB_PACKAGES := tesseract-ocr tesseract-ocr-eng fonts-dejavu-core chromium
+DEB_PACKAGES := tesseract-ocr tesseract-ocr-eng fonts-dejavu-core chromium postgresql
 BRIEF ?= examples/briefs/northwind_search.yaml
 RUN_ARGS ?=
 
@@ -11,7 +11,8 @@ RUN_ARGS ?=
 
 setup: $(STAMP)
 
-# Debian packages: OCR for the describer, fonts for its tests, Chromium for the browser tests.
+# Debian packages: OCR for the describer, fonts for its tests, Chromium for the browser tests, Postgres for
+# the queue and store tests (they start a throwaway server when none runs).
 # Installed only when missing.
 system-packages:
 	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -27,7 +28,7 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install -q --upgrade pip
 	# torch first and pinned: the CPU build lies on local disk; an unpinned torch pulls a CUDA build.
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,scale]'
 	touch $(STAMP)
 
 run: setup

@@ -11,6 +11,7 @@ from brandloop.cli_check import check
 from brandloop.cli_progress import llm_progress
 from brandloop.cli_export import export
 from brandloop.cli_models import doctor, models
+from brandloop.cli_queue import batch, worker
 from brandloop.cli_review import review
 from brandloop.cli_rulebook import rulebook
 from brandloop.cli_serve import serve
@@ -142,10 +143,10 @@ def resume(ctx, run_id, as_json):
 @click.pass_context
 def runs(ctx, as_json, limit):
     """List past runs."""
-    from graph.store import RunStore
+    from graph.store import open_store
 
     with cli_errors():
-        rows = RunStore(ctx.obj["home"]).list_runs(limit)
+        rows = open_store(ctx.obj["home"]).list_runs(limit)
         if as_json:
             click.echo(json.dumps([{k: v for k, v in r.items() if k != "input_json"} for r in rows], indent=2))
             return
@@ -169,12 +170,12 @@ def runs(ctx, as_json, limit):
 def trace(ctx, run_id, node, as_json, full):
     """Summarise a run's steps, one line each (time, tokens, violations, scores); --full prints everything."""
     from brandloop.report import NODES, trace_summary, trace_text
-    from graph.store import RunStore
+    from graph.store import open_store
 
     with cli_errors():
         if node is not None and node not in NODES:
             raise BriefError("(arguments)", "--node", f"unknown node '{node}'", f"use one of: {', '.join(NODES)}")
-        store = RunStore(ctx.obj["home"])
+        store = open_store(ctx.obj["home"])
         if store.get_run(run_id) is None:
             raise BriefError("(runs)", "RUN_ID", f"no run with id '{run_id}'", "see 'brandloop runs'")
         events = store.events(run_id, node)
@@ -253,10 +254,10 @@ def eval_cmd(ctx, briefs, model, max_revisions, max_new_tokens, as_json, out, en
 def diff(ctx, run_id, variant):
     """Show the text diff between the revisions of one VARIANT (e.g. v1) of a run."""
     from brandloop.report import revision_diffs
-    from graph.store import RunStore
+    from graph.store import open_store
 
     with cli_errors():
-        values = RunStore(ctx.obj["home"]).latest_values(run_id)
+        values = open_store(ctx.obj["home"]).latest_values(run_id)
         if values is None:
             raise BriefError("(runs)", "RUN_ID", f"no run with id '{run_id}'", "see 'brandloop runs'")
         drafts = [h for h in values.get("history", []) if h["id"] == variant]
@@ -274,6 +275,8 @@ cli.add_command(review)
 cli.add_command(serve)
 cli.add_command(models)
 cli.add_command(doctor)
+cli.add_command(batch)
+cli.add_command(worker)
 
 
 def main() -> None:

@@ -27,12 +27,12 @@ def export(ctx, run_id, fmt, out, include_all, campaign, ad_group, final_url, pa
     from brandloop.export import FORMATS, Target, render, write_atomic
     from graph.brief import BriefError
     from graph.runner import stored_result
-    from graph.store import RunStore
+    from graph.store import open_store
 
     if not fmt:
         raise BriefError("(arguments)", "--format", "no format given", f"pass --format {'|'.join(FORMATS)}")
     obj = ctx.find_root().obj
-    store = RunStore(data_home(obj.get("home") if isinstance(obj, dict) else None))
+    store = open_store(data_home(obj.get("home") if isinstance(obj, dict) else None))
     try:
         result, brief = stored_result(store, run_id)
     finally:

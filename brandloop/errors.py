@@ -17,6 +17,14 @@ import click
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 
 
+class ConfigError(RuntimeError):
+    """A bad setting (an environment variable such as BRANDLOOP_DATABASE_URL): names it, what is wrong, the fix."""
+
+    def __init__(self, setting: str, problem: str, fix: str):
+        self.setting, self.problem, self.fix = setting, problem, fix
+        super().__init__(f"{setting}: {problem}; {fix}")
+
+
 def _debug() -> bool:
     ctx = click.get_current_context(silent=True)
     obj = ctx.find_root().obj if ctx is not None else None
@@ -45,7 +53,7 @@ def cli_errors():
         if isinstance(exc, RulebookError):
             click.echo(exc.report(), err=True)
             sys.exit(EXIT_INPUT)
-        if isinstance(exc, BriefError):  # one line per problem
+        if isinstance(exc, (BriefError, ConfigError)):  # one line per problem
             click.echo("\n".join(f"error: {line}" for line in str(exc).splitlines()), err=True)
             sys.exit(EXIT_INPUT)
         if isinstance(exc, (InvalidName, PathEscape)):

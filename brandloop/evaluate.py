@@ -9,13 +9,13 @@ from agents.compliance import check_variant
 from brandloop.report import CLEAN, write_result
 from graph.context import RunSettings
 from graph.runner import Runner, load_knowledge
-from graph.store import RunStore
+from graph.store import open_store
 from knowledge.violations import hard_count
 
 
 def recheck(home: Path, run_id: str) -> list[dict]:
     """Independently re-run every exact check on each delivered variant of a finished run."""
-    values = RunStore(home).latest_values(run_id) or {}
+    values = open_store(home).latest_values(run_id) or {}
     brief = values["brief"]
     settings = RunSettings.model_validate(values.get("settings") or {})
     knowledge = load_knowledge(home, settings.rulebook or brief.get("rulebook"), Path(values["brief_dir"]), "(eval)")
@@ -34,7 +34,7 @@ def model_output_checks(home: Path, run_id: str) -> dict:
     from agents.common import channel_of
     from knowledge.text import char_length
 
-    store = RunStore(home)
+    store = open_store(home)
     values = store.latest_values(run_id) or {}
     brief = values["brief"]
     settings = RunSettings.model_validate(values.get("settings") or {})

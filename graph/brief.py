@@ -25,6 +25,7 @@ class BriefError(ValueError):
 
 
 def _line(file: str, field: str, problem: str, fix: str) -> str:
+    field, problem, fix = (" ".join(x.splitlines()) for x in (field, problem, fix))  # values may carry line breaks
     msg = f"{file}: field '{field}': {problem}"
     return msg + (f" (fix: {fix})" if fix and "(fix:" not in problem else "")
 
@@ -199,7 +200,8 @@ def load_brief(path: str | Path, material_roots: list[Path] | None = None) -> tu
     base = p.resolve().parent
     materials = data.get("materials") if brief is None else brief.materials
     reported = {field for field, _, _ in issues}
-    for i, m in enumerate([materials] if isinstance(materials, str) else materials or []):
+    for i, m in enumerate([materials] if isinstance(materials, str) else
+                          materials if isinstance(materials, (list, tuple)) else []):
         if not isinstance(m, str) or f"materials.{i}" in reported:
             continue
         try:

@@ -16,7 +16,7 @@ from graph.context import RunSettings
 from graph.progress import RunCancelled
 from graph.result import RunResult, VariantResult
 from graph.review import ReviewError, recheck, review_payload, validate_decisions
-from graph.store import RunStore
+from graph.store import RunStore, open_store
 
 LLMFactory = Callable[..., BaseChatModel]  # (model spec, engine=...) -> chat model
 Progress = Callable[[str, dict], None]
@@ -113,7 +113,7 @@ def _limits(values: dict, knowledge) -> dict[str, int] | None:
 class Runner:
     def __init__(self, home: Path, llm_factory: LLMFactory):
         self.home = Path(home)
-        self.store = RunStore(self.home)
+        self.store = open_store(self.home)
         self.llm_factory = llm_factory
         self.llm_progress = None  # a graph.progress.LLMProgress: reports on LLM batches, and the cancel flag
 

@@ -1,13 +1,36 @@
-"""Chroma guideline index: an embedded PersistentClient under the data home, one collection per
-installed rulebook version (and one more, '<collection>-ads', for its approved ads), embeddings always from the packaged all-MiniLM-L6-v2."""
+"""Chroma guideline index: an embedded PersistentClient under the data home, or a Chroma server's HttpClient
+when BRANDLOOP_CHROMA_URL is set; one collection per installed rulebook version (and one more,
+'<collection>-ads', for its approved ads), embeddings always from the packaged all-MiniLM-L6-v2."""
 from __future__ import annotations
 
 import logging
+import os
 import pathlib
 
 from knowledge.rulebook.schema import Chunk
 
 logging.getLogger("chromadb.telemetry").setLevel(logging.CRITICAL)
+CHROMA_URL_ENV = "BRANDLOOP_CHROMA_URL"
+
+
+def http_client(url: str, settings):
+    """A Chroma HttpClient for http(s)://HOST:PORT; a bad URL or a server that is down is a one-line ConfigError."""
+    from urllib.parse import urlsplit
+
+    import chromadb
+
+    from brandloop.errors import ConfigError
+
+    fix = "start it ('chroma run --host 0.0.0.0 --port 8000') or fix the URL (http://HOST:8000), or unset it"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(CHROMA_URL_ENV, f"'{url}' is not an http(s)://HOST:PORT URL", fix)
+    try:
+        return chromadb.HttpClient(host=parts.hostname, port=parts.port or (443 if parts.scheme == "https" else 8000),
+                                   ssl=parts.scheme == "https", settings=settings)
+    except Exception as exc:  # chromadb raises ValueError / httpx errors when it cannot reach the server
+        raise ConfigError(CHROMA_URL_ENV, f"cannot reach the Chroma server at {url} ({type(exc).__name__})",
+                          fix) from None
 
 
 class GuidelineIndex:
@@ -16,9 +39,13 @@ class GuidelineIndex:
         from chromadb.config import Settings
 
         self.path = pathlib.Path(path)
+        settings = Settings(anonymized_telemetry=False, allow_reset=False)
+        url = os.environ.get(CHROMA_URL_ENV, "").strip()
+        if url:  # a shared server: every worker sees the same collections
+            self.client = http_client(url, settings)
+            return
         self.path.mkdir(parents=True, exist_ok=True)
-        self.client = chromadb.PersistentClient(path=str(self.path),
-                                                settings=Settings(anonymized_telemetry=False, allow_reset=False))
+        self.client = chromadb.PersistentClient(path=str(self.path), settings=settings)
 
     def _collection(self, name: str, create: bool = False):
         from knowledge.embeddings import ChromaEmbedder

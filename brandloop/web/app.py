@@ -202,9 +202,9 @@ def create_app(home: Path, llm_factory: Callable, *, token: str | None = None, w
     # --- shared helpers --------------------------------------------------------------------------------------
     @contextmanager
     def store():
-        from graph.store import RunStore
+        from graph.store import open_store
 
-        s = RunStore(home)
+        s = open_store(home)
         try:
             yield s
         finally:

@@ -19,9 +19,9 @@ def register(app: FastAPI, home: Path) -> None:
         from brandloop.export import SUFFIX, Target, render
         from graph.brief import BriefError
         from graph.runner import stored_result
-        from graph.store import RunStore
+        from graph.store import open_store
 
-        store = RunStore(home)
+        store = open_store(home)
         try:
             result, brief = stored_result(store, run_id)
         except BriefError as exc:

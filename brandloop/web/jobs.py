@@ -1,8 +1,11 @@
 """Runs submitted from the web: a small thread pool, one Runner per run, and an in-memory event log
-per run that the SSE endpoint replays (so late or reconnecting listeners see every line)."""
+per run that the SSE endpoint replays (so late or reconnecting listeners see every line). With
+BRANDLOOP_DATABASE_URL set, runs go to the shared queue instead (`brandloop worker` executes them) and the
+event log follows the run's trace in the database."""
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -63,6 +66,7 @@ class JobManager:
         self.jobs: dict[str, Job] = {}
         self.keep = keep
         self.closing = False
+        self.queued = bool(os.environ.get("BRANDLOOP_DATABASE_URL", "").strip())  # run on `brandloop worker`s
         self._lock = threading.Lock()
 
     def get(self, run_id: str) -> Job | None:
@@ -78,7 +82,10 @@ class JobManager:
             for old in sorted(done, key=lambda j: j.submitted)[:max(0, len(self.jobs) - self.keep)]:
                 self.jobs.pop(old.run_id, None)
         job.push("queued", line="queued")
-        self.pool.submit(self._work, job, Path(brief_path), settings, None, material_roots)
+        if self.queued:
+            self._enqueue(job, "run", {"brief_path": str(Path(brief_path).resolve()), "settings": settings.model_dump()})
+        else:
+            self.pool.submit(self._work, job, Path(brief_path), settings, None, material_roots)
         return job
 
     def submit_review(self, run_id: str, decisions: dict) -> Job:
@@ -87,8 +94,60 @@ class JobManager:
         with self._lock:
             self.jobs[run_id] = job
         job.push("queued", line="queued: review decisions")
-        self.pool.submit(self._work, job, None, None, decisions)
+        if self.queued:
+            self._enqueue(job, "review", {"decisions": decisions})
+        else:
+            self.pool.submit(self._work, job, None, None, decisions)
         return job
+
+    # the shared queue (BRANDLOOP_DATABASE_URL) -------------------------------------------------------------
+    def _enqueue(self, job: Job, kind: str, payload: dict) -> None:
+        from brandloop.queue.table import JobQueue
+
+        queue = JobQueue()
+        try:
+            job_id = queue.enqueue(job.run_id, kind, payload)
+        finally:
+            queue.close()
+        threading.Thread(target=self._follow, args=(job, job_id), daemon=True, name=f"follow-{job.run_id}").start()
+
+    def _follow(self, job: Job, job_id: int, poll_s: float = 1.0) -> None:
+        """Mirror a queued run's progress (its trace events, then its job status) into the job's event log."""
+        from brandloop.queue.table import JobQueue
+        from brandloop.report import progress_line
+        from graph.store import open_store
+
+        queue, store = JobQueue(), open_store(self.home)
+        seen = len(store.events(job.run_id))
+        try:
+            while not self.closing:
+                row = next(r for r in queue.jobs([job.run_id]) if r["id"] == job_id)
+                if row["status"] != "queued" and job.status == "queued":
+                    job.status = "running"
+                    job.push("started", line=f"started on worker {row['worker']}")
+                events = store.events(job.run_id)[seen:]
+                seen += len(events)
+                for ev in events:
+                    job.push("progress", node=ev["node"], loop=ev.get("loop", 0), duration_s=ev.get("duration_s"),
+                             line=progress_line(ev["node"], {"trace": [ev]}))
+                if row["status"] in ("queued", "running"):
+                    time.sleep(poll_s)
+                    continue
+                run = store.get_run(job.run_id) or {}
+                if row["status"] == "done":
+                    job.status = "completed"
+                    paused = run.get("status") == "awaiting_review"
+                    job.push("done", status="completed", stop_reason=run.get("stop_reason"),
+                             line="paused: awaiting your review" if paused else f"finished: {run.get('stop_reason')}")
+                else:
+                    job.status, job.error = "error", row["error"] or row["status"]
+                    job.push("failed", status="error", error=job.error, line=f"failed: {job.error}")
+                return
+        except Exception as exc:  # noqa: BLE001 - the run goes on in its worker; only the live view stops
+            log.warning("following run %s stopped: %s", job.run_id, exc)
+        finally:
+            queue.close()
+            store.close()
 
     def _work(self, job: Job, brief_path: Path | None, settings, decisions: dict | None = None,
               material_roots: list[Path] | None = None) -> None:
