@@ -39,6 +39,7 @@ def _prompts(n: int, offset: int = 0):
     sys.path.insert(0, str(ROOT))
     import prompts
     from agents.copywriter import example_lines, words_for
+    from agents.selection import candidate_count
     from graph.brief import load_brief
     from knowledge.channels import get_channel
     from knowledge.checks import label
@@ -46,15 +47,17 @@ def _prompts(n: int, offset: int = 0):
     brief, _ = load_brief(BRIEF)
     spec = get_channel(brief.channel)
     angles = prompts.load_data("angles")
-    fields = [{"label": label(k), "count": f.draft, "max_chars": f.max_chars, "words": words_for(f.max_chars),
-               "examples": example_lines(k, f.max_chars)} for k, f in spec.drafted_fields().items()]
+    fields = [{"label": label(k), "count": candidate_count(f), "max_chars": f.max_chars, "words": words_for(f.max_chars),
+               "examples": (ex := example_lines(k, f.max_chars)),
+               "shot_count": max(1, min(candidate_count(f), *(len(x) for x in ex)))}
+              for k, f in spec.drafted_fields().items()]
     out = []
     for i in range(offset, offset + n):
         out.append(prompts.render(
             "copywriter", examples=prompts.load_data("copy_examples"), brand=brief.brand, channel_title=spec.title,
             product=brief.product, audience=brief.audience, goal=brief.goal, tone=brief.tone,
             key_message=brief.key_message, keywords=brief.keywords, forbidden=brief.forbidden_words,
-            facts=brief.product.facts, material_summaries=[], rules=[], fields=fields,
+            facts=brief.product.facts, material_summaries=[], rules=[], fields=fields, approved=[],
             angle=f"{angles[i % len(angles)]} (take {i + 1})", avoid=[]))
     return out
 
