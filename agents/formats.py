@@ -15,6 +15,7 @@ from knowledge.checks import label
 
 _LATIN_EXTRA = "‘’“”–—…€£¥®™°·•"
 _OPENING_QUOTES = "\"'‘“"
+_PLACEHOLDER_OPENERS = "<["  # a line may not start like the prompt's '<at most 30 characters>' placeholder
 
 
 def _escape(cp: int) -> str:
@@ -48,12 +49,12 @@ class LineFormat:
         if latin:
             allowed = set(range(0x20, 0x7F)) | set(range(0xC0, 0x250)) | {ord(c) for c in _LATIN_EXTRA}
             self.body = _class(allowed - banned)
-            self.first = _class(allowed - banned - {0x20} - {ord(c) for c in _OPENING_QUOTES})
+            self.first = _class(allowed - banned - {0x20} - {ord(c) for c in _OPENING_QUOTES + _PLACEHOLDER_OPENERS})
             self.no_stop = _class(allowed - banned - {0x2E})
         else:  # any script: everything but line breaks and the banned characters (emoji are left to the checker)
             neg = "".join(_escape(c) for c in sorted(banned))
             self.body = f"[^{neg}]"
-            self.first = f"[^{neg}\\x20\\x22\\x27]"
+            self.first = f"[^{neg}\\x20\\x22\\x27\\x3C\\x5B]"
             self.no_stop = f"[^{neg}\\x2E]"
 
     def sentence(self) -> str:
@@ -61,7 +62,8 @@ class LineFormat:
         return f"(?:{self.no_stop}|\\.[0-9])+\\.?"
 
     def line(self, max_chars: int) -> str:
-        """One line of 1..max_chars characters that does not start with a space or a quote mark."""
+        """One line of 1..max_chars characters that does not start with a space, a quote mark or a placeholder's
+        '<' or '['."""
         return f"{self.first}{self.body}{{0,{max(0, max_chars - 1)}}}"
 
 

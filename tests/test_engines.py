@@ -30,6 +30,7 @@ def test_ad_pattern_holds_lines_counts_and_limits():
     assert not re.fullmatch(p, GOOD.replace("HEADLINE 3: Open Online Today\n", ""))  # a missing item
     assert not re.fullmatch(p, GOOD.replace("HEADLINE 1: ", "HEADLINE 1:  "))  # no leading space
     assert not re.fullmatch(p, GOOD.replace("Save More", "收益率"))  # an English brief gets Latin copy
+    assert not re.fullmatch(p, GOOD.replace("Save More Every Day", "<at most 30 characters>"))  # no placeholder
 
 
 def test_rewrite_pattern_keeps_channel_characters_and_counts_wide_characters_double():
@@ -39,6 +40,7 @@ def test_rewrite_pattern_keeps_channel_characters_and_counts_wide_characters_dou
     wide = rewrite_pattern(RSA, "headline", "北風銀行の普通預金")
     assert re.fullmatch(wide, "毎日の貯蓄をもっと簡単に")  # 12 wide characters count 24 of 30
     assert not re.fullmatch(wide, "毎日の貯蓄をもっと簡単に始めよう今")  # 16 count 32
+    assert not re.fullmatch(wide, "<最大30文字>")
 
 
 def test_critique_pattern_is_one_sentence_each():
