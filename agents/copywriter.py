@@ -17,7 +17,7 @@ from agents.formats import ad_pattern, char_cap, line_format, rewrite_pattern
 from agents.llm_calls import batch_with_retry, constrains
 from agents.parsing import parse_fields, parse_line
 from agents.repairs import place_required, rules_by_id
-from agents.selection import LineSelector, candidate_count, repeated_word, shared_phrase
+from agents.selection import LineSelector, candidate_count, own_defect
 from agents.tracing import NodeTrace
 from knowledge.channels import ChannelSpec
 from knowledge.checks import label
@@ -41,6 +41,16 @@ def example_lines(field: str, max_chars: int) -> list[list[str]]:
     for ex in prompts.load_data("copy_examples"):
         lines = [t for t in ex["lines"].get(field, ex["lines"]["description"]) if len(t) <= max_chars]
         out.append(lines or [ex["lines"]["headline"][0][:max_chars]])
+    return out
+
+
+def prompt_fields(drafted: dict, count=candidate_count) -> list[dict]:
+    """The copywriter prompt's `fields`: label, lines to write, limit, words and worked-example lines per field."""
+    out = []
+    for name, f in drafted.items():
+        ex = example_lines(name, f.max_chars)
+        out.append({"label": label(name), "count": count(f), "max_chars": f.max_chars, "words": words_for(f.max_chars),
+                    "examples": ex, "shot_count": max(1, min(count(f), *(len(x) for x in ex)))})
     return out
 
 
@@ -118,10 +128,7 @@ def make_copywriter(llm: BaseChatModel, knowledge=None):
                       forbidden=brief.forbidden_words, facts=facts,
                       material_summaries=[m["summary"] for m in state.get("materials", []) if m.get("summary")],
                       rules=state.get("rules_summary", []), approved=approved_ads(knowledge, brief, spec),
-                      fields=[{"label": label(n), "count": count(f), "max_chars": f.max_chars,
-                               "words": words_for(f.max_chars), "examples": (ex := example_lines(n, f.max_chars)),
-                               "shot_count": max(1, min(count(f), *(len(x) for x in ex)))}
-                              for n, f in drafted.items()])
+                      fields=prompt_fields(drafted, count))
         whole, items = [], []  # (variant, prompt) and (variant, field, index, prompt)
         for v in targets:
             problems = _item_problems(v, rules) if v["status"] == "revise" else {}
@@ -158,13 +165,14 @@ def make_copywriter(llm: BaseChatModel, knowledge=None):
             lines = [(uncut(spec, f, text, source) if text else text, problems)
                      for (_, f, _, _), (text, problems) in zip(items, lines)]
         example_texts = [t for ex in prompts.load_data("copy_examples") for ls in ex["lines"].values() for t in ls]
-        selector = LineSelector(spec, source, brief.keywords, example_texts, _line_problems(state, knowledge, rules),
-                                taken={}, copies=getattr(knowledge, "copies_exemplar", None))
         drafting = {v["id"] for v, _ in whole}
+        taken: dict[str, list[str]] = {}
         for v in variants:
             if v["id"] not in drafting:
                 for k, x in v.get("fields", {}).items():
-                    selector.taken.setdefault(k, []).extend(x)
+                    taken.setdefault(k, []).extend(x)
+        selector = LineSelector(spec, source, brief.keywords, example_texts, _line_problems(state, knowledge, rules),
+                                taken=taken, copies=getattr(knowledge, "copies_exemplar", None))
         selection = {}
         for (v, _), (fields, problems) in zip(whole, drafts):
             if fields and any(fields.values()) and not single:
@@ -182,10 +190,7 @@ def make_copywriter(llm: BaseChatModel, knowledge=None):
         rejected = {}
         for (v, field, i, _), (text, problems) in zip(items, lines):
             fields = rewritten.setdefault(v["id"], {k: list(x) for k, x in v["fields"].items()})
-            reason = (repeated_word(text) and f"repeats '{repeated_word(text)}'") or (
-                shared_phrase(text, example_texts) and "copies the worked example") or (
-                knowledge is not None and hasattr(knowledge, "copies_exemplar") and knowledge.copies_exemplar(text)
-                and "copies an approved ad") if text else None
+            reason = own_defect(text, example_texts, selector.copies) if text else None
             if not problems and text and not reason:
                 fields[field][i] = text
             elif reason:

@@ -33,11 +33,10 @@ def rule_line(rule) -> str:
     swap = rule.params.get("swap") or {}
     casing = list(dict.fromkeys(new for old, new in swap.items() if str(old).lower() == str(new).lower()))
     swaps = [(new, old) for old, new in swap.items() if str(old).lower() != str(new).lower()][:MAX_SWAPS_IN_PROMPT]
-    if not prompts.has_part("rules", rule.type):  # a rule type without its own phrasing: its message
-        return rule.message or f"Follow the brand's {rule.type} rule"
-    line = prompts.render_text("rules", rule.type, params=rule.params, message=rule.message, casing=casing,
-                               swaps=swaps)
-    return line or rule.message or f"Follow the brand's {rule.type} rule"
+    part = rule.type if prompts.has_part("rules", rule.type) else "fallback"
+    line = prompts.render_text("rules", part, params=rule.params, message=rule.message, casing=casing, swaps=swaps,
+                               type=rule.type)
+    return line or prompts.render_text("rules", "fallback", message=rule.message, type=rule.type)
 
 
 def make_retriever(knowledge=None):

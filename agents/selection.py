@@ -56,6 +56,17 @@ def shared_phrase(line: str, others: list[str], n: int = 3) -> str | None:
     return None
 
 
+def own_defect(line: str, examples: list[str], copies: Callable[[str], str | None] | None = None) -> str | None:
+    """What is wrong with a line on its own (a repeated word, a worked example's phrase, an approved ad's line)."""
+    if w := repeated_word(line):
+        return f"repeats '{w}'"
+    if p := shared_phrase(line, examples):
+        return f"copies the worked example's '{p}'"
+    if copies is not None and (ad := copies(line)):
+        return f"copies the approved ad {ad}"
+    return None
+
+
 def _embed(texts: list[str]) -> np.ndarray:
     from knowledge.embeddings import embed
 
@@ -87,12 +98,8 @@ class LineSelector:
         """Why ``line`` can't be used in ``field`` (None: it can)."""
         if any(line.casefold() == t.casefold() for items in self.taken.values() for t in items):
             return USED
-        if w := repeated_word(line):
-            return f"repeats '{w}'"
-        if p := shared_phrase(line, self.examples):
-            return f"copies the worked example's '{p}'"
-        if self.copies is not None and (ad := self.copies(line)):
-            return f"copies the approved ad {ad}"
+        if defect := own_defect(line, self.examples, self.copies):
+            return defect
         problems = self.problems(field, line)
         return "; ".join(problems) if problems else None
 

@@ -13,12 +13,18 @@ from graph.store import open_store
 from knowledge.violations import hard_count
 
 
-def recheck(home: Path, run_id: str) -> list[dict]:
-    """Independently re-run every exact check on each delivered variant of a finished run."""
-    values = open_store(home).latest_values(run_id) or {}
+def _finished_run(home: Path, run_id: str):
+    """(store, last state values, brand knowledge) of a finished run."""
+    store = open_store(home)
+    values = store.latest_values(run_id) or {}
     brief = values["brief"]
     settings = RunSettings.model_validate(values.get("settings") or {})
     knowledge = load_knowledge(home, settings.rulebook or brief.get("rulebook"), Path(values["brief_dir"]), "(eval)")
+    return store, values, knowledge
+
+
+def recheck(values: dict, knowledge) -> list[dict]:
+    """Independently re-run every exact check on each delivered variant of a finished run."""
     out = []
     for v in values.get("variants", []):
         if not v.get("fields"):
@@ -29,16 +35,11 @@ def recheck(home: Path, run_id: str) -> list[dict]:
     return out
 
 
-def model_output_checks(home: Path, run_id: str) -> dict:
+def model_output_checks(store, run_id: str, values: dict, knowledge) -> dict:
     """From the trace, before any repair: replies that did not parse, and model-written lines over their limit."""
     from agents.common import channel_of
     from knowledge.text import char_length
 
-    store = open_store(home)
-    values = store.latest_values(run_id) or {}
-    brief = values["brief"]
-    settings = RunSettings.model_validate(values.get("settings") or {})
-    knowledge = load_knowledge(home, settings.rulebook or brief.get("rulebook"), Path(values["brief_dir"]), "(eval)")
     spec = channel_of(values, knowledge)
     lines = over = 0
     unparsed: Counter = Counter()
@@ -79,14 +80,15 @@ def evaluate(runner: Runner, briefs: list[Path], settings: RunSettings, on_progr
     for b in briefs:
         result = runner.run(b, settings, on_progress=on_progress)
         write_result(result, runner.home / "runs" / result["run_id"])
-        checks = recheck(runner.home, result["run_id"])
+        store, values, knowledge = _finished_run(runner.home, result["run_id"])
+        checks = recheck(values, knowledge)
         variants = result["variants"]
         clean = [c for c in checks if c["delivered"] in CLEAN]
         marked_failed = [c for c in checks if c["delivered"] == "failed"]
         first = [v["score_history"][0] for v in variants if v.get("score_history")]
         final = [v["score"] for v in variants if v.get("score") is not None]
         rel = [v["metrics"]["relevance"] for v in variants if v.get("metrics")]
-        outputs = model_output_checks(runner.home, result["run_id"])
+        outputs = model_output_checks(store, result["run_id"], values, knowledge)
         info = result.get("model_info") or {}
         rows.append({
             "brief": str(b), "run_id": result["run_id"], "variants": len(variants),

@@ -38,19 +38,14 @@ def _prompts(n: int, offset: int = 0):
     """The copywriter's first-draft prompts for the example brief, one per angle."""
     sys.path.insert(0, str(ROOT))
     import prompts
-    from agents.copywriter import example_lines, words_for
-    from agents.selection import candidate_count
+    from agents.copywriter import prompt_fields
     from graph.brief import load_brief
     from knowledge.channels import get_channel
-    from knowledge.checks import label
 
     brief, _ = load_brief(BRIEF)
     spec = get_channel(brief.channel)
     angles = prompts.load_data("angles")
-    fields = [{"label": label(k), "count": candidate_count(f), "max_chars": f.max_chars, "words": words_for(f.max_chars),
-               "examples": (ex := example_lines(k, f.max_chars)),
-               "shot_count": max(1, min(candidate_count(f), *(len(x) for x in ex)))}
-              for k, f in spec.drafted_fields().items()]
+    fields = prompt_fields(spec.drafted_fields())
     out = []
     for i in range(offset, offset + n):
         out.append(prompts.render(

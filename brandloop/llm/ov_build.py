@@ -34,7 +34,8 @@ def openvino_dir(base: Path, source_sha256: str) -> Path:
     return base / f"openvino-int8-{source_sha256[:16]}"
 
 
-def _first_line(exc: BaseException) -> str:
+def last_line(exc: BaseException) -> str:
+    """The last non-empty line of an error (OpenVINO puts the reason there), at most 200 characters."""
     text = str(exc).strip()
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     return (lines[-1] if lines else type(exc).__name__)[:200]
@@ -83,7 +84,7 @@ def build_openvino_model(gguf: Path, source_sha256: str, target: Path) -> dict:
         raise
     except Exception as exc:  # conversion errors come from C++ (RuntimeError), gguf (ValueError), disk (OSError)
         raise ModelError(f"could not convert {gguf} for the OpenVINO engine ({type(exc).__name__}: "
-                         f"{_first_line(exc)}); use --engine transformers") from exc
+                         f"{last_line(exc)}); use --engine transformers") from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -112,5 +113,5 @@ def load_pipeline(folder: Path, threads: int, cache_gb: int = 1, prefix_caching:
         return openvino_genai.ContinuousBatchingPipeline(str(folder), sched, "CPU",
                                                          {"INFERENCE_NUM_THREADS": int(threads)})
     except RuntimeError as exc:
-        raise ModelError(f"OpenVINO could not load {folder} ({_first_line(exc)}); delete the folder to rebuild it, "
+        raise ModelError(f"OpenVINO could not load {folder} ({last_line(exc)}); delete the folder to rebuild it, "
                          f"or use --engine transformers") from exc

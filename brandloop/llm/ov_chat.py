@@ -22,6 +22,7 @@ from .assets import ModelError
 from .batching import BatchedChatMixin, chat_result, cut_at_stops, generation_kwargs, to_chat_dicts
 from .chat import per_prompt
 from .loader import ModelInfo
+from .ov_build import last_line
 
 logger = logging.getLogger("brandloop.llm")
 
@@ -109,8 +110,7 @@ class OpenVINOChatModel(BatchedChatMixin, BaseChatModel):
             try:
                 outs = self._pipe.generate(ids, configs)
             except RuntimeError as exc:
-                first = (str(exc).strip().splitlines() or [type(exc).__name__])[-1][:200]
-                raise ModelError(f"the OpenVINO engine rejected the request ({first})") from exc
+                raise ModelError(f"the OpenVINO engine rejected the request ({last_line(exc)})") from exc
         elapsed = time.perf_counter() - t0
         meta = {"model_name": self.model_id, "model_provider": "openvino", "engine": "openvino", "batch_size": n}
         if self.info is not None:

@@ -6,6 +6,9 @@ from pathlib import Path
 from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel, Field
 
+from knowledge.copycheck import Alert
+from knowledge.rulebook import RulebookError
+
 MAX_CHECK_CHARS = 100_000
 
 
@@ -13,17 +16,6 @@ class CheckRequest(BaseModel):
     text: str = Field(max_length=MAX_CHECK_CHARS, description="The copy: plain text, Markdown or CSV (see kind).")
     channel: str | None = Field(None, description="Apply this channel's rules and limits.")
     kind: str = Field("txt", pattern="^(txt|md|csv)$")
-
-
-class AlertOut(BaseModel):
-    line: int
-    col: int
-    end_col: int
-    severity: str
-    message: str
-    rule: str
-    match: str = ""
-    suggestion: str | None = None
 
 
 def register(app: FastAPI, home: Path) -> None:
@@ -38,15 +30,14 @@ def register(app: FastAPI, home: Path) -> None:
         if key not in cache:
             try:
                 cache[key] = CopyChecker(RulebookRegistry(home).rules_only(name), channel)
-            except Exception as exc:  # noqa: BLE001 - registry errors are user errors with their own message
-                if type(exc).__name__ == "RulebookError":
-                    raise HTTPException(404, str(exc).splitlines()[0]) from None
-                raise
+            except RulebookError as exc:  # a user error with its own message
+                raise HTTPException(404, str(exc).splitlines()[0]) from None
         return cache[key]
 
-    @app.post("/api/rulebooks/{name}/check", tags=["rulebooks"], response_model=list[AlertOut],
+    @app.post("/api/rulebooks/{name}/check", tags=["rulebooks"], response_model=list[Alert],
+              response_model_exclude={"__all__": {"file"}},  # the box's copy has no file name
               summary="Check copy against a rulebook: Vale-style alerts with line and column")
-    def check_copy(name: str, req: CheckRequest) -> list[AlertOut]:
+    def check_copy(name: str, req: CheckRequest) -> list[Alert]:
         from knowledge.channels import channel_table
 
         if req.channel and req.channel not in channel_table():
@@ -55,5 +46,4 @@ def register(app: FastAPI, home: Path) -> None:
             alerts = checker(name, req.channel or None).check(req.text, "copy", req.kind)
         except ValueError as exc:  # e.g. a CSV with no copy column (a BriefError)
             raise HTTPException(400, str(exc)) from None
-        return [AlertOut(line=a.line, col=a.col, end_col=a.end_col, severity=a.severity, message=a.message,
-                         rule=a.rule, match=a.match, suggestion=a.suggestion) for a in alerts]
+        return alerts
