@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from brandloop.cli_check import check
+from brandloop.cli_common import finish, llm_factory, make_runner
 from brandloop.cli_progress import llm_progress
 from brandloop.cli_export import export
 from brandloop.cli_models import doctor, models
@@ -15,18 +16,10 @@ from brandloop.cli_queue import batch, worker
 from brandloop.cli_review import review
 from brandloop.cli_rulebook import rulebook
 from brandloop.cli_serve import serve
-from brandloop.errors import EXIT_INPUT, cli_errors
-from graph.brief import BriefError
-from graph.context import HomeError, RunSettings, data_home
-
-
-def _llm_factory(home: Path):
-    def factory(spec: str, engine: str = "auto"):
-        from brandloop.llm import get_chat_model  # heavy: the engine's runtime
-
-        return get_chat_model(spec, engine=engine, home=home)
-
-    return factory
+from brandloop.cli_errors import cli_errors
+from brandloop.errors import EXIT_INPUT, BriefError, HomeError
+from brandloop.home import data_home
+from graph.context import RunSettings
 
 
 @click.group()
@@ -48,26 +41,7 @@ def cli(ctx: click.Context, home: Path | None, debug: bool) -> None:
         from brandloop.quiet import quiet_third_party
 
         ctx.with_resource(quiet_third_party())
-    ctx.obj.setdefault("llm_factory", _llm_factory(ctx.obj["home"]))
-
-
-def _runner(ctx):
-    from graph.runner import Runner
-
-    return Runner(ctx.obj["home"], ctx.obj["llm_factory"])
-
-
-def _finish(result: dict, out: Path | None, home: Path, as_json: bool) -> None:
-    from brandloop.report import result_markdown, write_result
-
-    out_dir = out or home / "runs" / result["run_id"]
-    j, m = write_result(result, out_dir)
-    if as_json:
-        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
-    else:
-        click.echo(result_markdown(result))
-        click.echo(f"Wrote {j} and {m}")
-        click.echo(f"Inspect every step: brandloop trace {result['run_id']}")
+    ctx.obj.setdefault("llm_factory", llm_factory(ctx.obj["home"]))
 
 
 @cli.command()
@@ -102,7 +76,7 @@ def run(ctx, brief, model, engine, variants, max_revisions, threshold, max_new_t
         settings = RunSettings(model=model, engine=engine, variants=variants, max_revisions=max_revisions,
                                pass_threshold=threshold, max_new_tokens=max_new_tokens, temperature=temperature,
                                seed=seed, rulebook=rulebook, review=review_)
-        runner = _runner(ctx)
+        runner = make_runner(ctx)
 
         def progress(node, update):
             if not quiet:
@@ -116,7 +90,7 @@ def run(ctx, brief, model, engine, variants, max_revisions, threshold, max_new_t
             review_loop(ctx, runner, result["run_id"], result["review"], decisions_file=None,
                         reviewer=reviewer or default_reviewer(), as_json=as_json, out=out)
             return
-        _finish(result, out, ctx.obj["home"], as_json)
+        finish(result, out, ctx.obj["home"], as_json)
 
 
 @cli.command()
@@ -128,13 +102,13 @@ def resume(ctx, run_id, as_json):
     from brandloop.report import progress_line
 
     with cli_errors():
-        runner = _runner(ctx)
+        runner = make_runner(ctx)
         with llm_progress(runner, quiet=False):
             result = runner.resume(run_id, on_progress=lambda n, u: click.echo(progress_line(n, u), err=True))
         if result.get("status") == "awaiting_review":
             click.echo(f"run {run_id} is waiting for review; decide with 'brandloop review {run_id}'", err=True)
             return
-        _finish(result, None, ctx.obj["home"], as_json)
+        finish(result, None, ctx.obj["home"], as_json)
 
 
 @cli.command()
@@ -240,7 +214,7 @@ def eval_cmd(ctx, briefs, model, max_revisions, max_new_tokens, as_json, out, en
         if not paths:
             raise BriefError("(arguments)", "BRIEFS", "no briefs given and none in examples/briefs", "name brief files")
         settings = RunSettings(model=model, engine=engine, max_revisions=max_revisions, max_new_tokens=max_new_tokens)
-        report = evaluate(_runner(ctx), paths, settings, on_progress=lambda n, u: click.echo(progress_line(n, u), err=True),
+        report = evaluate(make_runner(ctx), paths, settings, on_progress=lambda n, u: click.echo(progress_line(n, u), err=True),
                           baseline=baseline)
         if out:
             out.write_text(json.dumps(report, indent=2))

@@ -7,15 +7,16 @@ from pathlib import Path
 
 import click
 
-from brandloop.errors import EXIT_OK, guarded
-from graph.context import data_home
+from brandloop.cli_errors import guarded
+from brandloop.errors import EXIT_OK
+from brandloop.home import data_home
 
 EXIT_ALERTS = 1  # an error-level alert was found (as Vale does)
 
 
 def read_input(name: str) -> str:
     """The text of FILE, or stdin for '-'; one-line errors for unreadable or non-UTF-8 files."""
-    from graph.brief import BriefError
+    from brandloop.errors import BriefError
 
     if name == "-":
         return sys.stdin.read()
@@ -41,7 +42,7 @@ def check(ctx, files, rulebook_name, channel, product, output, ext):
     """Check FILE... (text, Markdown, CSV with one ad per row; '-' for stdin) against a rulebook.
 
     Prints FILE:LINE:COL  severity  message  rule for each alert; exits 1 when an error-level alert is found."""
-    from graph.brief import BriefError
+    from brandloop.errors import BriefError
     from knowledge.channels import channel_table
     from knowledge.copycheck import CopyChecker, as_vale_json, kind_of, summary
     from knowledge.registry import RulebookRegistry

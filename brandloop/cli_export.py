@@ -5,8 +5,8 @@ from pathlib import Path
 
 import click
 
-from brandloop.errors import guarded
-from graph.context import data_home
+from brandloop.cli_errors import guarded
+from brandloop.home import data_home
 
 
 @click.command()
@@ -25,7 +25,7 @@ from graph.context import data_home
 def export(ctx, run_id, fmt, out, include_all, campaign, ad_group, final_url, path1, path2, call_to_action):
     """Write RUN_ID's approved variants (all with --all) in the columns an ad tool imports."""
     from brandloop.export import FORMATS, Target, render, write_atomic
-    from graph.brief import BriefError
+    from brandloop.errors import BriefError
     from graph.runner import stored_result
     from graph.store import open_store
 

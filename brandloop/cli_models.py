@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from brandloop.errors import cli_errors
+from brandloop.cli_errors import cli_errors
 
 
 @click.command()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from brandloop.errors import cli_errors
+from brandloop.cli_errors import cli_errors
 from graph.context import RunSettings
 
 

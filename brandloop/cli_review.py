@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from brandloop.errors import guarded
+from brandloop.cli_errors import guarded
 
 AWAITING = "awaiting_review"
 
@@ -69,7 +69,7 @@ def ask(payload: dict, recheck, channel: dict | None = None) -> dict:
 
 
 def read_decisions(path: str) -> dict:
-    from graph.brief import BriefError
+    from brandloop.errors import BriefError
 
     try:
         text = click.get_text_stream("stdin").read() if path == "-" else Path(path).read_text(encoding="utf-8")
@@ -91,7 +91,7 @@ def _channel(runner, run_id: str) -> dict:
 def review_loop(ctx, runner, run_id: str, payload: dict, *, decisions_file: str | None, reviewer: str,
                 as_json: bool, out: Path | None) -> None:
     """Ask (or read) decisions, resume, and repeat while rewritten variants come back for review."""
-    from brandloop.cli import _finish
+    from brandloop.cli_common import finish
     from brandloop.report import progress_line
 
     while True:
@@ -104,7 +104,7 @@ def review_loop(ctx, runner, run_id: str, payload: dict, *, decisions_file: str 
         decisions["_by"] = reviewer
         result = runner.review(run_id, decisions, on_progress=lambda n, u: click.echo(progress_line(n, u), err=True))
         if result.get("status") != AWAITING:
-            _finish(result, out, ctx.obj["home"], as_json)
+            finish(result, out, ctx.obj["home"], as_json)
             return
         payload = result["review"]
         if decisions_file:
@@ -124,9 +124,9 @@ def review_loop(ctx, runner, run_id: str, payload: dict, *, decisions_file: str 
 @guarded
 def review(ctx, run_id, decisions_file, reviewer, as_json):
     """Approve, edit or reject each variant of a run paused for review (started with 'brandloop run --review')."""
-    from brandloop.cli import _runner
+    from brandloop.cli_common import make_runner
 
-    runner = _runner(ctx)
+    runner = make_runner(ctx)
     payload = runner.pending_review(run_id)
     out_dir = (runner.store.get_run(run_id) or {}).get("out_dir")
     review_loop(ctx, runner, run_id, payload, decisions_file=decisions_file, reviewer=reviewer or default_reviewer(),

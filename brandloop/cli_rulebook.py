@@ -10,8 +10,8 @@ import sys
 
 import click
 
-from brandloop.errors import guarded
-from graph.context import data_home
+from brandloop.cli_errors import guarded
+from brandloop.home import data_home
 
 
 def _home(ctx: click.Context) -> pathlib.Path:

@@ -38,9 +38,9 @@ def serve(ctx: click.Context, host: str, port: int, token: str | None, workers: 
     home = obj["home"]
     factory = obj.get("llm_factory")
     if factory is None:
-        from brandloop.cli import _llm_factory
+        from brandloop.cli_common import llm_factory
 
-        factory = _llm_factory(home)
+        factory = llm_factory(home)
     app = create_app(home, factory, token=token, workers=workers,
                      allowed_hosts=None if (token or not loopback) else LOOPBACK, material_dirs=list(materials_dirs))
     shown = f"[{host}]" if ":" in host else host

@@ -13,7 +13,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from graph.brief import BriefError
+from brandloop.errors import BriefError
 from knowledge.channels import get_channel
 from knowledge.checks import check_channel
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 
 from graph.builder import build_graph
-from graph.context import data_home
+from brandloop.home import data_home
 
 
 def build_for_config(config: dict | None = None):

@@ -8,26 +8,10 @@ from typing import Annotated
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
+from brandloop.errors import BriefError, OutsideRoots, PathEscape  # BriefError: re-exported for old imports
 from knowledge import safeyaml
-from knowledge.safepaths import OutsideRoots, PathEscape, confine
-
 from knowledge.channels import channel_table
-
-
-class BriefError(ValueError):
-    """Bad user input. `str()` names the file, the field and the fix: one line per problem (`issues`)."""
-
-    def __init__(self, file: str, field: str, problem: str, fix: str = "",
-                 more: list[tuple[str, str, str]] | None = None):
-        self.file, self.field, self.problem, self.fix = file, field, problem, fix
-        self.issues = [(field, problem, fix), *(more or [])]
-        super().__init__("\n".join(_line(file, f, p, x) for f, p, x in self.issues))
-
-
-def _line(file: str, field: str, problem: str, fix: str) -> str:
-    field, problem, fix = (" ".join(x.splitlines()) for x in (field, problem, fix))  # values may carry line breaks
-    msg = f"{file}: field '{field}': {problem}"
-    return msg + (f" (fix: {fix})" if fix and "(fix:" not in problem else "")
+from knowledge.safepaths import confine
 
 
 # Documented limits (README "Limits"): characters per field and items per list.

@@ -15,13 +15,11 @@ from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
 
+from brandloop.errors import RunCancelled  # noqa: F401 - re-exported for old imports
+
 
 log = logging.getLogger("brandloop.progress")
 ANNOUNCE_AFTER_S = 0.2  # a batch's prompts are all announced within milliseconds of each other
-
-
-class RunCancelled(Exception):
-    """A person stopped the run (the web's cancel button); it is resumable like an interrupted run."""
 
 
 class LLMProgress(BaseCallbackHandler):

@@ -15,13 +15,10 @@ from langgraph.types import interrupt
 
 from agents.compliance import check_variant
 from agents.tracing import NodeTrace
+from brandloop.errors import ReviewError  # noqa: F401 - re-exported for old imports
 
 ACTIONS = ("approve", "edit", "reject")
 SETTLED = ("approved", "edited")
-
-
-class ReviewError(ValueError):
-    """A decision that cannot be applied; `str()` names the variant, the field and the fix."""
 
 
 def pending(variants: list[dict]) -> list[dict]:

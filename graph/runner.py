@@ -9,13 +9,12 @@ from typing import Callable
 
 from langchain_core.language_models import BaseChatModel
 
-from brandloop.report import delivery_counts
-from graph.brief import BriefError, load_brief
+from brandloop.errors import BriefError, ReviewError, RulebookError, RunCancelled, RunNotFound, RunStateError
+from graph.brief import load_brief
 from graph.builder import build_graph, recursion_limit
 from graph.context import RunSettings
-from graph.progress import RunCancelled
-from graph.result import RunResult, VariantResult
-from graph.review import ReviewError, recheck, review_payload, validate_decisions
+from graph.result import RunResult, VariantResult, delivery_counts
+from graph.review import recheck, review_payload, validate_decisions
 from graph.store import RunStore, open_store
 
 LLMFactory = Callable[..., BaseChatModel]  # (model spec, engine=...) -> chat model
@@ -31,7 +30,8 @@ def load_knowledge(home: Path, rulebook: str | None, brief_dir: Path, brief_file
     names_only (the web): the rulebook must be an installed or bundled name, never a folder."""
     if not rulebook:
         return None
-    from knowledge.names import InvalidName, check_name
+    from brandloop.errors import InvalidName
+    from knowledge.names import check_name
     from knowledge.registry import RulebookRegistry  # noqa: PLC0415 - heavy (chromadb); only when needed
 
     if names_only:
@@ -42,10 +42,8 @@ def load_knowledge(home: Path, rulebook: str | None, brief_dir: Path, brief_file
     target = brief_dir / rulebook
     try:
         return RulebookRegistry(home).ensure(rulebook if names_only or not target.is_dir() else target)
-    except Exception as exc:  # registry errors are user errors with their own one-line message
-        if type(exc).__name__ == "RulebookError":
-            raise BriefError(brief_file, "rulebook", str(exc), "add it with 'brandloop rulebook add PATH'") from None
-        raise
+    except RulebookError as exc:  # a user error with its own one-line message
+        raise BriefError(brief_file, "rulebook", str(exc), "add it with 'brandloop rulebook add PATH'") from None
 
 
 def run_model_info(llm: BaseChatModel, events: list[dict]) -> dict:
@@ -92,12 +90,12 @@ def stored_result(store: RunStore, run_id: str) -> tuple[dict, dict]:
     row = store.get_run(run_id)
     values = store.latest_values(run_id) if row else None
     if not values:
-        raise BriefError("(runs)", "RUN_ID", f"no run with id '{run_id}'", "see 'brandloop runs'")
+        raise RunNotFound(run_id)
     if row.get("status") == AWAITING:
-        raise BriefError("(runs)", "RUN_ID", f"run '{run_id}' is awaiting review", f"decide with 'brandloop review {run_id}'")
+        raise RunStateError("(runs)", "RUN_ID", f"run '{run_id}' is awaiting review", f"decide with 'brandloop review {run_id}'")
     if not values.get("variants") or any("delivered" not in v for v in values["variants"]):
-        raise BriefError("(runs)", "RUN_ID", f"run '{run_id}' has not finished ({row.get('status')})",
-                         f"finish it with 'brandloop resume {run_id}'")
+        raise RunStateError("(runs)", "RUN_ID", f"run '{run_id}' has not finished ({row.get('status')})",
+                            f"finish it with 'brandloop resume {run_id}'")
     return result_of(run_id, values, row), values.get("brief") or {}
 
 
@@ -184,10 +182,10 @@ class Runner:
         row = self.store.get_run(run_id)
         values = self.store.latest_values(run_id) if row else None
         if not values:
-            raise BriefError("(runs)", "RUN_ID", f"no run with id '{run_id}'", "see 'brandloop runs'")
+            raise RunNotFound(run_id)
         if row["status"] != AWAITING:
-            raise BriefError("(runs)", "RUN_ID", f"run '{run_id}' is not awaiting review ({row['status']})",
-                             "start one with 'brandloop run BRIEF --review'")
+            raise RunStateError("(runs)", "RUN_ID", f"run '{run_id}' is not awaiting review ({row['status']})",
+                                "start one with 'brandloop run BRIEF --review'")
         return values, review_payload(values.get("variants", []))
 
     def pending_review(self, run_id: str) -> dict:
@@ -223,7 +221,7 @@ class Runner:
     def resume(self, run_id: str, *, on_progress: Progress | None = None) -> dict:
         row = self.store.get_run(run_id)
         if row is None:
-            raise BriefError("(runs)", "RUN_ID", f"no run with id '{run_id[:64]}'", "see 'brandloop runs'")
+            raise RunNotFound(run_id[:64])
         run_input = json.loads(row["input_json"])
         settings = RunSettings.model_validate(run_input["settings"])
         brief = run_input["brief"]

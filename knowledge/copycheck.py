@@ -90,7 +90,7 @@ def _csv_rows(text: str, name: str) -> list[list[tuple[str, int, int, str]]]:
         return []
     fields = [column_field(h) for h in header]
     if not any(fields):
-        from graph.brief import BriefError
+        from brandloop.errors import BriefError
 
         raise BriefError(name, "(header)", f"no copy columns among {header[:6]}",
                          "name columns after ad fields, e.g. headline, description, primary_text, text")

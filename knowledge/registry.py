@@ -17,12 +17,12 @@ import uuid
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-from knowledge.rulebook.errors import Issue, RulebookError
+from brandloop.errors import InvalidName, Issue, PathEscape, RulebookError
 from knowledge.rulebook.loader import RULEBOOK_FILE, chain_hash, flatten, load_folder
 from knowledge.rulebook.schema import RulebookData
-from knowledge.names import InvalidName, check_name, is_valid_name
+from knowledge.names import check_name, is_valid_name
 from knowledge.retrieval import BrandKnowledge
-from knowledge.safepaths import PathEscape, resolve_user_path
+from knowledge.safepaths import resolve_user_path
 
 BUNDLED = pathlib.Path(__file__).resolve().parent.parent / "rulebooks"
 STALE_STAGING_S = 600  # a staging folder this old belongs to no running add

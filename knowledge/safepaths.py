@@ -4,13 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-
-class PathEscape(ValueError):
-    """A path that leaves its allowed folder, or cannot be resolved; str() is one line."""
-
-
-class OutsideRoots(PathEscape):
-    """A path that resolves outside every allowed folder."""
+from brandloop.errors import OutsideRoots, PathEscape  # noqa: F401 - re-exported for old imports
 
 
 def resolve_user_path(path: str | os.PathLike) -> Path:

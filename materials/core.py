@@ -11,6 +11,8 @@ from typing import Callable
 
 from .models import Fact, MaterialReport
 
+from brandloop.errors import MaterialError  # noqa: F401 - re-exported for old imports
+
 ANALYZER_VERSION = "1"
 DIGEST_MAX_CHARS = 800
 # Text is parsed whole (HTML into a tree), so pages and text files have a far lower limit than media.
@@ -30,10 +32,6 @@ FIX_BY_KIND = {
     "page": "save the page again as UTF-8 HTML",
     "text": "save it again as UTF-8 text",
 }
-
-
-class MaterialError(Exception):
-    """A problem with the material itself (not a bug): becomes ``report.error``."""
 
 
 def _sha256(path: Path) -> str:

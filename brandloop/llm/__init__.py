@@ -12,7 +12,9 @@ Engines: OpenVINO GenAI (default for GGUF sources on the CPU) and transformers. 
 on first model build.
 """
 
-from .assets import DEFAULT_PRESET, PRESETS, ModelError, ensure_preset_file, locate_parts, resolve_home
+from .assets import DEFAULT_PRESET, PRESETS, ensure_preset_file, locate_parts, resolve_home
+
+from brandloop.errors import ModelError
 from .factory import ENGINES, clear_model_cache, get_chat_model, model_info
 
 __all__ = [

@@ -22,20 +22,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from brandloop.errors import ModelError  # noqa: F401 - re-exported for old imports
+from brandloop.home import DEFAULT_HOME, HOME_ENV, resolve_home  # noqa: F401 - one resolver for every floor
+
 logger = logging.getLogger("brandloop.llm")
 
-HOME_ENV = "BRANDLOOP_HOME"
-DEFAULT_HOME = ".brandloop"
 MODEL_FILENAME = "model.gguf"
 MARKER_SUFFIX = ".verified.json"
 _CHUNK = 8 * 1024 * 1024
-
-
-class ModelError(RuntimeError):
-    """A model cannot be found, assembled, verified or loaded.
-
-    The message is one line, meant to be shown to the user as is.
-    """
 
 
 @dataclass(frozen=True)
@@ -103,16 +97,6 @@ PRESETS: dict[str, Preset] = {
     ),
 }
 DEFAULT_PRESET = "small"
-
-
-def resolve_home(home: Path | str | None = None) -> Path:
-    """The data home: ``home`` if given, else ``$BRANDLOOP_HOME``, else ``./.brandloop``.
-
-    A relative path is resolved against the current working directory.
-    """
-    if home is None:
-        home = os.environ.get(HOME_ENV) or DEFAULT_HOME
-    return Path(home).expanduser().resolve()
 
 
 def preset_dir(preset: Preset | str, home: Path | str | None = None) -> Path:

@@ -27,7 +27,9 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
-from .assets import DEFAULT_PRESET, ModelError, resolve_home
+from .assets import DEFAULT_PRESET, resolve_home
+
+from brandloop.errors import ModelError
 from .loader import ModelInfo, ResolvedSpec, current_peak_rss_mb, load_backend, resolve_spec
 
 logger = logging.getLogger("brandloop.llm")

@@ -9,7 +9,9 @@ import json
 import shutil
 from pathlib import Path
 
-from .assets import MARKER_SUFFIX, MODEL_FILENAME, PRESETS, ModelError, locate_parts, marker_is_valid, sha256_file
+from .assets import MARKER_SUFFIX, MODEL_FILENAME, PRESETS, locate_parts, marker_is_valid, sha256_file
+
+from brandloop.errors import ModelError
 from .loader import CACHE_MARKER, dense_cache_problems
 from .ov_build import MARKER as OV_MARKER
 from .ov_build import cache_problems, openvino_available

@@ -30,7 +30,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .assets import PRESETS, ModelError, ensure_preset_file, preset_dir, resolve_home
+from .assets import PRESETS, ensure_preset_file, preset_dir, resolve_home
+
+from brandloop.errors import ModelError
 from .integrity import fingerprint_folder, marker_problems, write_json_atomic
 
 logger = logging.getLogger("brandloop.llm")

@@ -14,7 +14,7 @@ import shutil
 import time
 from pathlib import Path
 
-from .assets import ModelError
+from brandloop.errors import ModelError
 from .integrity import fingerprint_folder, full_hash, marker_problems, write_json_atomic
 
 logger = logging.getLogger("brandloop.llm")

@@ -18,7 +18,7 @@ from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatResult
 from pydantic import PrivateAttr
 
-from .assets import ModelError
+from brandloop.errors import ModelError
 from .batching import BatchedChatMixin, chat_result, cut_at_stops, generation_kwargs, to_chat_dicts
 from .chat import per_prompt
 from .loader import ModelInfo

@@ -1,5 +1,5 @@
 """Rulebook format: schema, loader and validation with file:line errors."""
-from .errors import Issue, RulebookError
+from brandloop.errors import Issue, RulebookError
 from .loader import chain_hash, chunk_markdown, flatten, load_folder, validate
 from .schema import Chunk, Fact, Product, RulebookData
 

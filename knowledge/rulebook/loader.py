@@ -10,16 +10,15 @@ import pathlib
 import re
 from typing import Any, Callable
 
+from brandloop.errors import Issue, RulebookError
+from knowledge.names import is_valid_name
 from knowledge.rules.model import BRAND_TYPES, SUPPORTED_TYPES, VALE_UNSUPPORTED, Example, Origin, Rule, Scope
 from knowledge.rules.precedence import conflicts as find_conflicts
 from knowledge.rules.types import RuleCompileError, compile_rule
-
-from knowledge.names import is_valid_name
 from knowledge.safepaths import links_leaving
+from knowledge.yamlmap import LineMap, YamlSyntaxError, load_yaml
 
-from .errors import Issue, RulebookError
 from .schema import Chunk, Fact, Product, RulebookData
-from .yamlmap import LineMap, YamlSyntaxError, load_yaml
 
 RULEBOOK_FILE = "rulebook.yaml"
 MAX_RULEBOOK_FILE_BYTES = 1024 * 1024   # rulebook.yaml, a Vale rule, any other file
