@@ -104,7 +104,7 @@ def _limits(values: dict, knowledge) -> dict[str, int] | None:
 
     try:
         return {name: f.max_chars for name, f in channel_of(values, knowledge).fields.items()}
-    except Exception:  # noqa: BLE001 - an old or partial checkpoint: the result still renders without limits
+    except (KeyError, TypeError, ValueError):  # an old or partial checkpoint: the result still renders without limits
         return None
 
 

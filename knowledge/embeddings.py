@@ -42,7 +42,7 @@ def get_embedder():
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
-    except Exception:
+    except (ImportError, AttributeError):
         pass
 
     return SentenceTransformer(str(model_dir()), device="cpu", local_files_only=True)
@@ -58,7 +58,7 @@ def embed(texts: list[str]) -> list[list[float]]:
 
 try:  # Chroma adapter; chromadb is a hard dependency but keep import errors readable
     from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
-except Exception:  # pragma: no cover
+except ImportError:  # pragma: no cover
     EmbeddingFunction = object  # type: ignore
     Documents = Embeddings = Any  # type: ignore
 

@@ -6,11 +6,26 @@ from __future__ import annotations
 import logging
 import os
 import pathlib
+from functools import lru_cache
 
 from knowledge.rulebook.schema import Chunk
 
 logging.getLogger("chromadb.telemetry").setLevel(logging.CRITICAL)
 CHROMA_URL_ENV = "BRANDLOOP_CHROMA_URL"
+
+
+@lru_cache(maxsize=1)
+def index_errors() -> tuple[type[BaseException], ...]:
+    """What a failing index raises: Chroma's errors, a server that is down, a broken store, a bad setting or
+    a missing embedding model. Callers that can answer without the index (it is a cache) catch these."""
+    import sqlite3
+
+    import httpx
+    from chromadb.errors import ChromaError
+
+    from brandloop.errors import BrandloopError
+
+    return ChromaError, BrandloopError, OSError, ValueError, sqlite3.Error, httpx.HTTPError
 
 
 def http_client(url: str, settings):
@@ -28,7 +43,7 @@ def http_client(url: str, settings):
     try:
         return chromadb.HttpClient(host=parts.hostname, port=parts.port or (443 if parts.scheme == "https" else 8000),
                                    ssl=parts.scheme == "https", settings=settings)
-    except Exception as exc:  # chromadb raises ValueError / httpx errors when it cannot reach the server
+    except index_errors() as exc:  # chromadb raises ValueError / httpx errors when it cannot reach the server
         raise ConfigError(CHROMA_URL_ENV, f"cannot reach the Chroma server at {url} ({type(exc).__name__})",
                           fix) from None
 
@@ -106,12 +121,12 @@ class GuidelineIndex:
     def delete(self, name: str) -> None:
         try:
             self.client.delete_collection(name)
-        except Exception:
+        except index_errors():  # already gone, or the store is unreachable: nothing to delete
             pass
 
     def exists(self, name: str) -> bool:
         try:
             self.client.get_collection(name)
             return True
-        except Exception:
+        except index_errors():
             return False

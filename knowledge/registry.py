@@ -170,6 +170,8 @@ class RulebookRegistry:
         staging = base / f".staging-{tag}"
         final = base / f"v-{version}-{tag}"
         collection = f"bl-{re.sub(r'[^A-Za-z0-9_-]', '-', name)[:40]}-{version}-{tag}"
+        from knowledge.index import index_errors  # noqa: PLC0415 - heavy (chromadb)
+
         try:
             staging.mkdir()
             shutil.copytree(path, staging / "src", ignore=shutil.ignore_patterns(".*", "__pycache__"))
@@ -197,7 +199,7 @@ class RulebookRegistry:
             try:
                 self.index.delete(collection)
                 self.index.delete(ads_collection(collection))
-            except Exception:
+            except index_errors():  # best effort while the add fails anyway
                 pass
             raise
         if old:  # best effort: the new version is live already

@@ -198,13 +198,13 @@ class BrandKnowledge:
             where = conds[0] if len(conds) == 1 else {"$and": conds}
         hits = None
         if self.index_path and self.collection:
-            try:
-                from knowledge.index import GuidelineIndex
+            from knowledge.index import GuidelineIndex, index_errors
 
+            try:
                 if self._index is None:
                     self._index = GuidelineIndex(self.index_path)
                 hits = self._index.query(self.collection, query, k=k, where=where)
-            except Exception as exc:  # the index is a cache of the chunks: answer lexically, but say so
+            except index_errors() as exc:  # the index is a cache of the chunks: answer lexically, but say so
                 log.warning("guideline index %s unavailable (%s: %s); falling back to lexical search",
                             self.index_path, type(exc).__name__, exc)
                 hits = None
@@ -269,15 +269,15 @@ class BrandKnowledge:
     def _ad_similarities(self, text: str, ads: list[Exemplar]) -> dict[str, float]:
         """Cosine similarity per ad id from the Chroma ads collection; a lexical overlap when there is no index."""
         if self.index_path and self.collection:
-            try:
-                from knowledge.index import GuidelineIndex
-                from knowledge.registry import ads_collection
+            from knowledge.index import GuidelineIndex, index_errors
+            from knowledge.registry import ads_collection
 
+            try:
                 if self._index is None:
                     self._index = GuidelineIndex(self.index_path)
                 hits = self._index.query(ads_collection(self.collection), text, k=len(ads))
                 return {h["id"]: 1.0 - h["distance"] for h in hits}
-            except Exception as exc:
+            except index_errors() as exc:
                 log.warning("exemplar index %s unavailable (%s: %s); falling back to lexical search",
                             self.index_path, type(exc).__name__, exc)
         q = set(re.findall(r"\w+", text.lower()))

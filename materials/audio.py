@@ -60,10 +60,10 @@ def decode_file(path: Path) -> tuple[np.ndarray, int, dict]:
         mono = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
         info["peak"] = peak
         return _to_analysis_rate(mono, native_sr), SR, info
-    except Exception as sf_exc:  # noqa: BLE001 - fall back to FFmpeg
+    except Exception as sf_exc:  # noqa: BLE001 - boundary: libsndfile on a user's file; fall back to FFmpeg
         try:
             return decode_av(path)
-        except Exception as av_exc:  # noqa: BLE001
+        except Exception as av_exc:  # noqa: BLE001 - boundary: FFmpeg on a user's file
             raise ValueError(f"cannot decode audio (soundfile: {sf_exc}; PyAV: {av_exc})") from av_exc
 
 

@@ -59,7 +59,7 @@ def _analyze_image(path: Path, name: str, opts: dict) -> tuple[dict, list[Fact],
         img, info = open_image(path)
     except Image.DecompressionBombError as exc:
         raise MaterialError(f"image has too many pixels ({exc})") from exc
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - boundary: a decoder on a user's file raises anything
         raise MaterialError(f"cannot decode image ({type(exc).__name__}: {exc})") from exc
     feats = dict(info)
     feats.update(describe_image(img, caption_model=opts.get("image_to_text_model")))
@@ -119,7 +119,7 @@ def _analyze_audio(path: Path, name: str, opts: dict) -> tuple[dict, list[Fact],
 
     try:
         y, sr, info = audio.decode_file(path)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - boundary: a decoder on a user's file raises anything
         raise MaterialError(f"cannot decode audio ({str(exc)[:160]})") from exc
     if y.size == 0:
         raise MaterialError("audio file contains no samples")
@@ -134,7 +134,7 @@ def _analyze_video(path: Path, name: str, opts: dict) -> tuple[dict, list[Fact],
 
     try:
         feats = describe_video(path, caption_model=opts.get("image_to_text_model"), asr_model=opts.get("asr_model"))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - boundary: a decoder on a user's file raises anything
         raise MaterialError(f"cannot decode video ({type(exc).__name__}: {str(exc)[:160]})") from exc
     src = f"{name}#video"
     facts = [Fact(statement=f"video {feats['width']}x{feats['height']} px, {feats['aspect_label']} {feats['orientation']}, "
@@ -286,7 +286,7 @@ def analyze(
         feats, facts, text = _ANALYZERS[kind](path, path.name, opts)
     except MaterialError as exc:
         return _error(path, kind, str(exc), f"{FIX_BY_KIND[kind]} or remove it from the materials", sha)
-    except Exception as exc:  # noqa: BLE001 - an analyser bug must not stop the run either
+    except Exception as exc:  # noqa: BLE001 - boundary: the describer plug-in on a user's file; a bug must not stop the run
         return _error(path, kind, f"analysis failed ({type(exc).__name__}: {str(exc)[:160]})",
                       "report this file to the maintainers; the run continues without it", sha)
     feats["file_bytes"] = size

@@ -46,7 +46,7 @@ def caption_image(img: Image.Image, model: str | None) -> dict:
             if isinstance(text, list):  # chat-style output
                 text = text[-1].get("content", "") if text else ""
         return {"status": "ok", "model": model, "text": str(text).strip()}
-    except Exception as exc:  # noqa: BLE001 - a hook must never break analysis
+    except Exception as exc:  # noqa: BLE001 - boundary: an optional model plug-in must never break analysis
         return {"status": "error", "model": model, "reason": f"{type(exc).__name__}: {exc}"[:300]}
 
 
@@ -59,5 +59,5 @@ def transcribe(samples: np.ndarray, sr: int, model: str | None) -> dict:
         out = asr({"raw": np.asarray(samples, dtype=np.float32), "sampling_rate": int(sr)})
         text = out.get("text", "") if isinstance(out, dict) else str(out)
         return {"status": "ok", "model": model, "text": str(text).strip()}
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - boundary: an optional model plug-in, as above
         return {"status": "error", "model": model, "reason": f"{type(exc).__name__}: {exc}"[:300]}

@@ -121,13 +121,13 @@ def exif(img: Image.Image) -> dict:
     """Readable EXIF tags (base IFD + Exif IFD). GPS coordinates are not copied, only their presence."""
     try:
         ex = img.getexif()
-    except Exception:  # noqa: BLE001 - broken EXIF is not fatal
+    except Exception:  # noqa: BLE001 - boundary: Pillow on a user's file raises anything; broken EXIF is not fatal
         return {}
     out: dict = {}
     items = list(ex.items())
     try:
         items += list(ex.get_ifd(ExifTags.IFD.Exif).items())
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - boundary: a user's file's EXIF, as above
         pass
     for tag, raw in items:
         name = ExifTags.TAGS.get(tag)
@@ -139,7 +139,7 @@ def exif(img: Image.Image) -> dict:
     try:
         if ex.get_ifd(ExifTags.IFD.GPSInfo):
             out["has_gps"] = True
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - boundary: a user's file's EXIF, as above
         pass
     return out
 

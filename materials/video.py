@@ -129,7 +129,7 @@ def describe_video(path: Path, *, caption_model: str | None = None, asr_model: s
             y, sr, ainfo = audio_mod.decode_av(path)
             feats["audio"] = {"codec": ainfo.get("codec"), "native_sample_rate": ainfo.get("native_sample_rate"),
                               **audio_mod.describe_audio(y, sr, peak=ainfo.get("peak"), asr_model=asr_model)}
-        except Exception as exc:  # noqa: BLE001 - a broken audio track should not lose the video analysis
+        except Exception as exc:  # noqa: BLE001 - boundary: FFmpeg on a user's audio track; keep the video analysis
             feats["audio"] = {"status": "error", "reason": f"{type(exc).__name__}: {exc}"[:200]}
     else:
         feats["audio"] = None

@@ -10,6 +10,10 @@ import pathlib
 import re
 from typing import Any, Callable
 
+import regex
+import yaml
+from pydantic import ValidationError
+
 from brandloop.errors import Issue, RulebookError
 from knowledge.names import is_valid_name
 from knowledge.rules.model import BRAND_TYPES, SUPPORTED_TYPES, VALE_UNSUPPORTED, Example, Origin, Rule, Scope
@@ -89,7 +93,7 @@ def _examples(v, lm, path, issues) -> list[Example]:
                 out.append(Example(text=str(x["text"]), field=x.get("field"), channel=x.get("channel"),
                                    product=x.get("product"), audience=[aud] if isinstance(aud, str) else aud,
                                    extra_facts=x.get("extra_facts") or []))
-            except Exception as exc:  # pydantic validation
+            except (ValidationError, TypeError) as exc:
                 issues.append(lm.issue(path + (i,), f"bad example: {exc.errors()[0]['msg'] if hasattr(exc, 'errors') else exc}",
                                        "use text, field, channel, product, audience, extra_facts"))
         else:
@@ -215,7 +219,7 @@ def load_folder(path: pathlib.Path, name: str | None = None, resolver: Resolver 
     try:
         from knowledge.channels import channel_table
         known = channel_table()
-    except Exception:  # the lead's table failing must not break rulebooks
+    except (OSError, ValueError, TypeError, yaml.YAMLError):  # the bundled table failing must not break rulebooks
         known = {}
     for ch, fields in chans.items():
         if not isinstance(fields, dict) or not all(isinstance(v, dict) for v in fields.values()):
@@ -432,7 +436,7 @@ def _rule(r: dict, rp: tuple, lm: LineMap, errs: list[Issue], L: Loaded) -> Rule
         errs.append(lm.issue(path, exc.message, exc.fix) if key in r else
                     Issue(RULEBOOK_FILE, lm.line(rp), ".".join(map(str, rp + (key,))), exc.message, exc.fix))
         return None
-    except Exception as exc:  # a bad value type inside params
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, re.error, regex.error) as exc:  # a bad value inside params
         errs.append(lm.issue(rp, f"invalid rule: {exc}", "check the type-specific fields"))
         return None
     return rule
@@ -443,7 +447,7 @@ def chunk_markdown(text: str, file: str, rulebook: str, brand: str, max_chars: i
     try:
         from knowledge.channels import channel_table
         channels = {n: (s.title or n) for n, s in channel_table().items()}
-    except Exception:
+    except (OSError, ValueError, TypeError, yaml.YAMLError):
         channels = {}
     lines = text.splitlines()
     path: list[tuple[int, str]] = []
