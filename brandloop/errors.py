@@ -164,3 +164,13 @@ def disk_problem(exc: BaseException) -> str | None:
         return (f"cannot write the data home{where}: {getattr(exc, 'strerror', None) or text}; make it writable "
                 "or choose another with --home / BRANDLOOP_HOME")
     return None
+
+
+def describe_error(exc: BaseException) -> str:
+    """A one-line message for a failed run (web jobs, queue workers): the project's errors as they are, model
+    errors and the rest with their kind."""
+    if isinstance(exc, ModelError):
+        return f"model error: {exc}"
+    if isinstance(exc, BrandloopError):
+        return str(exc)
+    return disk_problem(exc) or f"internal error: {type(exc).__name__}: {exc}"

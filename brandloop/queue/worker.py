@@ -97,7 +97,7 @@ class Worker:
 
     def _work(self, job: Job, slots: threading.BoundedSemaphore) -> None:
         from brandloop.report import write_result
-        from brandloop.web.jobs import describe_error
+        from brandloop.errors import describe_error
         from graph.runner import Runner
 
         try:
