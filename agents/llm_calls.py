@@ -5,7 +5,7 @@ import time
 from typing import Callable
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.messages import AIMessage, BaseMessage
 
 import prompts
 
@@ -17,8 +17,7 @@ Parser = Callable[[str], tuple[object, list[str]]]
 def retry_prompt(prompt: list[BaseMessage], result: tuple[object, list[str]], raw: str) -> list[BaseMessage]:
     """The same conversation, plus the unusable reply and a note on what was wrong with it. (Re-asking the same
     prompt is pointless under greedy decoding: it returns the same reply.)"""
-    note = prompts.render_text("retry", "user", problems=result[1])
-    return [*prompt, AIMessage(raw), HumanMessage(note)]
+    return [*prompt, AIMessage(raw), prompts.render_message("retry", problems=result[1])]
 
 
 def constrains(llm: BaseChatModel) -> bool:

@@ -1,6 +1,8 @@
 """Prompt templates as package data (YAML with Jinja2 strings), rendered strictly.
 
 A missing variable is an error (StrictUndefined). There is no prompt text in Python code.
+Every rendered message carries its template's id (`additional_kwargs["template"]`, e.g. "critic"), which the
+engines ignore and tests route on (`template_of`), so a reworded prompt does not break them.
 """
 from __future__ import annotations
 
@@ -23,16 +25,31 @@ def _load(name: str) -> dict:
     return out
 
 
+TEMPLATE_KEY = "template"
+
+
 def render(name: str, **variables) -> list[BaseMessage]:
     """Render prompts/<name>.yaml into chat messages: system, worked examples (`shots`) if any, then user."""
     tpl = _load(name)
+    tag = {TEMPLATE_KEY: name}
     messages: list[BaseMessage] = []
     if "system" in tpl:
-        messages.append(SystemMessage(tpl["system"].render(**variables).strip()))
+        messages.append(SystemMessage(tpl["system"].render(**variables).strip(), additional_kwargs=dict(tag)))
     for user, assistant in tpl["shots"]:
-        messages += [HumanMessage(user.render(**variables).strip()), AIMessage(assistant.render(**variables).strip())]
-    messages.append(HumanMessage(tpl["user"].render(**variables).strip()))
+        messages += [HumanMessage(user.render(**variables).strip(), additional_kwargs=dict(tag)),
+                     AIMessage(assistant.render(**variables).strip(), additional_kwargs=dict(tag))]
+    messages.append(HumanMessage(tpl["user"].render(**variables).strip(), additional_kwargs=dict(tag)))
     return messages
+
+
+def render_message(name: str, part: str = "user", **variables) -> HumanMessage:
+    """One human message from a part of a template (e.g. the parse-retry note), tagged with the template's id."""
+    return HumanMessage(render_text(name, part, **variables), additional_kwargs={TEMPLATE_KEY: name})
+
+
+def template_of(messages: list[BaseMessage]) -> str | None:
+    """The id of the template a conversation was rendered from (its first tagged message), else None."""
+    return next((m.additional_kwargs[TEMPLATE_KEY] for m in messages if TEMPLATE_KEY in m.additional_kwargs), None)
 
 
 def has_part(name: str, part: str) -> bool:

@@ -6,14 +6,25 @@ from typing import Any, Callable, ClassVar
 
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
+import prompts
+
 Reply = str | Callable[[str], str]
+
+# Template ids (prompts/<id>.yaml): every rendered message carries its template's id, and the fakes route on it,
+# so rewording a prompt never changes which scripted reply it gets.
+COPY = "copywriter"     # a whole-ad draft: the first, or a fresh one after a rejection
+REWRITE = "rewrite"     # one line rewritten with its problems
+CRITIC = "critic"
+DESCRIBE = "describer"
+RETRY = "retry"         # the parse-retry follow-up (a conversation keeps its first template's id)
 
 
 class ScriptedChatModel(FakeListChatModel):
-    """Answers each prompt with the reply of the first rule whose marker appears in the last human message.
+    """Answers each prompt with the reply scripted for the template it was rendered from.
 
-    `rules` is a list of (marker, reply-or-function-of-prompt). Rules can be queued per marker: a list
-    as the reply is consumed one item per call, and its last item repeats.
+    `rules` is a list of (template id, reply-or-function-of-prompt). A list as the reply is consumed one item
+    per call, and its last item repeats (e.g. [first, first, first, redraft] for three first drafts, then
+    fresh drafts). A function gets the prompt text: the last human message, plus the earlier ones for a retry.
     """
 
     rules: list[tuple[str, Any]] = []
@@ -21,32 +32,27 @@ class ScriptedChatModel(FakeListChatModel):
     calls: list[dict] = []
 
     def _call(self, messages, stop=None, run_manager=None, **kwargs) -> str:
-        # The last human message, plus earlier ones for follow-ups such as a parse retry.
-        humans = [str(m.content) for m in messages if m.type == "human"]
-        prompt = humans[-1] if len(humans) < 2 or "cannot be used" not in humans[-1] else "\n".join(humans)
-        self.calls.append({"prompt": prompt, "kwargs": kwargs})
-        for marker, reply in self.rules:
-            if marker in prompt:
+        humans = [m for m in messages if m.type == "human"]
+        retry = len(humans) > 1 and prompts.template_of(humans[-1:]) == RETRY
+        prompt = "\n".join(str(m.content) for m in humans) if retry else str(humans[-1].content) if humans else ""
+        template = prompts.template_of(messages)
+        self.calls.append({"template": template, "retry": retry, "prompt": prompt, "kwargs": kwargs})
+        for wanted, reply in self.rules:
+            if wanted == template:
                 if isinstance(reply, list):
                     reply = reply.pop(0) if len(reply) > 1 else reply[0]
                 return reply(prompt) if callable(reply) else reply
         return super()._call(messages, stop, run_manager, **kwargs)
 
-    def prompts_with(self, marker: str) -> list[str]:
-        return [c["prompt"] for c in self.calls if marker in c["prompt"]]
-
-
-COPY_MARKER = "Angle for this version"
-REWRITE_MARKER = "Rewrite this"
-FRESH_MARKER = "An earlier version was rejected"
-CRITIC_MARKER = "Review this"
-DESCRIBE_MARKER = "Measurements:"
+    def prompts_with(self, template: str) -> list[str]:
+        """The prompts rendered from this template, in call order."""
+        return [c["prompt"] for c in self.calls if c["template"] == template]
 
 
 def scripted(copy: Reply | list, critic: Reply | list = "SCORE: 8\nCRITIQUE: Clear and on brief.\nFIX: none",
              describe: Reply = "A product photo.", rewrite: Reply | list = "Earn 4.10% APY") -> ScriptedChatModel:
-    return ScriptedChatModel(rules=[(COPY_MARKER, copy), (REWRITE_MARKER, rewrite), (CRITIC_MARKER, critic),
-                                    (DESCRIBE_MARKER, describe)], calls=[])
+    return ScriptedChatModel(rules=[(COPY, copy), (REWRITE, rewrite), (CRITIC, critic), (DESCRIBE, describe)],
+                             calls=[])
 
 
 class ConstrainedScriptedChatModel(ScriptedChatModel):

@@ -4,7 +4,7 @@ from PIL import Image, ImageDraw, ImageFont
 from graph.context import RunSettings
 from graph.runner import Runner
 from graph.store import RunStore
-from tests.fakes import COPY_MARKER, DESCRIBE_MARKER, scripted
+from tests.fakes import COPY, DESCRIBE, scripted
 from tests.test_graph import GOOD
 
 
@@ -31,9 +31,9 @@ def test_materials_are_described_and_a_corrupt_file_does_not_stop_the_run(home, 
     assert "broken.png" in mats["broken.png"]["error"] and len(result["variants"]) == 3
     assert any(f["value"] == 3.49 and f["unit"] == "USD" for f in mats["page.html"]["facts"])
     # Facts from the page and the OCR'd text reach the copywriter's prompt.
-    copy_prompt = llm.prompts_with(COPY_MARKER)[0]
+    copy_prompt = llm.prompts_with(COPY)[0]
     assert "price $3.49" in copy_prompt and "Protein: 6 g per serving" in copy_prompt
-    assert "BIG SALE" in llm.prompts_with(DESCRIBE_MARKER)[0]
+    assert "BIG SALE" in llm.prompts_with(DESCRIBE)[0]
     describer = RunStore(home).events(result["run_id"], "describer")[0]
     assert any("broken.png" in e for e in describer["errors"])
 

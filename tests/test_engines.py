@@ -15,7 +15,7 @@ from brandloop.llm.assets import _write_marker, marker_is_valid
 from brandloop.llm.integrity import check_folder, fingerprint_folder
 from brandloop.llm.loader import ResolvedSpec
 from knowledge.channels import get_channel
-from tests.fakes import ConstrainedScriptedChatModel
+from tests.fakes import COPY, CRITIC as CRITIC_TEMPLATE, ConstrainedScriptedChatModel
 from tests.test_graph import GOOD, run
 
 RSA = get_channel("google_rsa")
@@ -62,7 +62,7 @@ CANDIDATES = ("HEADLINE 1: Save More Every Day\nHEADLINE 2: Earn 4.10% APY\nHEAD
 
 
 def test_agents_constrain_every_reply_when_the_engine_can(brief_file):
-    llm = ConstrainedScriptedChatModel(rules=[("Angle for this version", CANDIDATES), ("Review this", CRITIC)],
+    llm = ConstrainedScriptedChatModel(rules=[(COPY, CANDIDATES), (CRITIC_TEMPLATE, CRITIC)],
                                        calls=[], patterns=[])
     out, state = run(brief_file, llm, max_revisions=1)
     ad = ad_pattern(RSA, "Northwind Bank Everyday Savings A savings account. Earn more. sign-ups",

@@ -6,7 +6,7 @@ from graph.brief import load_brief
 from graph.context import RunSettings
 from graph.routing import route_after_critic, stop_reason
 from graph.runner import Runner
-from tests.fakes import COPY_MARKER, FRESH_MARKER, REWRITE_MARKER, scripted
+from tests.fakes import COPY, CRITIC, REWRITE, scripted
 
 GOOD = ("HEADLINE 1: Save More Every Day\nHEADLINE 2: Earn 4.10% APY\nHEADLINE 3: Open Online Today\n"
         "DESCRIPTION 1: Open an Everyday Savings account in minutes.\nDESCRIPTION 2: Earn 4.10% APY on savings.")
@@ -29,7 +29,7 @@ def test_all_pass_first_time_stops_without_revision(brief_file):
     assert out["stop_reason"] == "all_passed"
     assert state["revision"] == 0
     assert [v["delivered"] for v in out["variants"]] == ["approved"] * 3
-    assert len(llm.prompts_with(COPY_MARKER)) == 3
+    assert len(llm.prompts_with(COPY)) == 3
     assert set(out) == {"variants", "stop_reason", "materials"}  # the output schema is narrow
 
 
@@ -37,11 +37,11 @@ def test_only_failing_variants_are_revised_and_violation_disappears(brief_file):
     # v1's first draft has a headline that is too long; only that line is rewritten, with its exact problem.
     llm = scripted(lambda p: LONG if "main benefit" in p else GOOD, rewrite="Earn More at 4.10% APY")
     out, state = run(brief_file, llm, max_revisions=2)
-    rewrites = llm.prompts_with(REWRITE_MARKER)
+    rewrites = llm.prompts_with(REWRITE)
     assert len(rewrites) == 1
     assert "Earn 4.10% APY On Every Single Dollar You Save" in rewrites[0]
     assert "headline 2 is 46 characters; the limit is 30" in rewrites[0] and "at most 30 characters" in rewrites[0]
-    assert llm.prompts_with(FRESH_MARKER) == []  # v2 and v3 passed and were never rewritten
+    assert len(llm.prompts_with(COPY)) == 3  # first drafts only: v2 and v3 passed and were never redrafted
     v1 = out["variants"][0]
     assert v1["revisions"] == 1 and v1["delivered"] == "approved" and v1["violations"] == []
     assert v1["fields"]["headline"] == ["Save More Every Day", "Earn More at 4.10% APY", "Open Online Today"]
@@ -118,17 +118,15 @@ def test_runner_records_trace_and_runs(brief_file, home):
     events = store.events(result["run_id"])
     assert [e["node"] for e in events] == seen
     critic = store.events(result["run_id"], "critic")[0]
-    assert "Review this" in critic["calls"][0]["prompt"] and critic["calls"][0]["raw_output"].startswith("SCORE")
+    assert any(p in critic["calls"][0]["prompt"] for p in llm.prompts_with(CRITIC))  # the trace keeps the prompt
+    assert critic["calls"][0]["raw_output"].startswith("SCORE")
     row = store.get_run(result["run_id"])
     assert row["status"] == "completed" and row["passed"] == 3
 
 
 def test_a_worse_revision_never_replaces_a_better_draft(brief_file):
     # First drafts are clean but judged mediocre; revisions break a hard rule. The clean draft is delivered.
-    def copy(prompt):
-        return LONG if FRESH_MARKER in prompt else GOOD
-
-    llm = scripted(copy, critic="SCORE: 4\nCRITIQUE: Too plain.\nFIX: be bolder")
+    llm = scripted([GOOD, GOOD, GOOD, LONG], critic="SCORE: 4\nCRITIQUE: Too plain.\nFIX: be bolder")
     out, _ = run(brief_file, llm, max_revisions=1, pass_threshold=90)
     for v in out["variants"]:
         assert v["chosen_loop"] == 0 and v["delivered"] == "below_threshold"
@@ -152,7 +150,7 @@ def test_an_unchanged_draft_is_not_critiqued_again(brief_file):
     # the rewrite gives back the same too-long line, so loop 1's text equals loop 0's: its critique stands
     llm = scripted(LONG, rewrite="Earn 4.10% APY On Every Single Dollar You Save")
     _, state = run(brief_file, llm, max_revisions=1)
-    assert len(llm.prompts_with("Review this")) == 3  # loop 0 only
+    assert len(llm.prompts_with(CRITIC)) == 3  # loop 0 only
     critic_loop1 = [e for e in state["trace"] if e["node"] == "critic" and e["loop"] == 1][0]
     assert critic_loop1["calls"] == [] and critic_loop1["reused_critiques"] == {"v1": 0, "v2": 0, "v3": 0}
     assert all(len(v["score_history"]) == 2 for v in state["variants"])

@@ -45,10 +45,9 @@ KILLABLE = textwrap.dedent("""
     from tests.fakes import scripted
     from tests.test_graph import GOOD, LONG
 
-    def copy(prompt):  # the rewrite of a failing line
-        if "Rewrite this" in prompt:          # inside the revision loop: signal, then hang until killed
-            print("IN_REVISION", flush=True)
-            time.sleep(600)
+    def copy(prompt):  # the rewrite of a failing line: inside the revision loop, signal, then hang until killed
+        print("IN_REVISION", flush=True)
+        time.sleep(600)
         return "unreachable"
     Runner({home!r}, lambda s, **kw: scripted(LONG, rewrite=copy)).run({brief!r}, RunSettings(max_revisions=2), run_id="killme")
 """)

@@ -8,7 +8,7 @@ from brandloop.cli import cli
 from brandloop.export import render
 from graph.context import RunSettings
 from graph.runner import Runner
-from tests.fakes import FRESH_MARKER, scripted
+from tests.fakes import COPY, scripted
 from tests.test_cli import invoke
 from tests.test_graph import GOOD
 
@@ -17,7 +17,7 @@ REWRITE = ("HEADLINE 1: Grow Savings Daily\nHEADLINE 2: Earn 4.10% APY\nHEADLINE
 
 
 def model():
-    return scripted(lambda p: REWRITE if FRESH_MARKER in p else GOOD)
+    return scripted([GOOD, GOOD, GOOD, REWRITE])  # three first drafts, then every fresh draft after a rejection
 
 
 def test_pause_survives_a_restart_and_decisions_are_applied(home, brief_file):
@@ -40,7 +40,7 @@ def test_pause_survives_a_restart_and_decisions_are_applied(home, brief_file):
     second = again.review(run_id, {"v1": {"action": "approve"}, "v2": {"action": "edit", "fields": edit},
                                    "v3": {"action": "reject", "note": "lead with growing savings"}, "_by": "dana"})
     assert second["status"] == "awaiting_review" and [p["id"] for p in second["review"]["pending"]] == ["v3"]
-    rewrite_prompt = llm.prompts_with(FRESH_MARKER)[-1]
+    rewrite_prompt = llm.prompts_with(COPY)[-1]
     assert "lead with growing savings" in rewrite_prompt  # the note is the rewrite's instruction
     assert second["review"]["pending"][0]["fields"]["headline"][0] == "Grow Savings Daily"
 

@@ -2,7 +2,7 @@
 from graph.context import RunSettings
 from graph.runner import Runner
 from tests.conftest import EXAMPLES
-from tests.fakes import COPY_MARKER, CRITIC_MARKER, scripted
+from tests.fakes import COPY, CRITIC, scripted
 
 DRAFT = ("HEADLINE 1: Save With Northwind\nHEADLINE 2: Earn 4.10% APY\nHEADLINE 3: No Monthly Fee\n"
          "DESCRIPTION 1: Open an Everyday Savings account online in minutes and grow your savings.\n"
@@ -13,10 +13,10 @@ def test_rulebook_rules_reach_prompts_citations_resolve_and_disclaimers_are_plac
     llm = scripted(DRAFT, critic="SCORE: 7\nCRITIQUE: Calm and plain, see [G1].\nFIX: add the disclosures",
                    rewrite="Earn 4.10% APY")
     result = Runner(home, lambda s, **kw: llm).run(EXAMPLES / "northwind_search.yaml", RunSettings(max_revisions=1))
-    first = llm.prompts_with(COPY_MARKER)[0]
+    first = llm.prompts_with(COPY)[0]
     assert 'Include the exact text "Rates subject to credit approval."' in first
     assert "Never use: guaranteed" in first
-    assert "[G1]" in llm.prompts_with(CRITIC_MARKER)[0]
+    assert "[G1]" in llm.prompts_with(CRITIC)[0]
     for v in result["variants"]:
         assert v["cited"] and all(c.startswith("northwind_bank/") for c in v["cited"])
         text = " ".join(v["fields"]["description"])

@@ -1,7 +1,7 @@
 """Over-generate and select: clean, varied lines per variant, none shared while an alternative exists."""
 from agents.selection import LineSelector, candidate_count, repeated_word, shared_phrase
 from knowledge.channels import get_channel
-from tests.fakes import ConstrainedScriptedChatModel
+from tests.fakes import COPY, CRITIC as CRITIC_TEMPLATE, ConstrainedScriptedChatModel
 from tests.test_engines import CANDIDATES, CRITIC
 from tests.test_graph import run
 
@@ -54,7 +54,7 @@ def test_the_graph_spreads_the_models_candidates_over_the_variants(brief_file):
         return "\n".join([f"HEADLINE {i + 1}: {h}" for i, h in enumerate(hs)] +
                          [f"DESCRIPTION {i + 1}: {d}" for i, d in enumerate(ds)])
 
-    llm = ConstrainedScriptedChatModel(rules=[("Angle for this version", ad), ("Review this", CRITIC)],
+    llm = ConstrainedScriptedChatModel(rules=[(COPY, ad), (CRITIC_TEMPLATE, CRITIC)],
                                        calls=[], patterns=[])
     out, state = run(brief_file, llm, max_revisions=0)
     v1, v2 = out["variants"][0]["fields"], out["variants"][1]["fields"]
