@@ -105,7 +105,7 @@ class LLMProgress(BaseCallbackHandler):
     def _tell(self, report: dict) -> None:
         try:
             self.emit(report)
-        except Exception:  # noqa: BLE001 - boundary: a surface's display callback (closed terminal, web) never stops a run
+        except Exception:  # noqa: BLE001 - boundary: a surface's display callback never stops a run
             log.debug("progress report failed", exc_info=True)
 
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:

@@ -14,6 +14,11 @@ logging.getLogger("chromadb.telemetry").setLevel(logging.CRITICAL)
 CHROMA_URL_ENV = "BRANDLOOP_CHROMA_URL"
 
 
+def ads_collection(collection: str) -> str:
+    """The Chroma collection of a rulebook version's approved ads (next to its guideline collection)."""
+    return f"{collection}-ads"
+
+
 @lru_cache(maxsize=1)
 def index_errors() -> tuple[type[BaseException], ...]:
     """What a failing index raises: Chroma's errors, a server that is down, a broken store, a bad setting or

@@ -21,6 +21,7 @@ from brandloop.errors import InvalidName, Issue, PathEscape, RulebookError
 from knowledge.rulebook.loader import RULEBOOK_FILE, chain_hash, flatten, load_folder
 from knowledge.rulebook.schema import RulebookData
 from knowledge.names import check_name, is_valid_name
+from knowledge.index import ads_collection  # noqa: F401 - also re-exported for old imports
 from knowledge.retrieval import BrandKnowledge
 from knowledge.safepaths import resolve_user_path
 
@@ -43,11 +44,6 @@ def slow_patterns(L) -> list[Issue]:
                                 f"a pattern takes longer than {PATTERN_TIMEOUT_S:g} s on the example {g.text[:60]!r}",
                                 "rewrite it without nested repetition such as (a|aa)+ or (x+)+"))
     return issues
-
-
-def ads_collection(collection: str) -> str:
-    """The Chroma collection of a rulebook version's approved ads (next to its guideline collection)."""
-    return f"{collection}-ads"
 
 
 def is_plain(name) -> bool:

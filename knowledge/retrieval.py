@@ -269,8 +269,7 @@ class BrandKnowledge:
     def _ad_similarities(self, text: str, ads: list[Exemplar]) -> dict[str, float]:
         """Cosine similarity per ad id from the Chroma ads collection; a lexical overlap when there is no index."""
         if self.index_path and self.collection:
-            from knowledge.index import GuidelineIndex, index_errors
-            from knowledge.registry import ads_collection
+            from knowledge.index import GuidelineIndex, ads_collection, index_errors
 
             try:
                 if self._index is None:

@@ -286,7 +286,7 @@ def analyze(
         feats, facts, text = _ANALYZERS[kind](path, path.name, opts)
     except MaterialError as exc:
         return _error(path, kind, str(exc), f"{FIX_BY_KIND[kind]} or remove it from the materials", sha)
-    except Exception as exc:  # noqa: BLE001 - boundary: the describer plug-in on a user's file; a bug must not stop the run
+    except Exception as exc:  # noqa: BLE001 - boundary: an analyser on a user's file; a bug never stops the run
         return _error(path, kind, f"analysis failed ({type(exc).__name__}: {str(exc)[:160]})",
                       "report this file to the maintainers; the run continues without it", sha)
     feats["file_bytes"] = size

@@ -436,7 +436,7 @@ def _rule(r: dict, rp: tuple, lm: LineMap, errs: list[Issue], L: Loaded) -> Rule
         errs.append(lm.issue(path, exc.message, exc.fix) if key in r else
                     Issue(RULEBOOK_FILE, lm.line(rp), ".".join(map(str, rp + (key,))), exc.message, exc.fix))
         return None
-    except (ValueError, TypeError, KeyError, AttributeError, IndexError, re.error, regex.error) as exc:  # a bad value inside params
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, re.error, regex.error) as exc:  # bad params
         errs.append(lm.issue(rp, f"invalid rule: {exc}", "check the type-specific fields"))
         return None
     return rule
