@@ -1,4 +1,4 @@
-"""Run settings (per-run configuration) and the data home."""
+"""Run settings (per-run configuration). The data home is resolved in brandloop/home.py (re-exported here)."""
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
