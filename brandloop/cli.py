@@ -143,6 +143,7 @@ def resume(ctx, run_id, as_json):
 @click.pass_context
 def runs(ctx, as_json, limit):
     """List past runs."""
+    from graph.status import run_counts, status_text
     from graph.store import open_store
 
     with cli_errors():
@@ -156,9 +157,9 @@ def runs(ctx, as_json, limit):
         click.echo(f"{'RUN_ID':<13} {'BRAND':<16} {'CHANNEL':<11} {'STARTED':<20} {'DURATION':>8} {'STATUS':<12} APPROVED/BELOW/FAILED")
         for r in rows:
             dur = f"{r['duration_s']:.0f} s" if r.get("duration_s") is not None else "—"
-            status = r["status"] + (" (resumable)" if r["status"] in ("interrupted", "error") else "")
+            counts = "/".join(str(n) for n in run_counts(r))
             click.echo(f"{r['run_id']:<13} {(r['brand'] or '')[:16]:<16} {(r['channel'] or ''):<11} "
-                       f"{(r['started'] or '')[:19]:<20} {dur:>8} {status:<12} {r['passed'] or 0}/{r['below'] or 0}/{r['failed'] or 0}")
+                       f"{(r['started'] or '')[:19]:<20} {dur:>8} {status_text(r['status']):<12} {counts}")
 
 
 @cli.command()

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from agents.common import labelled
+from graph.status import delivery_counts  # noqa: F401 - re-exported: one definition, in graph.status
 
 DELIVERY_MARK = {"approved": "APPROVED", "below_threshold": "CLEAN, but below the score threshold",
                  "failed": "FAILED (hard-rule violations remain)"}
@@ -16,11 +17,6 @@ def delivery_mark(v: dict) -> str:
     """APPROVED / CLEAN, but below ... / FAILED, plus '(repaired)' when deterministic repairs changed the text."""
     mark = DELIVERY_MARK.get(v.get("delivered"), str(v.get("delivered")))
     return f"{mark} (repaired: {len(v.get('repairs') or [])} fix(es))" if v.get("repaired") else mark
-
-
-def delivery_counts(variants: list[dict]) -> dict[str, int]:
-    """How many variants are approved, below the threshold, and failed: one definition for runs, CLI and web."""
-    return {k: sum(v.get("delivered") == k for v in variants) for k in ("approved", "below_threshold", "failed")}
 
 
 def field_limits(result: dict) -> tuple[dict[str, int], bool]:

@@ -9,13 +9,13 @@ from typing import Callable
 
 from langchain_core.language_models import BaseChatModel
 
-from brandloop.report import delivery_counts
 from graph.brief import BriefError, load_brief
 from graph.builder import build_graph, recursion_limit
 from graph.context import RunSettings
 from graph.progress import RunCancelled
 from graph.result import RunResult, VariantResult
 from graph.review import ReviewError, recheck, review_payload, validate_decisions
+from graph.status import delivery_counts
 from graph.store import RunStore, open_store
 
 LLMFactory = Callable[..., BaseChatModel]  # (model spec, engine=...) -> chat model
