@@ -18,6 +18,7 @@ from brandloop.cli_serve import serve
 from brandloop.errors import EXIT_INPUT, cli_errors
 from graph.brief import BriefError
 from graph.context import HomeError, RunSettings, data_home
+from graph.status import AWAITING
 
 
 def _llm_factory(home: Path):
@@ -110,7 +111,7 @@ def run(ctx, brief, model, engine, variants, max_revisions, threshold, max_new_t
 
         with llm_progress(runner, quiet):
             result = runner.run(brief, settings, on_progress=progress, out_dir=out)
-        if result.get("status") == "awaiting_review":
+        if result.get("status") == AWAITING:
             from brandloop.cli_review import default_reviewer, review_loop
 
             review_loop(ctx, runner, result["run_id"], result["review"], decisions_file=None,
@@ -131,7 +132,7 @@ def resume(ctx, run_id, as_json):
         runner = _runner(ctx)
         with llm_progress(runner, quiet=False):
             result = runner.resume(run_id, on_progress=lambda n, u: click.echo(progress_line(n, u), err=True))
-        if result.get("status") == "awaiting_review":
+        if result.get("status") == AWAITING:
             click.echo(f"run {run_id} is waiting for review; decide with 'brandloop review {run_id}'", err=True)
             return
         _finish(result, None, ctx.obj["home"], as_json)

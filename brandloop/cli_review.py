@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 from brandloop.errors import guarded
+from graph.status import AWAITING
 
-AWAITING = "awaiting_review"
 
 
 def default_reviewer() -> str:

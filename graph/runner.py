@@ -15,13 +15,12 @@ from graph.context import RunSettings
 from graph.progress import RunCancelled
 from graph.result import RunResult, VariantResult
 from graph.review import ReviewError, recheck, review_payload, validate_decisions
-from graph.status import delivery_counts
+from graph.status import AWAITING, delivery_counts
 from graph.store import RunStore, open_store
 
 LLMFactory = Callable[..., BaseChatModel]  # (model spec, engine=...) -> chat model
 Progress = Callable[[str, dict], None]
 
-AWAITING = "awaiting_review"
 RESULT_KEYS = tuple(VariantResult.model_fields)  # what a delivered variant shows: one definition
 
 

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Callable
 
 from brandloop.queue.table import DONE, ERROR, GAVE_UP, MAX_ATTEMPTS, Job, JobQueue
+from graph.status import AWAITING, FINISHED
 from graph.store import HOST
 
 log = logging.getLogger("brandloop.worker")
-FINISHED_RUN = ("completed", "awaiting_review")
+FINISHED_RUN = FINISHED  # a run in this state needs no worker
 
 
 def execute(runner, job: Job, on_progress=None) -> dict | None:
@@ -27,7 +28,7 @@ def execute(runner, job: Job, on_progress=None) -> dict | None:
     row = runner.store.get_run(job.run_id)
     started = row is not None and runner.store.latest_values(job.run_id) is not None
     if job.kind == "review":
-        if row is not None and row["status"] == "awaiting_review":
+        if row is not None and row["status"] == AWAITING:
             return runner.review(job.run_id, job.payload["decisions"], on_progress=on_progress)
         if row is not None and row["status"] == "completed":
             return None
