@@ -12,7 +12,6 @@ from brandloop.errors import guarded
 from graph.status import AWAITING
 
 
-
 def default_reviewer() -> str:
     try:
         return getpass.getuser()

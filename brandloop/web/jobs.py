@@ -17,7 +17,6 @@ from graph.status import finish_line
 log = logging.getLogger("brandloop.web")
 
 
-
 def user_error(exc: BaseException) -> bool:
     """Bad input (a brief, a rulebook): its message is all a person needs; no traceback in the log."""
     from graph.brief import BriefError
