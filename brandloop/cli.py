@@ -17,9 +17,10 @@ from brandloop.cli_review import review
 from brandloop.cli_rulebook import rulebook
 from brandloop.cli_serve import serve
 from brandloop.cli_errors import cli_errors
-from brandloop.errors import EXIT_INPUT, BriefError, HomeError
+from brandloop.errors import EXIT_INPUT, BriefError, HomeError, RunNotFound
 from brandloop.home import data_home
 from graph.context import RunSettings
+from graph.status import AWAITING
 
 
 @click.group()
@@ -84,7 +85,7 @@ def run(ctx, brief, model, engine, variants, max_revisions, threshold, max_new_t
 
         with llm_progress(runner, quiet):
             result = runner.run(brief, settings, on_progress=progress, out_dir=out)
-        if result.get("status") == "awaiting_review":
+        if result.get("status") == AWAITING:
             from brandloop.cli_review import default_reviewer, review_loop
 
             review_loop(ctx, runner, result["run_id"], result["review"], decisions_file=None,
@@ -105,7 +106,7 @@ def resume(ctx, run_id, as_json):
         runner = make_runner(ctx)
         with llm_progress(runner, quiet=False):
             result = runner.resume(run_id, on_progress=lambda n, u: click.echo(progress_line(n, u), err=True))
-        if result.get("status") == "awaiting_review":
+        if result.get("status") == AWAITING:
             click.echo(f"run {run_id} is waiting for review; decide with 'brandloop review {run_id}'", err=True)
             return
         finish(result, None, ctx.obj["home"], as_json)
@@ -117,6 +118,7 @@ def resume(ctx, run_id, as_json):
 @click.pass_context
 def runs(ctx, as_json, limit):
     """List past runs."""
+    from graph.status import run_counts, status_text
     from graph.store import open_store
 
     with cli_errors():
@@ -130,9 +132,9 @@ def runs(ctx, as_json, limit):
         click.echo(f"{'RUN_ID':<13} {'BRAND':<16} {'CHANNEL':<11} {'STARTED':<20} {'DURATION':>8} {'STATUS':<12} APPROVED/BELOW/FAILED")
         for r in rows:
             dur = f"{r['duration_s']:.0f} s" if r.get("duration_s") is not None else "—"
-            status = r["status"] + (" (resumable)" if r["status"] in ("interrupted", "error") else "")
+            counts = "/".join(str(n) for n in run_counts(r))
             click.echo(f"{r['run_id']:<13} {(r['brand'] or '')[:16]:<16} {(r['channel'] or ''):<11} "
-                       f"{(r['started'] or '')[:19]:<20} {dur:>8} {status:<12} {r['passed'] or 0}/{r['below'] or 0}/{r['failed'] or 0}")
+                       f"{(r['started'] or '')[:19]:<20} {dur:>8} {status_text(r['status']):<12} {counts}")
 
 
 @cli.command()
@@ -151,7 +153,7 @@ def trace(ctx, run_id, node, as_json, full):
             raise BriefError("(arguments)", "--node", f"unknown node '{node}'", f"use one of: {', '.join(NODES)}")
         store = open_store(ctx.obj["home"])
         if store.get_run(run_id) is None:
-            raise BriefError("(runs)", "RUN_ID", f"no run with id '{run_id}'", "see 'brandloop runs'")
+            raise RunNotFound(run_id)
         events = store.events(run_id, node)
         if as_json:
             for e in events:
@@ -233,7 +235,7 @@ def diff(ctx, run_id, variant):
     with cli_errors():
         values = open_store(ctx.obj["home"]).latest_values(run_id)
         if values is None:
-            raise BriefError("(runs)", "RUN_ID", f"no run with id '{run_id}'", "see 'brandloop runs'")
+            raise RunNotFound(run_id)
         drafts = [h for h in values.get("history", []) if h["id"] == variant]
         final = next((v for v in values.get("variants", []) if v["id"] == variant), None)
         if final is None:

@@ -9,8 +9,7 @@ from pathlib import Path
 import click
 
 from brandloop.cli_errors import guarded
-
-AWAITING = "awaiting_review"
+from graph.status import AWAITING
 
 
 def default_reviewer() -> str:

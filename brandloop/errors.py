@@ -100,6 +100,8 @@ class RulebookError(UserError):
 class InvalidName(UserError, ValueError):
     """A name that could be read as a path; str() is a one-line message with the fix."""
 
+    http_status = 404  # such a name never names anything here
+
 
 class PathEscape(UserError, ValueError):
     """A path that leaves its allowed folder, or cannot be resolved; str() is one line."""

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from agents.common import labelled
-from graph.result import delivery_counts  # noqa: F401 - one definition, in the graph's result schema
+from graph.status import delivery_counts  # noqa: F401 - re-exported: one definition, in graph.status
 
 DELIVERY_MARK = {"approved": "APPROVED", "below_threshold": "CLEAN, but below the score threshold",
                  "failed": "FAILED (hard-rule violations remain)"}

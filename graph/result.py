@@ -92,7 +92,3 @@ class RunResult(BaseModel):
     model_info: dict | None = Field(None, description="engine, device, dtype, load_seconds, threads, calls, "
                                     "tokens_in, tokens_out, generate_seconds, tokens_per_second")
 
-
-def delivery_counts(variants: list[dict]) -> dict[str, int]:
-    """How many variants are approved, below the threshold, and failed: one definition for runs, CLI and web."""
-    return {k: sum(v.get("delivered") == k for v in variants) for k in ("approved", "below_threshold", "failed")}

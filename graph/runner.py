@@ -13,14 +13,14 @@ from brandloop.errors import BriefError, ReviewError, RulebookError, RunCancelle
 from graph.brief import load_brief
 from graph.builder import build_graph, recursion_limit
 from graph.context import RunSettings
-from graph.result import RunResult, VariantResult, delivery_counts
+from graph.result import RunResult, VariantResult
 from graph.review import recheck, review_payload, validate_decisions
+from graph.status import AWAITING, delivery_counts
 from graph.store import RunStore, open_store
 
 LLMFactory = Callable[..., BaseChatModel]  # (model spec, engine=...) -> chat model
 Progress = Callable[[str, dict], None]
 
-AWAITING = "awaiting_review"
 RESULT_KEYS = tuple(VariantResult.model_fields)  # what a delivered variant shows: one definition
 
 

@@ -13,11 +13,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
+from brandloop.errors import UserError
 from brandloop.queue.table import DONE, ERROR, GAVE_UP, MAX_ATTEMPTS, Job, JobQueue
+from graph.status import AWAITING, FINISHED
 from graph.store import HOST
 
 log = logging.getLogger("brandloop.worker")
-FINISHED_RUN = ("completed", "awaiting_review")
+FINISHED_RUN = FINISHED  # a run in this state needs no worker
 
 
 def execute(runner, job: Job, on_progress=None) -> dict | None:
@@ -27,7 +29,7 @@ def execute(runner, job: Job, on_progress=None) -> dict | None:
     row = runner.store.get_run(job.run_id)
     started = row is not None and runner.store.latest_values(job.run_id) is not None
     if job.kind == "review":
-        if row is not None and row["status"] == "awaiting_review":
+        if row is not None and row["status"] == AWAITING:
             return runner.review(job.run_id, job.payload["decisions"], on_progress=on_progress)
         if row is not None and row["status"] == "completed":
             return None
@@ -142,7 +144,7 @@ class Worker:
             if not lost.is_set():
                 queue.finish(job, ERROR, describe_error(exc))
             self._say(f"failed {job.run_id}: {describe_error(exc)}")
-            if type(exc).__name__ not in ("BriefError", "RulebookError", "ConfigError"):
+            if not isinstance(exc, UserError):  # ConfigError is one too
                 log.exception("run %s failed", job.run_id)
         finally:
             beat_done.set()

@@ -12,24 +12,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
+from brandloop.errors import UserError, describe_error
+from graph.status import finish_line
+
 log = logging.getLogger("brandloop.web")
 
-USER_ERRORS = ("BriefError", "RulebookError")
 
-
-def describe_error(exc: BaseException) -> str:
-    """A one-line message: user errors as they are, model errors and the rest with their type."""
-    name = type(exc).__name__
-    if name in USER_ERRORS:
-        return str(exc)
-    if name == "ModelError":
-        return f"model error: {exc}"
-    from brandloop.errors import disk_problem
-
-    disk = disk_problem(exc)
-    if disk:
-        return disk
-    return f"internal error: {name}: {exc}"
+def user_error(exc: BaseException) -> bool:
+    """Bad input (a brief, a rulebook): its message is all a person needs; no traceback in the log."""
+    return isinstance(exc, UserError)
 
 
 class Job:
@@ -136,9 +127,8 @@ class JobManager:
                 run = store.get_run(job.run_id) or {}
                 if row["status"] == "done":
                     job.status = "completed"
-                    paused = run.get("status") == "awaiting_review"
                     job.push("done", status="completed", stop_reason=run.get("stop_reason"),
-                             line="paused: awaiting your review" if paused else f"finished: {run.get('stop_reason')}")
+                             line=finish_line(run.get("status"), run.get("stop_reason")))
                 else:
                     job.status, job.error = "error", row["error"] or row["status"]
                     job.push("failed", status="error", error=job.error, line=f"failed: {job.error}")
@@ -174,9 +164,8 @@ class JobManager:
                                     material_roots=material_roots)
             write_result(result, self.home / "runs" / job.run_id)
             job.status = "completed"
-            paused = result.get("status") == "awaiting_review"
             job.push("done", status="completed", stop_reason=result.get("stop_reason"),
-                     line="paused: awaiting your review" if paused else f"finished: {result.get('stop_reason')}")
+                     line=finish_line(result.get("status"), result.get("stop_reason")))
         except RunCancelled:
             job.status = "interrupted"
             job.error = f"cancelled; continue it with 'brandloop resume {job.run_id}'"
@@ -188,7 +177,7 @@ class JobManager:
                 job.error = f"stopped with the server; continue it with 'brandloop resume {job.run_id}'"
                 runner.store.finish_run(job.run_id, status="interrupted", error=job.error)
                 log.warning("run %s %s", job.run_id, job.error)
-            elif type(exc).__name__ not in USER_ERRORS:
+            elif not user_error(exc):
                 log.exception("run %s failed", job.run_id)
             job.push("failed", status="error", error=job.error, line=f"failed: {job.error}")
         finally:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
-HERE = Path(__file__).resolve().parent
+from brandloop.web.deps import Home, Jobs, Templates
+
+router = APIRouter()
 
 
 class ReviewSubmit(BaseModel):
@@ -23,55 +24,56 @@ class FieldsIn(BaseModel):
     fields: dict[str, list[str]]
 
 
-def register(app: FastAPI, home: Path, jobs) -> None:
-    templates = Jinja2Templates(directory=str(HERE / "templates"))
+def paused(home: Path, run_id: str):
+    """A Runner over the paused run, its state and review payload. Unknown run: 404; not paused: 409 (a
+    BriefError, see web.errors). The caller closes runner.store."""
+    from graph.runner import Runner
 
-    def paused(run_id: str):
-        from graph.brief import BriefError
-        from graph.runner import Runner
-
-        runner = Runner(home, lambda spec: None)  # reading the pause needs no model
-        try:
-            values, payload = runner.paused_state(run_id)
-        except BriefError as exc:
-            runner.store.close()
-            raise HTTPException(404 if "no run with id" in str(exc) else 409, str(exc)) from None
-        return runner, values, payload
-
-    @app.get("/runs/{run_id}/review", response_class=HTMLResponse, include_in_schema=False)
-    def review_page(request: Request, run_id: str):
-        from agents.common import channel_of
-
-        runner, values, payload = paused(run_id)
+    runner = Runner(home, lambda spec: None)  # reading the pause needs no model
+    try:
+        values, payload = runner.paused_state(run_id)
+    except BaseException:
         runner.store.close()
-        spec = channel_of(values)
-        limits = {name: {"max": f.max_chars, "label": name.replace("_", " ")} for name, f in spec.fields.items()}
-        threshold = (values.get("settings") or {}).get("pass_threshold", 60)
-        return templates.TemplateResponse(request, "review.html", {
-            "run_id": run_id, "pending": payload["pending"], "limits": limits, "channel": spec.name,
-            "channel_title": spec.title, "wide": spec.wide_chars_count_double, "threshold": threshold})
+        raise
+    return runner, values, payload
 
-    @app.post("/api/runs/{run_id}/review/check", tags=["runs"], summary="Re-check an edit against every rule and limit")
-    def review_check(run_id: str, body: FieldsIn) -> list[dict[str, Any]]:
-        runner, _, _ = paused(run_id)
-        try:
-            return runner.recheck(run_id, body.fields)
-        finally:
-            runner.store.close()
 
-    @app.post("/api/runs/{run_id}/review", tags=["runs"], status_code=202,
-              summary="Submit review decisions; the run resumes (a rejected variant is rewritten, then shown again)")
-    def review_submit(run_id: str, body: ReviewSubmit) -> dict[str, str]:
-        from graph.review import ReviewError, validate_decisions
+@router.get("/runs/{run_id}/review", response_class=HTMLResponse, include_in_schema=False)
+def review_page(request: Request, run_id: str, home: Home, templates: Templates):
+    from agents.common import channel_of
 
-        runner, values, _ = paused(run_id)
+    runner, values, payload = paused(home, run_id)
+    runner.store.close()
+    spec = channel_of(values)
+    limits = {name: {"max": f.max_chars, "label": name.replace("_", " ")} for name, f in spec.fields.items()}
+    threshold = (values.get("settings") or {}).get("pass_threshold", 60)
+    return templates.TemplateResponse(request, "review.html", {
+        "run_id": run_id, "pending": payload["pending"], "limits": limits, "channel": spec.name,
+        "channel_title": spec.title, "wide": spec.wide_chars_count_double, "threshold": threshold})
+
+
+@router.post("/api/runs/{run_id}/review/check", tags=["runs"], summary="Re-check an edit against every rule and limit")
+def review_check(run_id: str, body: FieldsIn, home: Home) -> list[dict[str, Any]]:
+    runner, _, _ = paused(home, run_id)
+    try:
+        return runner.recheck(run_id, body.fields)
+    finally:
         runner.store.close()
-        job = jobs.get(run_id)
-        if job is not None and not job.finished:
-            raise HTTPException(409, f"run '{run_id}' is already resuming")
-        try:
-            validate_decisions(body.decisions, values.get("variants", []))
-        except ReviewError as exc:
-            raise HTTPException(400, str(exc)) from None
-        jobs.submit_review(run_id, {**body.decisions, "_by": body.reviewer.strip() or "web"})
-        return {"run_id": run_id, "page": f"/runs/{run_id}", "events": f"/api/runs/{run_id}/events"}
+
+
+@router.post("/api/runs/{run_id}/review", tags=["runs"], status_code=202,
+             summary="Submit review decisions; the run resumes (a rejected variant is rewritten, then shown again)")
+def review_submit(run_id: str, body: ReviewSubmit, home: Home, jobs: Jobs) -> dict[str, str]:
+    from graph.review import ReviewError, validate_decisions
+
+    runner, values, _ = paused(home, run_id)
+    runner.store.close()
+    job = jobs.get(run_id)
+    if job is not None and not job.finished:
+        raise HTTPException(409, f"run '{run_id}' is already resuming")
+    try:
+        validate_decisions(body.decisions, values.get("variants", []))
+    except ReviewError as exc:
+        raise HTTPException(400, str(exc)) from None
+    jobs.submit_review(run_id, {**body.decisions, "_by": body.reviewer.strip() or "web"})
+    return {"run_id": run_id, "page": f"/runs/{run_id}", "events": f"/api/runs/{run_id}/events"}

@@ -126,42 +126,74 @@ def load_folder(path: pathlib.Path, name: str | None = None, resolver: Resolver 
     path = pathlib.Path(path)
     name = name or path.name
     L = Loaded(name, path)
+    if not check_folder(path, L):
+        return L
+    L.hash = content_hash(path)
+    loaded = read_rulebook_yaml(path, L)
+    if loaded is None:
+        return L
+    data, lm = loaded
+    errs = L.errors
+    for k in data:
+        if k not in TOP_KEYS:
+            errs.append(lm.issue((k,), f"unknown section {k!r}", "use: " + ", ".join(sorted(TOP_KEYS))))
+    parse_brand(data, lm, L)
+    parse_products(data, lm, L)
+    parse_channels(data, lm, L)
+    L.info["lint"] = _lint_section(data.get("lint"), lm, errs)
+    seen_ids = parse_rules(data, lm, L)
+    parse_vale(data, lm, L, seen_ids)
+    extra_tests = parse_tests(data, lm, errs)
+    L.info["tests"] = extra_tests
+    L.info["lm"] = lm
+    parse_guidelines(L)
+    parse_ads(L)
+    load_parent(lm, L, resolver, _seen)
+    attach_tests(extra_tests, lm, L)
+    return L
+
+
+def check_folder(path: pathlib.Path, L: Loaded) -> bool:
+    """The folder exists, holds rulebook.yaml, no file over its limit and no link leaving it; else issues, False."""
     rb = path / RULEBOOK_FILE
     if not path.is_dir():
         L.errors.append(Issue(str(path), 0, "", "rulebook folder not found", "give the path of a folder holding rulebook.yaml"))
-        return L
+        return False
     if not rb.is_file():
         L.errors.append(Issue(str(rb), 0, "", "rulebook.yaml is missing", "create rulebook.yaml with a 'brand:' section"))
-        return L
+        return False
     too_big = oversized_files(path)
     for f, size, limit in too_big:
         L.errors.append(Issue(str(f.relative_to(path)), 0, "", f"{size:,} bytes; the limit is {limit:,}",
                               "split the file or shorten it (see the limits in README.md)"))
     if too_big:
-        return L
+        return False
     escaping = links_leaving(path)
     for link in escaping:
         L.errors.append(Issue(str(link.relative_to(path)), 0, "", "a symbolic link pointing outside the rulebook folder",
                               "replace the link with the file itself"))
-    if escaping:
-        return L
-    L.hash = content_hash(path)
+    return not escaping
+
+
+def read_rulebook_yaml(path: pathlib.Path, L: Loaded) -> tuple[dict, LineMap] | None:
+    """rulebook.yaml as a mapping with its line map, or None with the issue recorded."""
     try:
-        data, lm = load_yaml(rb.read_text("utf-8"), RULEBOOK_FILE)
+        data, lm = load_yaml((path / RULEBOOK_FILE).read_text("utf-8"), RULEBOOK_FILE)
     except YamlSyntaxError as exc:
         L.errors.append(exc.issue)
-        return L
+        return None
     except UnicodeDecodeError:
         L.errors.append(Issue(RULEBOOK_FILE, 1, "", "not UTF-8 text", "save the file as UTF-8"))
-        return L
-    errs = L.errors
+        return None
     if not isinstance(data, dict):
-        errs.append(Issue(RULEBOOK_FILE, 1, "", "rulebook.yaml must be a mapping", "start with 'brand:'"))
-        return L
-    for k in data:
-        if k not in TOP_KEYS:
-            errs.append(lm.issue((k,), f"unknown section {k!r}", "use: " + ", ".join(sorted(TOP_KEYS))))
-    # brand
+        L.errors.append(Issue(RULEBOOK_FILE, 1, "", "rulebook.yaml must be a mapping", "start with 'brand:'"))
+        return None
+    return data, lm
+
+
+def parse_brand(data: dict, lm: LineMap, L: Loaded) -> None:
+    """`brand:`: name, voice, tone, audiences, values, description and the parent rulebook's name."""
+    errs = L.errors
     brand = data.get("brand")
     if not isinstance(brand, dict):
         errs.append(lm.issue(("brand",), "missing field" if brand is None else "must be a mapping",
@@ -169,7 +201,7 @@ def load_folder(path: pathlib.Path, name: str | None = None, resolver: Resolver 
         brand = {}
     if brand and not isinstance(brand.get("name"), str):
         errs.append(lm.issue(("brand", "name"), "missing field", "add 'name: Your Brand' under 'brand:'"))
-    L.brand = str(brand.get("name") or name)
+    L.brand = str(brand.get("name") or L.name)
     for k in ("voice", "tone", "audiences", "values"):
         L.info[k] = _strlist(brand.get(k), lm, ("brand", k), errs)
     L.info["description"] = str(brand.get("description") or data.get("description") or "")
@@ -179,7 +211,11 @@ def load_folder(path: pathlib.Path, name: str | None = None, resolver: Resolver 
                              "write 'parent: verdant'"))
         parent = None
     L.parent_name = parent
-    # products
+
+
+def parse_products(data: dict, lm: LineMap, L: Loaded) -> None:
+    """`products:`: each product with its aliases, facts and approved claims."""
+    errs = L.errors
     prods = data.get("products") or []
     if not isinstance(prods, list):
         errs.append(lm.issue(("products",), "must be a list", "write each product as '- name: ...'"))
@@ -189,28 +225,35 @@ def load_folder(path: pathlib.Path, name: str | None = None, resolver: Resolver 
         if not isinstance(p, dict) or not isinstance(p.get("name"), str):
             errs.append(lm.issue(pp + ("name",), "missing field", "give every product a 'name:'"))
             continue
-        facts = []
-        for j, f in enumerate(p.get("facts") or []):
-            fp = pp + ("facts", j)
-            if isinstance(f, str):
-                f = {"statement": f}
-            if not isinstance(f, dict) or not isinstance(f.get("statement"), (str, int, float)):
-                errs.append(lm.issue(fp + ("statement",), "missing field", "give every fact a 'statement:'"))
-                continue
-            val = f.get("value")
-            if val is not None and (isinstance(val, bool) or not isinstance(val, (int, float))):
-                try:
-                    val = float(str(val).replace(",", "").rstrip("%"))
-                except ValueError:
-                    errs.append(lm.issue(fp + ("value",), f"value {val!r} is not a number", "write a number, e.g. 4.10"))
-                    continue
-            facts.append(Fact(statement=str(f["statement"]), value=val, unit=None if f.get("unit") is None else str(f["unit"]),
-                              source=None if f.get("source") is None else str(f["source"]), product=p["name"]))
+        facts = [f for j, raw in enumerate(p.get("facts") or [])
+                 if (f := parse_fact(raw, pp + ("facts", j), p["name"], lm, errs)) is not None]
         L.products.append(Product(name=p["name"], aliases=_strlist(p.get("aliases"), lm, pp + ("aliases",), errs),
                                   description=str(p.get("description") or ""), facts=facts,
                                   approved_claims=_strlist(p.get("approved_claims"), lm, pp + ("approved_claims",), errs),
                                   brand=L.brand))
-    # channel overrides
+
+
+def parse_fact(f, fp: tuple, product: str, lm: LineMap, errs: list[Issue]) -> Fact | None:
+    """One product fact: a statement, or a mapping with statement, value (a number), unit and source."""
+    if isinstance(f, str):
+        f = {"statement": f}
+    if not isinstance(f, dict) or not isinstance(f.get("statement"), (str, int, float)):
+        errs.append(lm.issue(fp + ("statement",), "missing field", "give every fact a 'statement:'"))
+        return None
+    val = f.get("value")
+    if val is not None and (isinstance(val, bool) or not isinstance(val, (int, float))):
+        try:
+            val = float(str(val).replace(",", "").rstrip("%"))
+        except ValueError:
+            errs.append(lm.issue(fp + ("value",), f"value {val!r} is not a number", "write a number, e.g. 4.10"))
+            return None
+    return Fact(statement=str(f["statement"]), value=val, unit=None if f.get("unit") is None else str(f["unit"]),
+                source=None if f.get("source") is None else str(f["source"]), product=product)
+
+
+def parse_channels(data: dict, lm: LineMap, L: Loaded) -> None:
+    """`channels:`: per-channel field limit overrides (unknown channels are a warning)."""
+    errs = L.errors
     chans = data.get("channels") or {}
     if not isinstance(chans, dict):
         errs.append(lm.issue(("channels",), "must be a mapping channel -> field -> limits",
@@ -232,9 +275,11 @@ def load_folder(path: pathlib.Path, name: str | None = None, resolver: Resolver 
                 if k in ("max_chars", "min_chars", "min_count", "max_count", "draft") and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
                     errs.append(lm.issue(("channels", ch, fname, k), f"{k} must be a non-negative integer", f"write '{k}: 30'"))
         L.channels[ch] = {f: dict(v) for f, v in fields.items()}
-    # quality lint settings
-    L.info["lint"] = _lint_section(data.get("lint"), lm, errs)
-    # rules
+
+
+def parse_rules(data: dict, lm: LineMap, L: Loaded) -> set[str]:
+    """`rules:`: each rule compiled (see _rule); returns the ids seen, for the Vale rules' duplicate check."""
+    errs = L.errors
     rules = data.get("rules") or []
     if not isinstance(rules, list):
         errs.append(lm.issue(("rules",), "must be a list", "write each rule as '- id: ...'"))
@@ -253,84 +298,111 @@ def load_folder(path: pathlib.Path, name: str | None = None, resolver: Resolver 
             continue
         seen_ids.add(rule.id)
         L.rules.append(rule)
-    # vale styles
-    vdir = path / "vale"
-    if vdir.is_dir():
-        from knowledge.rules.vale import load_vale
+    return seen_ids
 
-        vrules, verrs, vwarn = load_vale(vdir, path, name, L.brand)
-        errs.extend(verrs)
-        L.warnings.extend(vwarn)
-        for vr in vrules:
-            if vr.id in seen_ids:
-                errs.append(Issue(vr.origin.file, 1, "", f"rule id {vr.id!r} also defined in rulebook.yaml", "rename one of them"))
-                continue
-            seen_ids.add(vr.id)
-            L.rules.append(vr)
-        vcfg = data.get("vale") or {}
-        if isinstance(vcfg, dict):
-            for j, rid in enumerate(_strlist(vcfg.get("disable"), lm, ("vale", "disable"), errs)):
-                for n, vr in enumerate(L.rules):
-                    if vr.id == rid:
-                        L.rules[n] = vr.model_copy(update={"enabled": False})
-            for rid, sev in (vcfg.get("severity") or {}).items():
-                if sev not in SEVERITIES:
-                    errs.append(lm.issue(("vale", "severity", rid), f"unknown severity {sev!r}", "use error, warning or suggestion"))
-                for n, vr in enumerate(L.rules):
-                    if vr.id == rid and sev in SEVERITIES:
-                        L.rules[n] = vr.model_copy(update={"severity": sev})
-    # golden tests for rules defined elsewhere (Vale styles, parent rules)
+
+def parse_vale(data: dict, lm: LineMap, L: Loaded, seen_ids: set[str]) -> None:
+    """vale/<Style>/*.yml rules, then the `vale:` section's disable list and severity overrides."""
+    vdir = L.path / "vale"
+    if not vdir.is_dir():
+        return
+    from knowledge.rules.vale import load_vale
+
+    errs = L.errors
+    vrules, verrs, vwarn = load_vale(vdir, L.path, L.name, L.brand)
+    errs.extend(verrs)
+    L.warnings.extend(vwarn)
+    for vr in vrules:
+        if vr.id in seen_ids:
+            errs.append(Issue(vr.origin.file, 1, "", f"rule id {vr.id!r} also defined in rulebook.yaml", "rename one of them"))
+            continue
+        seen_ids.add(vr.id)
+        L.rules.append(vr)
+    vcfg = data.get("vale") or {}
+    if not isinstance(vcfg, dict):
+        return
+    for rid in _strlist(vcfg.get("disable"), lm, ("vale", "disable"), errs):
+        for n, vr in enumerate(L.rules):
+            if vr.id == rid:
+                L.rules[n] = vr.model_copy(update={"enabled": False})
+    for rid, sev in (vcfg.get("severity") or {}).items():
+        if sev not in SEVERITIES:
+            errs.append(lm.issue(("vale", "severity", rid), f"unknown severity {sev!r}", "use error, warning or suggestion"))
+        for n, vr in enumerate(L.rules):
+            if vr.id == rid and sev in SEVERITIES:
+                L.rules[n] = vr.model_copy(update={"severity": sev})
+
+
+GoldenTest = tuple[str, list[Example], list[Example], tuple]  # (rule id, passes, fails, yaml path)
+
+
+def parse_tests(data: dict, lm: LineMap, errs: list[Issue]) -> list[GoldenTest]:
+    """`tests:`: golden examples for rules defined elsewhere (Vale styles, parent rules)."""
     tests = data.get("tests") or []
     if not isinstance(tests, list):
         errs.append(lm.issue(("tests",), "must be a list", "write '- rule: Style.Rule' with pass/fail lists"))
         tests = []
-    extra_tests: list[tuple[str, list[Example], list[Example], tuple]] = []
+    out: list[GoldenTest] = []
     for i, t in enumerate(tests):
         tp = ("tests", i)
         if not isinstance(t, dict) or not isinstance(t.get("rule"), str):
             errs.append(lm.issue(tp + ("rule",), "missing field", "name the rule id the examples test"))
             continue
-        extra_tests.append((t["rule"], _examples(t.get("pass"), lm, tp + ("pass",), errs),
-                            _examples(t.get("fail"), lm, tp + ("fail",), errs), tp))
-    L.info["tests"] = extra_tests
-    L.info["lm"] = lm
-    # guidelines
-    gdir = path / "guidelines"
-    if gdir.is_dir():
-        for f in sorted(gdir.rglob("*.md")):
-            try:
-                L.chunks.extend(chunk_markdown(f.read_text("utf-8"), str(f.relative_to(path)), name, L.brand))
-            except UnicodeDecodeError:
-                errs.append(Issue(str(f.relative_to(path)), 1, "", "not UTF-8 text", "save the file as UTF-8"))
-    # approved ads
+        out.append((t["rule"], _examples(t.get("pass"), lm, tp + ("pass",), errs),
+                    _examples(t.get("fail"), lm, tp + ("fail",), errs), tp))
+    return out
+
+
+def parse_guidelines(L: Loaded) -> None:
+    """guidelines/**/*.md cut into passages (chunks) for retrieval."""
+    gdir = L.path / "guidelines"
+    if not gdir.is_dir():
+        return
+    for f in sorted(gdir.rglob("*.md")):
+        try:
+            L.chunks.extend(chunk_markdown(f.read_text("utf-8"), str(f.relative_to(L.path)), L.name, L.brand))
+        except UnicodeDecodeError:
+            L.errors.append(Issue(str(f.relative_to(L.path)), 1, "", "not UTF-8 text", "save the file as UTF-8"))
+
+
+def parse_ads(L: Loaded) -> None:
+    """Approved ads (the exemplars) from the folder's ads files."""
     from knowledge.exemplars import load_ads
 
-    L.exemplars, ad_issues = load_ads(path, name, L.channels)
-    errs.extend(ad_issues)
-    # parent
-    if L.parent_name:
-        pline = lm.line(("brand", "parent"))
-        chain = _seen + (name,)
-        if L.parent_name in chain:
-            errs.append(Issue(RULEBOOK_FILE, pline, "brand.parent",
-                              "inheritance cycle: " + " -> ".join(chain + (L.parent_name,)),
-                              "remove 'parent:' from one rulebook in the cycle"))
+    L.exemplars, ad_issues = load_ads(L.path, L.name, L.channels)
+    L.errors.extend(ad_issues)
+
+
+def load_parent(lm: LineMap, L: Loaded, resolver: Resolver | None, seen: tuple[str, ...]) -> None:
+    """The parent rulebook (by name: the resolver, else a sibling folder); its problems become ours, marked."""
+    if not L.parent_name:
+        return
+    errs = L.errors
+    pline = lm.line(("brand", "parent"))
+    chain = seen + (L.name,)
+    if L.parent_name in chain:
+        errs.append(Issue(RULEBOOK_FILE, pline, "brand.parent",
+                          "inheritance cycle: " + " -> ".join(chain + (L.parent_name,)),
+                          "remove 'parent:' from one rulebook in the cycle"))
+        return
+    ppath = resolver(L.parent_name) if resolver else None
+    if ppath is None:
+        cand = L.path.parent / L.parent_name
+        ppath = cand if (cand / RULEBOOK_FILE).is_file() else None
+    if ppath is None:
+        errs.append(Issue(RULEBOOK_FILE, pline, "brand.parent", f"parent rulebook {L.parent_name!r} does not exist",
+                          "add the parent first ('brandloop rulebook add PATH'), put it in a sibling folder, or fix the name"))
+        return
+    L.parent = load_folder(ppath, L.parent_name, resolver, chain)
+    for e in L.parent.errors:
+        if "inheritance cycle" in e.message:
+            errs.append(Issue(RULEBOOK_FILE, pline, "brand.parent", e.message, e.fix))
         else:
-            ppath = resolver(L.parent_name) if resolver else None
-            if ppath is None:
-                cand = path.parent / L.parent_name
-                ppath = cand if (cand / RULEBOOK_FILE).is_file() else None
-            if ppath is None:
-                errs.append(Issue(RULEBOOK_FILE, pline, "brand.parent", f"parent rulebook {L.parent_name!r} does not exist",
-                                  "add the parent first ('brandloop rulebook add PATH'), put it in a sibling folder, or fix the name"))
-            else:
-                L.parent = load_folder(ppath, L.parent_name, resolver, chain)
-                for e in L.parent.errors:
-                    if "inheritance cycle" in e.message:
-                        errs.append(Issue(RULEBOOK_FILE, pline, "brand.parent", e.message, e.fix))
-                    else:
-                        errs.append(Issue(f"{L.parent_name}/{e.file}", e.line, e.field, f"(parent) {e.message}", e.fix))
-    # attach golden tests to rules (own or inherited)
+            errs.append(Issue(f"{L.parent_name}/{e.file}", e.line, e.field, f"(parent) {e.message}", e.fix))
+
+
+def attach_tests(extra_tests: list[GoldenTest], lm: LineMap, L: Loaded) -> None:
+    """Golden tests onto their rules (own or inherited); a test naming no rule is an issue."""
     all_ids = {r.id: n for n, r in enumerate(L.rules)}
     inherited = {r.id for r in _chain_rules(L.parent)} if L.parent else set()
     for rid, ps, fs, tp in extra_tests:
@@ -340,8 +412,7 @@ def load_folder(path: pathlib.Path, name: str | None = None, resolver: Resolver 
         elif rid in inherited:
             L.info.setdefault("inherited_tests", []).append((rid, ps, fs))
         else:
-            errs.append(lm.issue(tp + ("rule",), f"no rule with id {rid!r}", "use the id of a rule in this rulebook, e.g. Style.RuleName"))
-    return L
+            L.errors.append(lm.issue(tp + ("rule",), f"no rule with id {rid!r}", "use the id of a rule in this rulebook, e.g. Style.RuleName"))
 
 
 def _lint_section(section, lm: LineMap, errs: list[Issue]) -> dict:
