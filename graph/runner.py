@@ -144,13 +144,13 @@ class Runner:
                         continue
                     if (chunk.get("__metadata__") or {}).get("cached"):
                         continue  # a step that finished before a stop, replayed from its saved writes: reported then
-                    self.store.add_events(run_id, events)
+                    done, events = events, []
+                    self.store.add_events(run_id, done)
                     for node, update in chunk.items():
                         if node == "__interrupt__":  # a review pause: reported below from the checkpoint
                             continue
                         if on_progress:
-                            on_progress(node, {**(update or {}), "trace": [e for e in events if e["node"] == node]})
-                    events = []
+                            on_progress(node, {**(update or {}), "trace": [e for e in done if e["node"] == node]})
                     if self.llm_progress is not None:
                         self.llm_progress.check_cancel()
             except KeyboardInterrupt:
@@ -168,7 +168,8 @@ class Runner:
                 self.store.finish_run(run_id, status="error", error=f"{type(exc).__name__}: {exc}")
                 raise
             finally:
-                self.store.add_events(run_id, events)  # a node that finished before a failure or a stop
+                if events:  # a node that finished, but whose step was not saved
+                    self.store.add_events(run_id, events)
             snapshot = app.get_state(config)
             values = typed_values(snapshot.values)
         counts = delivery_counts(values.get("variants", []))
