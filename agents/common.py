@@ -1,14 +1,13 @@
 """Small helpers the agents share: reading the brief, channel and settings out of state."""
 from __future__ import annotations
 
-from graph.brief import Brief
-from graph.context import RunSettings
+from agents.inputs import Brief, RunSettings
 from knowledge.channels import ChannelSpec, get_channel
 from knowledge.checks import label
 
 
 def brief_of(state) -> Brief:
-    return Brief.model_validate(state["brief"])
+    return state["brief"]
 
 
 def brief_text(brief: Brief) -> str:
@@ -17,7 +16,7 @@ def brief_text(brief: Brief) -> str:
 
 
 def settings_of(state) -> RunSettings:
-    return RunSettings.model_validate(state.get("settings") or {})
+    return state["settings"]
 
 
 def channel_of(state, knowledge=None) -> ChannelSpec:

@@ -2,7 +2,10 @@
 brief or a material ("ignore the brand rules") cannot change what is enforced."""
 from __future__ import annotations
 
+from langgraph.runtime import Runtime
+
 from agents.common import brief_of, channel_of
+from agents.context import Context, context_of, emit
 from agents.tracing import NodeTrace
 from knowledge.briefclaims import check_brief_claims
 from knowledge.checks import check_channel, check_terms
@@ -25,22 +28,21 @@ def check_variant(fields: dict[str, list[str]], state, knowledge=None) -> list[V
     return found
 
 
-def make_compliance(knowledge=None):
-    def compliance(state) -> dict:
-        loop = state.get("revision", 0)
-        variants = [dict(v) for v in state["variants"]]
-        trace = NodeTrace("compliance", loop, {"variants": [v["id"] for v in variants if v.get("fields")]})
-        report, history = {}, []
-        for v in variants:
-            if not v.get("fields"):
-                continue
-            found = check_variant(v["fields"], state, knowledge)
-            v["violations"] = [x.model_dump() for x in found]
-            report[v["id"]] = [f"[{x.severity}] {x.rule_id}: {x.message}" for x in found]
-            if v.get("status") == "drafted":  # written in this loop: the draft as the model wrote it, and its checks
-                history.append({"loop": loop, "id": v["id"], "fields": v["fields"],
-                                "violations": sorted({x.rule_id for x in found})})
-        trace.set(output=report, violations={k: len(x) for k, x in report.items()})
-        return {"variants": variants, "history": history, "trace": [trace.event()]}
-
-    return compliance
+def compliance(state, runtime: Runtime[Context]) -> dict:
+    knowledge = context_of(runtime, state).knowledge
+    loop = state.get("revision", 0)
+    variants = [dict(v) for v in state["variants"]]
+    trace = NodeTrace("compliance", loop, {"variants": [v["id"] for v in variants if v.get("fields")]})
+    report, history = {}, []
+    for v in variants:
+        if not v.get("fields"):
+            continue
+        found = check_variant(v["fields"], state, knowledge)
+        v["violations"] = [x.model_dump() for x in found]
+        report[v["id"]] = [f"[{x.severity}] {x.rule_id}: {x.message}" for x in found]
+        if v.get("status") == "drafted":  # written in this loop: the draft as the model wrote it, and its checks
+            history.append({"loop": loop, "id": v["id"], "fields": v["fields"],
+                            "violations": sorted({x.rule_id for x in found})})
+    trace.set(output=report, violations={k: len(x) for k, x in report.items()})
+    emit(runtime, trace)
+    return {"variants": variants, "history": history}

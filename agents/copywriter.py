@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import math
 
-from langchain_core.language_models import BaseChatModel
+from langgraph.runtime import Runtime
 
 import prompts
 from agents.common import brief_of, brief_text, channel_of, settings_of
+from agents.context import Context, context_of, emit
 from agents.formats import ad_pattern, char_cap, line_format, rewrite_pattern
 from agents.llm_calls import batch_with_retry, constrains
 from agents.parsing import parse_fields, parse_line
@@ -107,106 +108,105 @@ def approved_ads(knowledge, brief, spec: ChannelSpec, k: int = 2) -> list[str]:
             for ad in ads]
 
 
-def make_copywriter(llm: BaseChatModel, knowledge=None):
-    """Node factory. `knowledge` (optional BrandKnowledge) supplies rule types and channel overrides."""
-
-    def copywriter(state) -> dict:
-        brief, settings = brief_of(state), settings_of(state)
-        spec = channel_of(state, knowledge)
-        rules = rules_by_id(state, knowledge)
-        loop = state.get("revision", 0)
-        variants = [dict(v) for v in (state.get("variants") or initial_variants(settings.variants or brief.variants))]
-        targets = [v for v in variants if v["status"] in TO_WRITE]
-        trace = NodeTrace("copywriter", loop, {"write": [v["id"] for v in targets], "keep": [
-            v["id"] for v in variants if v["status"] not in TO_WRITE]})
-        drafted = spec.drafted_fields()
-        single = settings.single_shot  # the eval baseline: the ad's own counts, nothing to choose from
-        count = (lambda f: f.draft) if single else candidate_count
-        facts = state.get("facts", [])
-        common = dict(examples=prompts.load_data("copy_examples"), brand=brief.brand, channel_title=spec.title, product=brief.product, audience=brief.audience,
-                      goal=brief.goal, tone=brief.tone, key_message=brief.key_message, keywords=brief.keywords,
-                      forbidden=brief.forbidden_words, facts=facts,
-                      material_summaries=[m["summary"] for m in state.get("materials", []) if m.get("summary")],
-                      rules=state.get("rules_summary", []), approved=approved_ads(knowledge, brief, spec),
-                      fields=prompt_fields(drafted, count))
-        whole, items = [], []  # (variant, prompt) and (variant, field, index, prompt)
-        for v in targets:
-            problems = _item_problems(v, rules) if v["status"] == "revise" else {}
-            if v["status"] == "revise" and problems:
-                for (field, i), msgs in problems.items():
-                    fs = spec.fields[field] if field in spec.fields else None
-                    limit = fs.max_chars if fs else 90
-                    claims = any("claim" in m.lower() for m in msgs)
-                    items.append((v, field, i, prompts.render(
-                        "rewrite", brand=brief.brand, product=brief.product, field_label=label(field),
-                        max_chars=limit, words=max(2, words_for(limit) - (loop - 1)), text=v["fields"][field][i],
-                        problems=msgs, facts=facts[:6] if claims else [])))
+def copywriter(state, runtime: Runtime[Context]) -> dict:
+    """The context's knowledge (optional BrandKnowledge) supplies rule types and channel overrides."""
+    ctx = context_of(runtime, state)
+    llm, knowledge = ctx.llm, ctx.knowledge
+    brief, settings = brief_of(state), settings_of(state)
+    spec = channel_of(state, knowledge)
+    rules = rules_by_id(state, knowledge)
+    loop = state.get("revision", 0)
+    variants = [dict(v) for v in (state.get("variants") or initial_variants(settings.variants or brief.variants))]
+    targets = [v for v in variants if v["status"] in TO_WRITE]
+    trace = NodeTrace("copywriter", loop, {"write": [v["id"] for v in targets], "keep": [
+        v["id"] for v in variants if v["status"] not in TO_WRITE]})
+    drafted = spec.drafted_fields()
+    single = settings.single_shot  # the eval baseline: the ad's own counts, nothing to choose from
+    count = (lambda f: f.draft) if single else candidate_count
+    facts = state.get("facts", [])
+    common = dict(examples=prompts.load_data("copy_examples"), brand=brief.brand, channel_title=spec.title, product=brief.product, audience=brief.audience,
+                  goal=brief.goal, tone=brief.tone, key_message=brief.key_message, keywords=brief.keywords,
+                  forbidden=brief.forbidden_words, facts=facts,
+                  material_summaries=[m["summary"] for m in state.get("materials", []) if m.get("summary")],
+                  rules=state.get("rules_summary", []), approved=approved_ads(knowledge, brief, spec),
+                  fields=prompt_fields(drafted, count))
+    whole, items = [], []  # (variant, prompt) and (variant, field, index, prompt)
+    for v in targets:
+        problems = _item_problems(v, rules) if v["status"] == "revise" else {}
+        if v["status"] == "revise" and problems:
+            for (field, i), msgs in problems.items():
+                fs = spec.fields[field] if field in spec.fields else None
+                limit = fs.max_chars if fs else 90
+                claims = any("claim" in m.lower() for m in msgs)
+                items.append((v, field, i, prompts.render(
+                    "rewrite", brand=brief.brand, product=brief.product, field_label=label(field),
+                    max_chars=limit, words=max(2, words_for(limit) - (loop - 1)), text=v["fields"][field][i],
+                    problems=msgs, facts=facts[:6] if claims else [])))
+        else:
+            avoid = ([x["message"] for x in v.get("violations", [])] + v.get("instructions", []))[:MAX_AVOID] \
+                if v["status"] == "revise" else []
+            whole.append((v, prompts.render("copywriter", angle=v["angle"], avoid=avoid, **common)))
+    wanted = {n: count(f) for n, f in drafted.items()}
+    budget = min(settings.max_new_tokens, sum(count(f) * (6 + item_tokens(f.max_chars)) for f in drafted.values()))
+    examples = {t for f in common["fields"] for lines in f["examples"] for t in lines}
+    sampling = {"temperature": settings.temperature, "seed": settings.seed + loop} if settings.temperature else {}
+    source = brief_text(brief)
+    drafts = batch_with_retry(llm, [v["id"] for v, _ in whole], [p for _, p in whole],
+                              lambda raw: parse_fields(raw, wanted, examples, {n: f.draft for n, f in drafted.items()}),
+                              trace, max_new_tokens=budget,
+                              patterns=None if single else [ad_pattern(spec, source, wanted)] * len(whole),
+                              **sampling)
+    longest = max((spec.fields[f].max_chars for _, f, _, _ in items if f in spec.fields), default=90)
+    lines = batch_with_retry(llm, [f"{v['id']}.{f}.{i + 1}" for v, f, i, _ in items], [p for *_, p in items],
+                             parse_line, trace, max_new_tokens=min(settings.max_new_tokens, item_tokens(longest)),
+                             stop=["\n"], patterns=[rewrite_pattern(spec, f, source) for _, f, _, _ in items])
+    if constrains(llm) and not single:
+        drafts = [({k: [uncut(spec, k, t, source) for t in x] for k, x in fields.items()} if fields else fields,
+                   problems) for fields, problems in drafts]
+        lines = [(uncut(spec, f, text, source) if text else text, problems)
+                 for (_, f, _, _), (text, problems) in zip(items, lines)]
+    example_texts = [t for ex in prompts.load_data("copy_examples") for ls in ex["lines"].values() for t in ls]
+    drafting = {v["id"] for v, _ in whole}
+    taken: dict[str, list[str]] = {}
+    for v in variants:
+        if v["id"] not in drafting:
+            for k, x in v.get("fields", {}).items():
+                taken.setdefault(k, []).extend(x)
+    selector = LineSelector(spec, source, brief.keywords, example_texts, _line_problems(state, knowledge, rules),
+                            taken=taken, copies=getattr(knowledge, "copies_exemplar", None))
+    selection = {}
+    for (v, _), (fields, problems) in zip(whole, drafts):
+        if fields and any(fields.values()) and not single:
+            fields, selection[v["id"]] = selector.pick(fields)
+        if v["status"] == "revise":
+            v["revisions"] = v.get("revisions", 0) + 1
+        if problems and not any(fields.values()):
+            if v["status"] == "new":
+                v.update(status="parse_failed", error="model reply could not be parsed twice: " + "; ".join(problems))
             else:
-                avoid = ([x["message"] for x in v.get("violations", [])] + v.get("instructions", []))[:MAX_AVOID] \
-                    if v["status"] == "revise" else []
-                whole.append((v, prompts.render("copywriter", angle=v["angle"], avoid=avoid, **common)))
-        wanted = {n: count(f) for n, f in drafted.items()}
-        budget = min(settings.max_new_tokens, sum(count(f) * (6 + item_tokens(f.max_chars)) for f in drafted.values()))
-        examples = {t for f in common["fields"] for lines in f["examples"] for t in lines}
-        sampling = {"temperature": settings.temperature, "seed": settings.seed + loop} if settings.temperature else {}
-        source = brief_text(brief)
-        drafts = batch_with_retry(llm, [v["id"] for v, _ in whole], [p for _, p in whole],
-                                  lambda raw: parse_fields(raw, wanted, examples, {n: f.draft for n, f in drafted.items()}),
-                                  trace, max_new_tokens=budget,
-                                  patterns=None if single else [ad_pattern(spec, source, wanted)] * len(whole),
-                                  **sampling)
-        longest = max((spec.fields[f].max_chars for _, f, _, _ in items if f in spec.fields), default=90)
-        lines = batch_with_retry(llm, [f"{v['id']}.{f}.{i + 1}" for v, f, i, _ in items], [p for *_, p in items],
-                                 parse_line, trace, max_new_tokens=min(settings.max_new_tokens, item_tokens(longest)),
-                                 stop=["\n"], patterns=[rewrite_pattern(spec, f, source) for _, f, _, _ in items])
-        if constrains(llm) and not single:
-            drafts = [({k: [uncut(spec, k, t, source) for t in x] for k, x in fields.items()} if fields else fields,
-                       problems) for fields, problems in drafts]
-            lines = [(uncut(spec, f, text, source) if text else text, problems)
-                     for (_, f, _, _), (text, problems) in zip(items, lines)]
-        example_texts = [t for ex in prompts.load_data("copy_examples") for ls in ex["lines"].values() for t in ls]
-        drafting = {v["id"] for v, _ in whole}
-        taken: dict[str, list[str]] = {}
-        for v in variants:
-            if v["id"] not in drafting:
-                for k, x in v.get("fields", {}).items():
-                    taken.setdefault(k, []).extend(x)
-        selector = LineSelector(spec, source, brief.keywords, example_texts, _line_problems(state, knowledge, rules),
-                                taken=taken, copies=getattr(knowledge, "copies_exemplar", None))
-        selection = {}
-        for (v, _), (fields, problems) in zip(whole, drafts):
-            if fields and any(fields.values()) and not single:
-                fields, selection[v["id"]] = selector.pick(fields)
-            if v["status"] == "revise":
-                v["revisions"] = v.get("revisions", 0) + 1
-            if problems and not any(fields.values()):
-                if v["status"] == "new":
-                    v.update(status="parse_failed", error="model reply could not be parsed twice: " + "; ".join(problems))
-                else:
-                    v.update(status="drafted", error="revision reply could not be parsed; kept the previous draft")
-                continue
-            v.update(fields={k: x for k, x in fields.items() if x} or v["fields"], status="drafted", error="")
-        rewritten: dict[str, dict] = {}
-        rejected = {}
-        for (v, field, i, _), (text, problems) in zip(items, lines):
-            fields = rewritten.setdefault(v["id"], {k: list(x) for k, x in v["fields"].items()})
-            reason = own_defect(text, example_texts, selector.copies) if text else None
-            if not problems and text and not reason:
-                fields[field][i] = text
-            elif reason:
-                rejected[f"{v['id']}.{field}.{i + 1}"] = f"{text!r}: {reason}"
-        for v in targets:
-            if v["id"] in rewritten:
-                v.update(fields=rewritten[v["id"]], status="drafted", error="", revisions=v.get("revisions", 0) + 1)
-        for v in targets:
-            if v["status"] != "drafted":
-                continue
-            if loop > 0:  # required texts (disclaimers) the last check asked for are placed exactly, not by the model
-                texts = [x["suggestion"] for x in v.get("violations", []) if x.get("suggestion") and
-                         getattr(rules.get(x["rule_id"]), "type", "") == "required"]
-                if texts:
-                    place_required(v["fields"], texts, [], spec)
-        trace.set(output={v["id"]: v["fields"] for v in targets}, selection=selection, rejected_rewrites=rejected)
-        return {"variants": variants, "revision": loop, "trace": [trace.event()]}
-
-    return copywriter
+                v.update(status="drafted", error="revision reply could not be parsed; kept the previous draft")
+            continue
+        v.update(fields={k: x for k, x in fields.items() if x} or v["fields"], status="drafted", error="")
+    rewritten: dict[str, dict] = {}
+    rejected = {}
+    for (v, field, i, _), (text, problems) in zip(items, lines):
+        fields = rewritten.setdefault(v["id"], {k: list(x) for k, x in v["fields"].items()})
+        reason = own_defect(text, example_texts, selector.copies) if text else None
+        if not problems and text and not reason:
+            fields[field][i] = text
+        elif reason:
+            rejected[f"{v['id']}.{field}.{i + 1}"] = f"{text!r}: {reason}"
+    for v in targets:
+        if v["id"] in rewritten:
+            v.update(fields=rewritten[v["id"]], status="drafted", error="", revisions=v.get("revisions", 0) + 1)
+    for v in targets:
+        if v["status"] != "drafted":
+            continue
+        if loop > 0:  # required texts (disclaimers) the last check asked for are placed exactly, not by the model
+            texts = [x["suggestion"] for x in v.get("violations", []) if x.get("suggestion") and
+                     getattr(rules.get(x["rule_id"]), "type", "") == "required"]
+            if texts:
+                place_required(v["fields"], texts, [], spec)
+    trace.set(output={v["id"]: v["fields"] for v in targets}, selection=selection, rejected_rewrites=rejected)
+    emit(runtime, trace)
+    return {"variants": variants, "revision": loop}

@@ -8,9 +8,11 @@ import re
 from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
+from langgraph.runtime import Runtime
 
 import prompts
 from agents.common import brief_of, settings_of
+from agents.context import Context, context_of, emit
 from agents.llm_calls import batch_with_retry
 from agents.tracing import NodeTrace
 
@@ -97,17 +99,17 @@ def prompt_facts(material: dict) -> list[str]:
             if material.get("kind") in PROMPT_FACT_SOURCES or "#ocr" in (f.get("source") or "")]
 
 
-def make_describer(llm: BaseChatModel, cache_dir: Path | None = None):
-    def describer(state) -> dict:
-        brief, settings = brief_of(state), settings_of(state)
-        base = Path(state.get("brief_dir") or ".")
-        trace = NodeTrace("describer", 0, {"materials": brief.materials})
-        reports = describe_files([base / m for m in brief.materials], llm, trace, cache_dir=cache_dir,
-                                 max_new_tokens=settings.summary_max_new_tokens) if brief.materials else []
-        trace.set(output=[{"source": r["source"], "kind": r.get("kind"), "summary": r["summary"],
-                           "facts": [f["statement"] for f in r.get("facts", [])], "error": r.get("error")}
-                          for r in reports],
-                  errors=[r["error"] for r in reports if r.get("error")])
-        return {"materials": reports, "trace": [trace.event()]}
-
-    return describer
+def describer(state, runtime: Runtime[Context]) -> dict:
+    ctx = context_of(runtime, state)
+    llm, cache_dir = ctx.llm, ctx.cache_dir
+    brief, settings = brief_of(state), settings_of(state)
+    base = Path(state.get("brief_dir") or ".")
+    trace = NodeTrace("describer", 0, {"materials": brief.materials})
+    reports = describe_files([base / m for m in brief.materials], llm, trace, cache_dir=cache_dir,
+                             max_new_tokens=settings.summary_max_new_tokens) if brief.materials else []
+    trace.set(output=[{"source": r["source"], "kind": r.get("kind"), "summary": r["summary"],
+                       "facts": [f["statement"] for f in r.get("facts", [])], "error": r.get("error")}
+                      for r in reports],
+              errors=[r["error"] for r in reports if r.get("error")])
+    emit(runtime, trace)
+    return {"materials": reports}

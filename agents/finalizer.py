@@ -3,13 +3,16 @@ rule it is repaired deterministically (agents/repairs.py) and re-checked, or del
 text is scored again, and only a clean variant whose delivered score reaches the threshold is `approved`."""
 from __future__ import annotations
 
+from langgraph.runtime import Runtime
+
 from agents.common import channel_of, settings_of
 from agents.compliance import check_variant
+from agents.context import Context, context_of, emit
 from agents.critic import set_metrics
 from agents.scoring import combine_score
 from agents.repairs import repair_fields
+from agents.stopping import stop_reason
 from agents.tracing import NodeTrace
-from graph.routing import stop_reason
 from knowledge.text import trim_to_limit
 from knowledge.violations import hard_count
 
@@ -54,53 +57,51 @@ def delivery_status(violations: list[dict], score: float | None, threshold: floa
     return "approved" if score is not None and score >= threshold else "below_threshold"
 
 
-def make_finalizer(knowledge=None):
-    def finalize(state) -> dict:
-        reason = stop_reason(state) or "budget_exhausted"
-        variants = [dict(v) for v in state["variants"]]
-        trace = NodeTrace("finalize", state.get("revision", 0), {"stop_reason": reason})
-        pool = item_pool(state, channel_of(state, knowledge))
-        recheck = lambda fields: [x.model_dump() for x in check_variant(fields, state, knowledge)]  # noqa: E731
-        for v in variants:
-            if v["status"] == "parse_failed":
-                v.update(delivered="failed", stop_reason="parse_failed")
-                continue
-            if (v.get("review") or {}).get("decision") in ("approved", "edited"):  # a person settled this text
-                v.update(violations=recheck(v["fields"]), repaired=bool(v.get("repairs")), stop_reason=reason)
-                continue
-            v.update(pick_best_version(v))
-            v["repairs"] = []
-            hard = hard_count(v.get("violations", []))
-            if hard and not settings_of(state).single_shot:  # the eval baseline is delivered as written
-                fields, found, log = v["fields"], v["violations"], []
-                for _ in range(REPAIR_PASSES):  # a later pass sees offsets that an earlier one changed
-                    fields, more = repair_fields(fields, found, state, knowledge, pool=pool, recheck=recheck)
-                    found, log = recheck(fields), log + more
-                    if not more or not hard_count(found):
-                        break
-                if hard_count(found) < hard:  # keep repairs that removed hard violations, even if some remain
-                    v.update(fields=fields, repairs=log, violations_before_repair=v["violations"], violations=found)
-            v["repaired"] = bool(v["repairs"])
-            v["stop_reason"] = reason
-        # The delivered text is measured again (repairs and the chosen loop change it); the LLM's judgement is the
-        # chosen version's, since the critic is not rerun here. The critiqued score is kept beside it.
-        delivered = [v for v in variants if v.get("fields") and v.get("stop_reason") != "parse_failed"]
-        metrics = set_metrics(state, delivered, knowledge) if delivered else {"per_variant": {}}
-        threshold = settings_of(state).pass_threshold
-        for v in delivered:
-            v["critiqued_score"] = v.get("score")
-            v["metrics"] = metrics["per_variant"].get(v["id"], {})
-            v["score"] = combine_score(v.get("judgement"), v["metrics"], v.get("violations", []))
-            v["delivered"] = delivery_status(v["violations"], v["score"], threshold)
-            if v["delivered"] == "approved":
-                v["stop_reason"] = "passed"
-        for v in variants:
-            v.setdefault("delivered", "failed")  # nothing usable was written
-        final_set = {k: metrics[k] for k in ("distinct_2", "max_pairwise_cosine") if k in metrics}
-        trace.set(output={v["id"]: {"delivered": v["delivered"], "score": v.get("score"),
-                                    "critiqued_score": v.get("critiqued_score"), "repaired": v.get("repaired", False),
-                                    "repairs": v.get("repairs", [])} for v in variants}, set_metrics=final_set)
-        return {"variants": variants, "stop_reason": reason, "set_metrics": final_set or state.get("set_metrics", {}),
-                "trace": [trace.event()]}
-
-    return finalize
+def finalize(state, runtime: Runtime[Context]) -> dict:
+    knowledge = context_of(runtime, state).knowledge
+    reason = stop_reason(state) or "budget_exhausted"
+    variants = [dict(v) for v in state["variants"]]
+    trace = NodeTrace("finalize", state.get("revision", 0), {"stop_reason": reason})
+    pool = item_pool(state, channel_of(state, knowledge))
+    recheck = lambda fields: [x.model_dump() for x in check_variant(fields, state, knowledge)]  # noqa: E731
+    for v in variants:
+        if v["status"] == "parse_failed":
+            v.update(delivered="failed", stop_reason="parse_failed")
+            continue
+        if (v.get("review") or {}).get("decision") in ("approved", "edited"):  # a person settled this text
+            v.update(violations=recheck(v["fields"]), repaired=bool(v.get("repairs")), stop_reason=reason)
+            continue
+        v.update(pick_best_version(v))
+        v["repairs"] = []
+        hard = hard_count(v.get("violations", []))
+        if hard and not settings_of(state).single_shot:  # the eval baseline is delivered as written
+            fields, found, log = v["fields"], v["violations"], []
+            for _ in range(REPAIR_PASSES):  # a later pass sees offsets that an earlier one changed
+                fields, more = repair_fields(fields, found, state, knowledge, pool=pool, recheck=recheck)
+                found, log = recheck(fields), log + more
+                if not more or not hard_count(found):
+                    break
+            if hard_count(found) < hard:  # keep repairs that removed hard violations, even if some remain
+                v.update(fields=fields, repairs=log, violations_before_repair=v["violations"], violations=found)
+        v["repaired"] = bool(v["repairs"])
+        v["stop_reason"] = reason
+    # The delivered text is measured again (repairs and the chosen loop change it); the LLM's judgement is the
+    # chosen version's, since the critic is not rerun here. The critiqued score is kept beside it.
+    delivered = [v for v in variants if v.get("fields") and v.get("stop_reason") != "parse_failed"]
+    metrics = set_metrics(state, delivered, knowledge) if delivered else {"per_variant": {}}
+    threshold = settings_of(state).pass_threshold
+    for v in delivered:
+        v["critiqued_score"] = v.get("score")
+        v["metrics"] = metrics["per_variant"].get(v["id"], {})
+        v["score"] = combine_score(v.get("judgement"), v["metrics"], v.get("violations", []))
+        v["delivered"] = delivery_status(v["violations"], v["score"], threshold)
+        if v["delivered"] == "approved":
+            v["stop_reason"] = "passed"
+    for v in variants:
+        v.setdefault("delivered", "failed")  # nothing usable was written
+    final_set = {k: metrics[k] for k in ("distinct_2", "max_pairwise_cosine") if k in metrics}
+    trace.set(output={v["id"]: {"delivered": v["delivered"], "score": v.get("score"),
+                                "critiqued_score": v.get("critiqued_score"), "repaired": v.get("repaired", False),
+                                "repairs": v.get("repairs", [])} for v in variants}, set_metrics=final_set)
+    emit(runtime, trace)
+    return {"variants": variants, "stop_reason": reason, "set_metrics": final_set or state.get("set_metrics", {})}

@@ -20,7 +20,7 @@ def rules_by_id(state, knowledge) -> dict:
     if knowledge is None:
         return {}
     b = state["brief"]
-    return {r.id: r for r in knowledge.rules_for(product=b["product"]["name"], channel=b["channel"], audience=b["audience"])}
+    return {r.id: r for r in knowledge.rules_for(product=b.product.name, channel=b.channel, audience=b.audience)}
 
 
 def place_required(fields: dict[str, list[str]], texts: list[str], allowed: list[str], spec) -> list[dict]:

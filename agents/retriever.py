@@ -1,8 +1,11 @@
 """Retrieve: gathers what the copywriter and critic may rely on — facts, rules in force, guideline passages."""
 from __future__ import annotations
 
+from langgraph.runtime import Runtime
+
 import prompts
 from agents.common import brief_of
+from agents.context import Context, context_of, emit
 from agents.describer import prompt_facts
 from agents.tracing import NodeTrace
 
@@ -39,29 +42,28 @@ def rule_line(rule) -> str:
     return line or prompts.render_text("rules", "fallback", message=rule.message, type=rule.type)
 
 
-def make_retriever(knowledge=None):
-    def retrieve(state) -> dict:
-        brief = brief_of(state)
-        trace = NodeTrace("retrieve", 0, {"rulebook": getattr(knowledge, "name", None)})
-        facts = list(brief.product.facts)
-        for m in state.get("materials", []):
-            facts += prompt_facts(m)
-        rules, guidelines = [], []
-        if knowledge is not None:
-            facts += [_fact_text(f) for f in knowledge.facts_for(brief.product.name)]
-            in_force = knowledge.rules_for(brand=knowledge.brand, product=brief.product.name, channel=brief.channel,
-                                           audience=brief.audience)
-            hard_first = sorted(in_force, key=lambda r: r.severity != "error")
-            rules = [rule_line(r) for r in hard_first if r.type != "length"][:MAX_RULES_IN_PROMPT]
-            query = " ".join(x for x in (brief.key_message, brief.goal, brief.product.name, brief.tone) if x)
-            guidelines = [p.model_dump() if hasattr(p, "model_dump") else dict(p)
-                          for p in knowledge.guidelines_for(query, brand=brief.brand, channel=brief.channel, k=4)]
-        facts, dropped = within_budget(list(dict.fromkeys(f for f in facts if f)), MAX_FACT_CHARS_IN_PROMPT)
-        trace.set(output={"facts": facts, "rules": rules, "guidelines": [g["id"] for g in guidelines]},
-                  retrieved={"passages": guidelines, "rules": rules})
-        if dropped:
-            trace.set(notes=[f"prompt budget: {dropped} fact(s) beyond {MAX_FACT_CHARS_IN_PROMPT} characters "
-                             "left out of the prompts"])
-        return {"facts": facts, "rules_summary": rules, "guidelines": guidelines, "trace": [trace.event()]}
-
-    return retrieve
+def retrieve(state, runtime: Runtime[Context]) -> dict:
+    knowledge = context_of(runtime, state).knowledge
+    brief = brief_of(state)
+    trace = NodeTrace("retrieve", 0, {"rulebook": getattr(knowledge, "name", None)})
+    facts = list(brief.product.facts)
+    for m in state.get("materials", []):
+        facts += prompt_facts(m)
+    rules, guidelines = [], []
+    if knowledge is not None:
+        facts += [_fact_text(f) for f in knowledge.facts_for(brief.product.name)]
+        in_force = knowledge.rules_for(brand=knowledge.brand, product=brief.product.name, channel=brief.channel,
+                                       audience=brief.audience)
+        hard_first = sorted(in_force, key=lambda r: r.severity != "error")
+        rules = [rule_line(r) for r in hard_first if r.type != "length"][:MAX_RULES_IN_PROMPT]
+        query = " ".join(x for x in (brief.key_message, brief.goal, brief.product.name, brief.tone) if x)
+        guidelines = [p.model_dump() if hasattr(p, "model_dump") else dict(p)
+                      for p in knowledge.guidelines_for(query, brand=brief.brand, channel=brief.channel, k=4)]
+    facts, dropped = within_budget(list(dict.fromkeys(f for f in facts if f)), MAX_FACT_CHARS_IN_PROMPT)
+    trace.set(output={"facts": facts, "rules": rules, "guidelines": [g["id"] for g in guidelines]},
+              retrieved={"passages": guidelines, "rules": rules})
+    if dropped:
+        trace.set(notes=[f"prompt budget: {dropped} fact(s) beyond {MAX_FACT_CHARS_IN_PROMPT} characters "
+                         "left out of the prompts"])
+    emit(runtime, trace)
+    return {"facts": facts, "rules_summary": rules, "guidelines": guidelines}

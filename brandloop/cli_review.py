@@ -84,7 +84,7 @@ def read_decisions(path: str) -> dict:
 
 def _channel(runner, run_id: str) -> dict:
     values = runner.store.latest_values(run_id) or {}
-    return {"channel": (values.get("brief") or {}).get("channel")}
+    return {"channel": values["brief"].channel if values.get("brief") else None}
 
 
 def review_loop(ctx, runner, run_id: str, payload: dict, *, decisions_file: str | None, reviewer: str,

@@ -8,7 +8,7 @@ from statistics import mean
 from agents.compliance import check_variant
 from brandloop.report import CLEAN, write_result
 from graph.context import RunSettings
-from graph.runner import Runner, load_knowledge
+from graph.runner import Runner, load_knowledge, rulebook_of
 from graph.store import open_store
 from knowledge.violations import hard_count
 
@@ -17,9 +17,8 @@ def _finished_run(home: Path, run_id: str):
     """(store, last state values, brand knowledge) of a finished run."""
     store = open_store(home)
     values = store.latest_values(run_id) or {}
-    brief = values["brief"]
-    settings = RunSettings.model_validate(values.get("settings") or {})
-    knowledge = load_knowledge(home, settings.rulebook or brief.get("rulebook"), Path(values["brief_dir"]), "(eval)")
+    knowledge = load_knowledge(home, rulebook_of(values["brief"], values["settings"]), Path(values["brief_dir"]),
+                               "(eval)")
     return store, values, knowledge
 
 

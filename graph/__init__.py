@@ -1,11 +1,11 @@
-"""The LangGraph state machine: state, routing, builder, run context and run/trace store."""
+"""The LangGraph state machine: state, routing, builder, runner and run/trace store."""
 
 
-def build_graph(*args, **kwargs):
-    """See graph.builder.build_graph (imported lazily so agents can import graph.brief without a cycle)."""
+def build_graph():
+    """See graph.builder.build_graph (imported lazily: importing graph.brief stays light)."""
     from graph.builder import build_graph as _build
 
-    return _build(*args, **kwargs)
+    return _build()
 
 
 __all__ = ["build_graph"]

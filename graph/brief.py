@@ -3,83 +3,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import ValidationError
 
+from agents.inputs import (  # noqa: F401 - re-exported: graph.brief.Brief etc. keep working
+    MAX_BRIEF_FILE_BYTES, MAX_FACT_CHARS, MAX_LIST_ITEMS, MAX_MATERIAL_CHARS, MAX_NAME_CHARS, MAX_TEXT_CHARS, Brief,
+    ExportTarget, Name, Product, Text)
 from brandloop.errors import BriefError, OutsideRoots, PathEscape  # BriefError: re-exported for old imports
 from knowledge import safeyaml
 from knowledge.channels import channel_table
 from knowledge.safepaths import confine
-
-
-# Documented limits (README "Limits"): characters per field and items per list.
-MAX_BRIEF_FILE_BYTES = 1024 * 1024
-MAX_NAME_CHARS = 200        # brand, product name, channel, rulebook, one audience, keyword or word
-MAX_TEXT_CHARS = 2000       # description, goal, tone, key message
-MAX_FACT_CHARS = 500        # one fact
-MAX_LIST_ITEMS = 50         # facts, audience, keywords, forbidden words, materials
-MAX_MATERIAL_CHARS = 255    # one material path
-
-Name = Annotated[str, StringConstraints(max_length=MAX_NAME_CHARS)]
-Text = Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS)]
-
-
-class Product(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: Name = Field(min_length=1)
-    description: Text = ""
-    facts: list[Annotated[str, StringConstraints(max_length=MAX_FACT_CHARS)]] = Field(
-        default_factory=list, max_length=MAX_LIST_ITEMS, description="Checked facts the copy may state.")
-
-
-class ExportTarget(BaseModel):
-    """Where exported ads go in the ad account (`brandloop export`; flags override these)."""
-
-    model_config = ConfigDict(extra="forbid")
-    campaign: str = ""
-    ad_group: str = Field("", description="Google Ads ad group, or Meta ad set.")
-    final_url: str = Field("", description="Landing page (Google 'Final URL', Meta 'Link').")
-    path1: str = Field("", max_length=15, description="Google display path 1.")
-    path2: str = Field("", max_length=15, description="Google display path 2.")
-    call_to_action: str = Field("", description="Meta call to action, e.g. LEARN_MORE.")
-
-
-class Brief(BaseModel):
-    """What the marketer asks for."""
-
-    model_config = ConfigDict(extra="forbid")
-    brand: Name = Field(min_length=1)
-    product: Product
-    audience: list[Name] = Field(min_length=1, max_length=MAX_LIST_ITEMS, description="One or more audience segments.")
-    channel: Name
-    goal: Text = ""
-    tone: Text = ""
-    key_message: Text = ""
-    keywords: list[Name] = Field(default_factory=list, max_length=MAX_LIST_ITEMS,
-                                 description="Words the copy must contain.")
-    forbidden_words: list[Name] = Field(default_factory=list, max_length=MAX_LIST_ITEMS,
-                                        description="Words the copy must never contain.")
-    materials: list[Annotated[str, StringConstraints(max_length=MAX_MATERIAL_CHARS)]] = Field(
-        default_factory=list, max_length=MAX_LIST_ITEMS, description="Paths, relative to the brief file.")
-    variants: int = Field(3, ge=1, le=12)
-    rulebook: Name | None = Field(None, description="Installed rulebook name, or a bundled example name.")
-    export: ExportTarget | None = Field(None, description="Campaign, ad group and URL for `brandloop export`.")
-
-    @field_validator("audience", "keywords", "forbidden_words", "materials", mode="before")
-    @classmethod
-    def _one_or_many(cls, v):
-        if isinstance(v, str):
-            return [v]
-        return v
-
-    @field_validator("channel")
-    @classmethod
-    def _known_channel(cls, v: str) -> str:
-        if v not in channel_table():
-            raise ValueError(f"unknown channel '{v}'; use one of: {', '.join(sorted(channel_table()))}")
-        return v
 
 
 _KIND = {"string_type": "text", "list_type": "a list", "int_type": "a whole number", "int_parsing": "a whole number",

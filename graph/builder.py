@@ -1,35 +1,38 @@
 """The graph: describer -> retrieve -> copywriter -> compliance -> critic -(route)-> revise | finalize
 -> [review (with settings.review): a person decides; a rejected variant goes back to the copywriter].
 
-`build_graph` returns an uncompiled StateGraph; callers compile it with their own checkpointer.
+Nodes are plain functions `(state, runtime: Runtime[Context])`: the chat model and the brand knowledge come from
+the run's Context (agents/context.py), so the graph is built and compiled once per process (`compiled_graph`).
 """
 from __future__ import annotations
 
-from pathlib import Path
+from functools import lru_cache
 
-from langchain_core.language_models import BaseChatModel
 from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.runtime import Runtime
 
-from agents.compliance import make_compliance
-from agents.copywriter import make_copywriter
-from agents.critic import make_critic
-from agents.describer import make_describer
-from agents.finalizer import make_finalizer
-from agents.retriever import make_retriever
+from agents.compliance import compliance
+from agents.context import Context, emit
+from agents.copywriter import copywriter
+from agents.critic import critic
+from agents.describer import describer
+from agents.finalizer import finalize
+from agents.retriever import retrieve
 from agents.tracing import NodeTrace
-from graph.review import make_review, route_after_finalize, route_after_review
+from graph.review import review, route_after_finalize, route_after_review
 from graph.routing import route_after_critic
 from graph.state import RunInput, RunOutput, RunState
 
 NODES = ("describer", "retrieve", "copywriter", "compliance", "critic", "revise", "finalize", "review")
 
 
-def start_revision(state) -> dict:
+def start_revision(state, runtime: Runtime[Context]) -> dict:
     """Count one revision loop. Failing variants (status 'revise') go back to the copywriter; passing ones stay."""
     loop = state.get("revision", 0) + 1
-    trace = NodeTrace("revise", loop, {"revise": [v["id"] for v in state["variants"] if v["status"] == "revise"],
-                                       "keep": [v["id"] for v in state["variants"] if v["status"] == "passed"]})
-    return {"revision": loop, "trace": [trace.event()]}
+    emit(runtime, NodeTrace("revise", loop, {"revise": [v["id"] for v in state["variants"] if v["status"] == "revise"],
+                                             "keep": [v["id"] for v in state["variants"] if v["status"] == "passed"]}))
+    return {"revision": loop}
 
 
 def recursion_limit(max_revisions: int) -> int:
@@ -37,16 +40,17 @@ def recursion_limit(max_revisions: int) -> int:
     return 10 + 4 * (max_revisions + 1)
 
 
-def build_graph(llm: BaseChatModel, knowledge=None, *, cache_dir: Path | None = None) -> StateGraph:
-    g = StateGraph(RunState, input_schema=RunInput, output_schema=RunOutput)
-    g.add_node("describer", make_describer(llm, cache_dir))
-    g.add_node("retrieve", make_retriever(knowledge))
-    g.add_node("copywriter", make_copywriter(llm, knowledge))
-    g.add_node("compliance", make_compliance(knowledge))
-    g.add_node("critic", make_critic(llm, knowledge))
+def build_graph() -> StateGraph:
+    """The uncompiled graph; its dependencies come at run time as `context=Context(...)`."""
+    g = StateGraph(RunState, context_schema=Context, input_schema=RunInput, output_schema=RunOutput)
+    g.add_node("describer", describer)
+    g.add_node("retrieve", retrieve)
+    g.add_node("copywriter", copywriter)
+    g.add_node("compliance", compliance)
+    g.add_node("critic", critic)
     g.add_node("revise", start_revision)
-    g.add_node("finalize", make_finalizer(knowledge))
-    g.add_node("review", make_review(knowledge))
+    g.add_node("finalize", finalize)
+    g.add_node("review", review)
     g.add_edge(START, "describer")
     g.add_edge("describer", "retrieve")
     g.add_edge("retrieve", "copywriter")
@@ -57,3 +61,15 @@ def build_graph(llm: BaseChatModel, knowledge=None, *, cache_dir: Path | None = 
     g.add_conditional_edges("finalize", route_after_finalize, {"review": "review", END: END})
     g.add_conditional_edges("review", route_after_review, {"copywriter": "copywriter", END: END})
     return g
+
+
+@lru_cache(maxsize=1)
+def compiled_graph() -> CompiledStateGraph:
+    """The graph, compiled once per process without a checkpointer. The LangGraph server adds its own; the runner
+    binds the run store's checkpointer per run with `with_checkpointer` (a shallow copy: nothing is recompiled)."""
+    return build_graph().compile()
+
+
+def with_checkpointer(saver) -> CompiledStateGraph:
+    """The compiled graph bound to a checkpointer (SqliteSaver, PostgresSaver)."""
+    return compiled_graph().copy(update={"checkpointer": saver})

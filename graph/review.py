@@ -11,11 +11,13 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from langgraph.graph import END
+from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from agents.compliance import check_variant
-from agents.tracing import NodeTrace
+from agents.context import Context, context_of, emit
 from brandloop.errors import ReviewError  # noqa: F401 - re-exported for old imports
+from agents.tracing import NodeTrace
 
 ACTIONS = ("approve", "edit", "reject")
 SETTLED = ("approved", "edited")
@@ -61,44 +63,43 @@ def recheck(fields: dict, state, knowledge=None) -> list[dict]:
     return [x.model_dump() for x in check_variant(fields, state, knowledge)]
 
 
-def make_review(knowledge=None):
-    def review(state) -> dict:
-        variants = [dict(v) for v in state["variants"]]
-        if not pending(variants):
-            return {}
-        decisions = interrupt(review_payload(variants))
-        validate_decisions(decisions, variants)
-        who = str(decisions.get("_by") or "unknown")
-        at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        trace = NodeTrace("review", state.get("revision", 0), {"pending": [v["id"] for v in pending(variants)]})
-        log = {}
-        for v in variants:
-            d = decisions.get(v["id"])
-            if not d:
-                continue
-            note = str(d.get("note") or "")
-            if d["action"] == "approve":
-                v.update(status="reviewed", review={"decision": "approved", "by": who, "note": note, "at": at})
-            elif d["action"] == "edit":
-                fields = {k: list(d["fields"].get(k, items)) for k, items in v["fields"].items()}
-                found = recheck(fields, state, knowledge)
-                v.update(fields=fields, violations=found, repairs=[], status="reviewed",
-                         review={"decision": "edited", "by": who, "note": note, "at": at,
-                                 "before": v["fields"]})
-            else:
-                v.update(status="revise", violations=[], instructions=[note] if note else [], versions=[],
-                         review={"decision": "rejected", "by": who, "note": note, "at": at})
-            log[v["id"]] = {k: x for k, x in v["review"].items() if k != "before"}
-        trace.set(output=log, reviewer=who)
-        history = [{"loop": state.get("revision", 0), "id": v["id"], "fields": v["fields"], "by": who}
-                   for v in variants if (v.get("review") or {}).get("decision") == "edited" and v["id"] in log]
-        return {"variants": variants, "history": history, "trace": [trace.event()]}
-
-    return review
+def review(state, runtime: Runtime[Context]) -> dict:
+    knowledge = context_of(runtime, state).knowledge
+    variants = [dict(v) for v in state["variants"]]
+    if not pending(variants):
+        return {}
+    decisions = interrupt(review_payload(variants))
+    validate_decisions(decisions, variants)
+    who = str(decisions.get("_by") or "unknown")
+    at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    trace = NodeTrace("review", state.get("revision", 0), {"pending": [v["id"] for v in pending(variants)]})
+    log = {}
+    for v in variants:
+        d = decisions.get(v["id"])
+        if not d:
+            continue
+        note = str(d.get("note") or "")
+        if d["action"] == "approve":
+            v.update(status="reviewed", review={"decision": "approved", "by": who, "note": note, "at": at})
+        elif d["action"] == "edit":
+            fields = {k: list(d["fields"].get(k, items)) for k, items in v["fields"].items()}
+            found = recheck(fields, state, knowledge)
+            v.update(fields=fields, violations=found, repairs=[], status="reviewed",
+                     review={"decision": "edited", "by": who, "note": note, "at": at,
+                             "before": v["fields"]})
+        else:
+            v.update(status="revise", violations=[], instructions=[note] if note else [], versions=[],
+                     review={"decision": "rejected", "by": who, "note": note, "at": at})
+        log[v["id"]] = {k: x for k, x in v["review"].items() if k != "before"}
+    trace.set(output=log, reviewer=who)
+    history = [{"loop": state.get("revision", 0), "id": v["id"], "fields": v["fields"], "by": who}
+               for v in variants if (v.get("review") or {}).get("decision") == "edited" and v["id"] in log]
+    emit(runtime, trace)
+    return {"variants": variants, "history": history}
 
 
 def route_after_finalize(state) -> str:
-    return "review" if (state.get("settings") or {}).get("review") else END
+    return "review" if state["settings"].review else END
 
 
 def route_after_review(state) -> str:

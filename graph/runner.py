@@ -9,19 +9,25 @@ from typing import Callable
 
 from langchain_core.language_models import BaseChatModel
 
+from agents.context import Context
 from brandloop.errors import BriefError, ReviewError, RulebookError, RunCancelled, RunNotFound, RunStateError
-from graph.brief import load_brief
-from graph.builder import build_graph, recursion_limit
+from graph.brief import Brief, load_brief
+from graph.builder import recursion_limit, with_checkpointer
 from graph.context import RunSettings
 from graph.result import RunResult, VariantResult
 from graph.review import recheck, review_payload, validate_decisions
 from graph.status import AWAITING, delivery_counts
-from graph.store import RunStore, open_store
+from graph.store import RunStore, open_store, typed_values
 
 LLMFactory = Callable[..., BaseChatModel]  # (model spec, engine=...) -> chat model
 Progress = Callable[[str, dict], None]
 
 RESULT_KEYS = tuple(VariantResult.model_fields)  # what a delivered variant shows: one definition
+
+
+def rulebook_of(brief: Brief, settings: RunSettings) -> str | None:
+    """The run's rulebook: the settings' override, else the brief's own. Every surface resolves it here."""
+    return settings.rulebook or brief.rulebook
 
 
 def load_knowledge(home: Path, rulebook: str | None, brief_dir: Path, brief_file: str, names_only: bool = False):
@@ -64,12 +70,13 @@ def result_of(run_id: str, values: dict, run_row: dict | None = None, model_info
               knowledge=None) -> dict:
     """The user-facing result: final variants with critique, scores, violations, repairs and stop reasons."""
     variants = [{k: v.get(k) for k in RESULT_KEYS if k in v} for v in values.get("variants", [])]
+    brief, settings = values.get("brief"), values.get("settings")
     result = {
         "run_id": run_id,
-        "brand": values.get("brief", {}).get("brand"),
-        "product": values.get("brief", {}).get("product", {}).get("name"),
-        "channel": values.get("brief", {}).get("channel"),
-        "model": (values.get("settings") or {}).get("model"),
+        "brand": brief.brand if brief else None,
+        "product": brief.product.name if brief else None,
+        "channel": brief.channel if brief else None,
+        "model": settings.model if settings else None,
         "stop_reason": values.get("stop_reason"),
         "revision_loops": values.get("revision", 0),
         "set_metrics": values.get("set_metrics", {}),
@@ -80,7 +87,7 @@ def result_of(run_id: str, values: dict, run_row: dict | None = None, model_info
         "status": (run_row or {}).get("status"),
         "model_info": model_info,
         "limits": _limits(values, knowledge),
-        "pass_threshold": (values.get("settings") or {}).get("pass_threshold"),
+        "pass_threshold": settings.pass_threshold if settings else None,
     }
     return RunResult.model_validate(result).model_dump(mode="json")
 
@@ -96,7 +103,7 @@ def stored_result(store: RunStore, run_id: str) -> tuple[dict, dict]:
     if not values.get("variants") or any("delivered" not in v for v in values["variants"]):
         raise RunStateError("(runs)", "RUN_ID", f"run '{run_id}' has not finished ({row.get('status')})",
                             f"finish it with 'brandloop resume {run_id}'")
-    return result_of(run_id, values, row), values.get("brief") or {}
+    return result_of(run_id, values, row), values["brief"].model_dump() if values.get("brief") else {}
 
 
 def _limits(values: dict, knowledge) -> dict[str, int] | None:
@@ -115,23 +122,33 @@ class Runner:
         self.llm_factory = llm_factory
         self.llm_progress = None  # a graph.progress.LLMProgress: reports on LLM batches, and the cancel flag
 
+    def context(self, llm: BaseChatModel, knowledge) -> Context:
+        return Context(llm=llm, knowledge=knowledge, cache_dir=self.home / "cache" / "materials")
+
     def _execute(self, run_id: str, run_input, knowledge, llm, settings: RunSettings,
                  on_progress: Progress | None) -> dict:
-        graph = build_graph(llm, knowledge, cache_dir=self.home / "cache" / "materials")
         config = {"configurable": {"thread_id": run_id}, "recursion_limit": recursion_limit(settings.max_revisions)}
         if self.llm_progress is not None:
             config["callbacks"] = [self.llm_progress]
         with self.store.checkpointer() as saver:
-            app = graph.compile(checkpointer=saver)
+            app = with_checkpointer(saver)
+            events: list[dict] = []  # trace events of the node now running (the custom stream), written once
             try:
-                for chunk in app.stream(run_input, config, stream_mode="updates", durability="sync"):
+                for mode, chunk in app.stream(run_input, config, stream_mode=["custom", "updates"],
+                                              durability="sync", context=self.context(llm, knowledge)):
+                    if mode == "custom":
+                        if isinstance(chunk, dict) and "trace" in chunk:
+                            events.append(chunk["trace"])
+                        continue
+                    if (chunk.get("__metadata__") or {}).get("cached"):
+                        continue  # a step that finished before a stop, replayed from its saved writes: reported then
+                    done, events = events, []
+                    self.store.add_events(run_id, done)
                     for node, update in chunk.items():
                         if node == "__interrupt__":  # a review pause: reported below from the checkpoint
                             continue
-                        update = update or {}
-                        self.store.add_events(run_id, update.get("trace", []))
                         if on_progress:
-                            on_progress(node, update)
+                            on_progress(node, {**(update or {}), "trace": [e for e in done if e["node"] == node]})
                     if self.llm_progress is not None:
                         self.llm_progress.check_cancel()
             except KeyboardInterrupt:
@@ -148,8 +165,11 @@ class Runner:
                     pass
                 self.store.finish_run(run_id, status="error", error=f"{type(exc).__name__}: {exc}")
                 raise
+            finally:
+                if events:  # a node that finished, but whose step was not saved
+                    self.store.add_events(run_id, events)
             snapshot = app.get_state(config)
-            values = snapshot.values
+            values = typed_values(snapshot.values)
         counts = delivery_counts(values.get("variants", []))
         if snapshot.interrupts:
             self.store.finish_run(run_id, status=AWAITING, passed=counts["approved"], below=counts["below_threshold"],
@@ -167,15 +187,32 @@ class Runner:
         """material_roots (the web): materials must lie inside these folders, and rulebooks are names only."""
         settings = settings or RunSettings()
         brief, base = load_brief(brief_path, material_roots)
-        knowledge = load_knowledge(self.home, settings.rulebook or brief.rulebook, base, str(brief_path),
+        knowledge = load_knowledge(self.home, rulebook_of(brief, settings), base, str(brief_path),
                                    names_only=material_roots is not None)
         llm = self.llm_factory(settings.model, engine=settings.engine)
         run_id = run_id or uuid.uuid4().hex[:12]
-        run_input = {"brief": brief.model_dump(), "brief_dir": str(base), "settings": settings.model_dump()}
         out = out_dir or (self.home / "runs" / run_id)
         self.store.start_run(run_id, brand=brief.brand, channel=brief.channel, brief_path=str(brief_path),
-                             model=settings.model, out_dir=str(out), run_input=run_input)
+                             model=settings.model, out_dir=str(out), run_input={
+                                 "brief": brief.model_dump(), "brief_dir": str(base), "settings": settings.model_dump()})
+        run_input = {"brief": brief, "brief_dir": str(base), "settings": settings}
         return self._execute(run_id, run_input, knowledge, llm, settings, on_progress)
+
+    def _stored_input(self, run_id: str, row: dict) -> tuple[Brief, RunSettings, Path]:
+        """(brief, settings, brief folder) of a started run: from its last checkpoint, else from its runs row."""
+        values = self.store.latest_values(run_id)
+        if values and values.get("brief") and values.get("settings"):
+            return values["brief"], values["settings"], Path(values["brief_dir"])
+        run_input = json.loads(row["input_json"])
+        return (Brief.model_validate(run_input["brief"]), RunSettings.model_validate(run_input["settings"]),
+                Path(run_input["brief_dir"]))
+
+    def _continue(self, run_id: str, row: dict, command, on_progress: Progress | None) -> dict:
+        brief, settings, base = self._stored_input(run_id, row)
+        knowledge = load_knowledge(self.home, rulebook_of(brief, settings), base, row["brief_path"])
+        llm = self.llm_factory(settings.model, engine=settings.engine)
+        self.store.mark_running(run_id)
+        return self._execute(run_id, command, knowledge, llm, settings, on_progress)
 
     def paused_state(self, run_id: str) -> tuple[dict, dict]:
         """(state values, review payload) of a run paused for review; one-line errors otherwise."""
@@ -195,8 +232,7 @@ class Runner:
     def recheck(self, run_id: str, fields: dict) -> list[dict]:
         """Every rule and limit on an edit, before it is submitted."""
         values, _ = self.paused_state(run_id)
-        settings = RunSettings.model_validate(values.get("settings") or {})
-        knowledge = load_knowledge(self.home, settings.rulebook or values["brief"].get("rulebook"),
+        knowledge = load_knowledge(self.home, rulebook_of(values["brief"], values["settings"]),
                                    Path(values["brief_dir"]), "(review)")
         return recheck(fields, values, knowledge)
 
@@ -209,24 +245,10 @@ class Runner:
             validate_decisions(decisions, values.get("variants", []))
         except ReviewError as exc:
             raise BriefError(f"run {run_id}", "decisions", str(exc)) from None
-        row = self.store.get_run(run_id)
-        run_input = json.loads(row["input_json"])
-        settings = RunSettings.model_validate(run_input["settings"])
-        knowledge = load_knowledge(self.home, settings.rulebook or run_input["brief"].get("rulebook"),
-                                   Path(run_input["brief_dir"]), row["brief_path"])
-        llm = self.llm_factory(settings.model, engine=settings.engine)
-        self.store.mark_running(run_id)
-        return self._execute(run_id, Command(resume=decisions), knowledge, llm, settings, on_progress)
+        return self._continue(run_id, self.store.get_run(run_id), Command(resume=decisions), on_progress)
 
     def resume(self, run_id: str, *, on_progress: Progress | None = None) -> dict:
         row = self.store.get_run(run_id)
         if row is None:
             raise RunNotFound(run_id[:64])
-        run_input = json.loads(row["input_json"])
-        settings = RunSettings.model_validate(run_input["settings"])
-        brief = run_input["brief"]
-        knowledge = load_knowledge(self.home, settings.rulebook or brief.get("rulebook"), Path(run_input["brief_dir"]),
-                                   row["brief_path"])
-        llm = self.llm_factory(settings.model, engine=settings.engine)
-        self.store.mark_running(run_id)
-        return self._execute(run_id, None, knowledge, llm, settings, on_progress)
+        return self._continue(run_id, row, None, on_progress)

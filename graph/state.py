@@ -1,23 +1,49 @@
 """One typed state for the whole run, with narrow input and output schemas.
 
-Values are plain JSON-able dicts so checkpoints stay readable and resumable.
-Only `history` and `trace` accumulate (reducer `operator.add`); every other field is replaced.
+The brief and the run settings are pydantic models (agents/inputs.py), validated once when they enter the state;
+everything else is plain JSON-able dicts. Only `history` accumulates (reducer `operator.add`); every other field is
+replaced. Trace events are not state: nodes write them to the run's trace sink (graph/context.py).
 """
 from __future__ import annotations
 
 import operator
-from typing import Annotated, TypedDict
+from typing import Annotated, Any, Literal, Sequence, TypedDict
+
+from langgraph.channels import LastValue
+
+from agents.inputs import Brief, RunSettings
+
+
+class ModelValue(LastValue):
+    """A LastValue channel that holds a pydantic model: a dict written to it (LangGraph Server input, a checkpoint
+    from before the state was typed) is validated into the model once, on the way in."""
+
+    def _coerce(self, value: Any):
+        return value if isinstance(value, self.typ) or value is None else self.typ.model_validate(value)
+
+    def update(self, values: Sequence[Any]) -> bool:
+        return super().update([self._coerce(v) for v in values])
+
+    def from_checkpoint(self, checkpoint: Any):
+        channel = super().from_checkpoint(checkpoint)
+        if channel.is_available():
+            channel.value = self._coerce(channel.value)
+        return channel
 
 
 class RunInput(TypedDict):
-    """What a caller passes in."""
+    """What a caller passes in (the brief and settings as models, or as dicts that validate into them)."""
 
-    brief: dict
-    """The validated brief (graph.brief.Brief.model_dump())."""
+    brief: Annotated[Brief, ModelValue(Brief)]
     brief_dir: str
     """Folder the brief's material paths are relative to."""
-    settings: dict
-    """graph.context.RunSettings.model_dump(): budget, threshold, rulebook."""
+    settings: Annotated[RunSettings, ModelValue(RunSettings)]
+    """Budget, threshold, rulebook, model, review."""
+
+
+VariantStatus = Literal["new", "drafted", "passed", "revise", "parse_failed", "reviewed"]
+"""new: not written yet; drafted: written this loop, to be checked and critiqued; passed / revise: the critic's
+verdict; parse_failed: no reply could be parsed; reviewed: a person approved or edited it (graph/review.py)."""
 
 
 class VariantRecord(TypedDict, total=False):
@@ -26,12 +52,13 @@ class VariantRecord(TypedDict, total=False):
     """The creative angle this variant was drafted from."""
     fields: dict[str, list[str]]
     """Field name -> items, e.g. {'headline': [...3], 'description': [...2]}."""
-    status: str
-    """'drafted' | 'passed' | 'revise' | 'failed' | 'parse_failed'."""
+    status: VariantStatus
     violations: list[dict]
     """knowledge.violations.Violation dumps from the latest compliance check."""
     score: float
-    """Latest critic score, 0-100."""
+    """Latest critic score, 0-100 (after finalize: the delivered text's score)."""
+    critiqued_score: float
+    """Set by finalize: the critic's score of the chosen version, before the delivered text was measured again."""
     score_history: list[float]
     metrics: dict
     """Measured parts of the score: relevance, voice, readability, uniqueness (0-100)."""
@@ -41,16 +68,25 @@ class VariantRecord(TypedDict, total=False):
     instructions: list[str]
     cited: list[str]
     """Guideline passage ids the critique cites."""
+    passages: list[dict]
+    """The guideline passages {id, text} the latest critique was shown."""
     error: str
     """Why the variant failed to parse, when it did."""
     repairs: list[dict]
     """Deterministic repairs applied at finalize: {rule_id, field, before, after}."""
+    repaired: bool
+    violations_before_repair: list[dict]
     revisions: int
     versions: list[dict]
-    """Every critiqued version {loop, fields, score, violations, critique, cited, passed, judgement}; finalize
-    delivers the best one."""
+    """Every critiqued version {loop, fields, score, violations, critique, cited, passed, judgement, parsed,
+    passages}; finalize delivers the best one."""
+    chosen_loop: int
+    """Set by finalize: the loop whose version is delivered."""
     delivered: str
-    """Set by finalize: 'passed' | 'repaired' | 'below_threshold' | 'failed' (see graph/result.py)."""
+    """Set by finalize: 'approved' | 'below_threshold' | 'failed' (see graph/result.py)."""
+    stop_reason: str
+    review: dict
+    """A person's decision {decision, by, note, at[, before]} (graph/review.py)."""
 
 
 class RunOutput(TypedDict):
@@ -80,6 +116,3 @@ class RunState(RunInput, total=False):
     stop_reason: str
     history: Annotated[list[dict], operator.add]
     """Every draft of every variant, per loop: {loop, id, fields}."""
-    trace: Annotated[list[dict], operator.add]
-    """Trace events: {node, started, ended, duration_s, prompt, raw_output, parsed, ...}."""
-

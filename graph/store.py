@@ -11,7 +11,10 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
+
+from agents.inputs import Brief, RunSettings
 
 DB_NAME = "brandloop.sqlite"
 DATABASE_URL_ENV = "BRANDLOOP_DATABASE_URL"
@@ -30,6 +33,19 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
     (3, ["ALTER TABLE runs ADD COLUMN host TEXT"]),
 ]
 HOST = socket.gethostname()
+# The state's pydantic models, allowed back out of a checkpoint by name (anything else stays a plain value).
+CHECKPOINT_SERDE = JsonPlusSerializer(allowed_msgpack_modules=[(m.__module__, m.__name__) for m in (Brief, RunSettings)])
+
+
+def typed_values(values: dict) -> dict:
+    """Checkpointed state values with the brief and the settings as models (a checkpoint written before the state
+    was typed holds them as dicts)."""
+    out = dict(values)
+    out.pop("trace", None)  # trace events lived in state before; they are read from the trace store
+    for key, model in (("brief", Brief), ("settings", RunSettings)):
+        if isinstance(out.get(key), dict):
+            out[key] = model.model_validate(out[key])
+    return out
 
 
 def _now() -> str:
@@ -85,7 +101,7 @@ class SqlRunStore:
         """The state values of a run's last checkpoint (works for interrupted runs too)."""
         with self.checkpointer() as saver:
             tup = saver.get_tuple({"configurable": {"thread_id": run_id, "checkpoint_ns": ""}})
-        return dict(tup.checkpoint["channel_values"]) if tup else None
+        return typed_values(tup.checkpoint["channel_values"]) if tup else None
 
     # runs -----------------------------------------------------------------
     def start_run(self, run_id: str, *, brand: str, channel: str, brief_path: str, model: str, out_dir: str,
@@ -199,7 +215,7 @@ class RunStore(SqlRunStore):
         """A LangGraph SqliteSaver on the same database file (its own connection)."""
         conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
         try:
-            saver = SqliteSaver(conn)
+            saver = SqliteSaver(conn, serde=CHECKPOINT_SERDE)
             saver.setup()
             yield saver
         finally:

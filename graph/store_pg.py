@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from brandloop.errors import ConfigError
-from graph.store import DATABASE_URL_ENV, MIGRATIONS, SqlRunStore
+from graph.store import CHECKPOINT_SERDE, DATABASE_URL_ENV, MIGRATIONS, SqlRunStore
 
 MIGRATION_LOCK = 7_140_014  # advisory lock ids: one process migrates at a time
 CHECKPOINT_LOCK = 7_140_015
@@ -111,7 +111,7 @@ class PostgresRunStore(SqlRunStore):
             connect(self.url)  # raises the one-line ConfigError
             raise
         try:
-            saver = PostgresSaver(conn)
+            saver = PostgresSaver(conn, serde=CHECKPOINT_SERDE)
             if self.url not in _CHECKPOINT_READY:
                 _setup_checkpoints(conn, saver)
                 _CHECKPOINT_READY.add(self.url)

@@ -3,6 +3,7 @@ wherever they stand, are hard violations through the same check the delivery gua
 import pytest
 
 from agents.compliance import check_variant
+from agents.inputs import Brief
 from knowledge.registry import RulebookRegistry
 from knowledge.rules.claims import ClaimExtractor
 from knowledge.rules.engine import RuleEngine
@@ -16,7 +17,7 @@ def _state(product: str, facts=(), channel="meta_feed", rulebook="harbor_brewing
     brief = {"brand": "Harbor Brewing Co.", "product": {"name": product, "description": "A hazy pale ale."},
              "audience": ["craft beer drinkers 21+"], "channel": channel, "goal": "taproom visits",
              "key_message": "Hazy and local.", "rulebook": rulebook}
-    return {"brief": brief, "facts": list(facts), "materials": []}
+    return {"brief": Brief.model_validate(brief), "facts": list(facts), "materials": []}
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +93,7 @@ def test_words_of_another_numeric_fact_do_not_back_a_number():
 def test_regression_brief_without_rulebook_still_marks_the_superlative():
     fields = {"primary_text": [HARBOR + "."], "headline": ["Hazy, local pale ale"]}
     state = _state("Harbor Pale Ale", rulebook=None)
-    state["brief"]["product"]["facts"] = ["5.2% ABV"]
+    state["brief"].product.facts = ["5.2% ABV"]
     found = [v for v in check_variant(fields, state, None) if v.rule_id == "brief.claims"]
     assert {HARBOR[v.start:v.end] for v in found} == {"the lightest", "in the world"}
     assert all(v.severity == "error" for v in found)

@@ -130,7 +130,7 @@ def test_trace_node_names_match_the_graph():
     from brandloop.report import NODES
     from graph.builder import build_graph
 
-    assert set(NODES) == set(build_graph(scripted(GOOD)).nodes) - {"__start__"}
+    assert set(NODES) == set(build_graph().nodes) - {"__start__"}
 
 
 def test_diff_says_unchanged_when_a_revision_changed_nothing(home, brief_file):

@@ -18,7 +18,7 @@ def test_eval_counts_model_lines_over_their_limit_and_compares_a_baseline(home, 
     assert set(report["summary"]["baseline"]) == set(report["summary"]["loop"]) == {
         "approved_share", "mean_score", "lint_hits", "shared_lines", "distinct_2"}
     baseline = Runner(home, lambda s, **kw: llm).store.latest_values(row["baseline"]["run_id"])
-    assert baseline["settings"]["single_shot"] and baseline["revision"] == 0
+    assert baseline["settings"].single_shot and baseline["revision"] == 0
     assert all(v["delivered"] == "failed" and not v["repairs"] for v in baseline["variants"])  # no repairs
     assert report["summary"]["loop"]["approved_share"] > report["summary"]["baseline"]["approved_share"]
 

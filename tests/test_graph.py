@@ -1,7 +1,8 @@
 """The graph end to end with a scripted fake model: routing, loop termination, revisions, repairs, trace."""
 from langgraph.checkpoint.memory import InMemorySaver
 
-from graph.builder import build_graph, recursion_limit
+from agents.context import Context
+from graph.builder import recursion_limit, with_checkpointer
 from graph.brief import load_brief
 from graph.context import RunSettings
 from graph.routing import route_after_critic, stop_reason
@@ -14,13 +15,25 @@ LONG = GOOD.replace("Earn 4.10% APY\n", "Earn 4.10% APY On Every Single Dollar Y
 GUARANTEED = GOOD.replace("in minutes.", "with guaranteed growth.")
 
 
+def invoke(brief, base, settings: RunSettings, llm, knowledge=None) -> tuple[dict, dict]:
+    """(output, final state) of one run of the compiled graph; the state's "trace" is the run's trace stream."""
+    app = with_checkpointer(InMemorySaver())
+    cfg = {"configurable": {"thread_id": "t"}, "recursion_limit": recursion_limit(settings.max_revisions)}
+    events, out = [], None
+    for mode, chunk in app.stream({"brief": brief, "brief_dir": str(base), "settings": settings}, cfg,
+                                  stream_mode=["custom", "values"], context=Context(llm=llm, knowledge=knowledge)):
+        if mode == "custom":
+            events.append(chunk["trace"])
+        else:
+            out = chunk
+    state = app.get_state(cfg).values
+    assert "trace" not in state  # trace events are not checkpointed
+    return {k: out[k] for k in ("variants", "stop_reason", "materials") if k in out}, {**state, "trace": events}
+
+
 def run(brief_file, llm, **settings):
     brief, base = load_brief(brief_file)
-    s = RunSettings(**settings)
-    app = build_graph(llm).compile(checkpointer=InMemorySaver())
-    cfg = {"configurable": {"thread_id": "t"}, "recursion_limit": recursion_limit(s.max_revisions)}
-    out = app.invoke({"brief": brief.model_dump(), "brief_dir": str(base), "settings": s.model_dump()}, cfg)
-    return out, app.get_state(cfg).values
+    return invoke(brief, base, RunSettings(**settings), llm)
 
 
 def test_all_pass_first_time_stops_without_revision(brief_file):
@@ -100,7 +113,7 @@ def test_low_critic_score_loops_until_no_improvement(brief_file):
 
 
 def test_route_functions_are_pure():
-    s = {"settings": {"max_revisions": 1}, "revision": 0, "variants": [{"status": "revise"}], "best_scores": [10]}
+    s = {"settings": RunSettings(max_revisions=1), "revision": 0, "variants": [{"status": "revise"}], "best_scores": [10]}
     assert route_after_critic(s) == "revise" and stop_reason(s) is None
     assert route_after_critic({**s, "revision": 1}) == "finalize"
     assert stop_reason({**s, "variants": [{"status": "passed"}, {"status": "parse_failed"}]}) == "all_passed"
@@ -154,3 +167,18 @@ def test_an_unchanged_draft_is_not_critiqued_again(brief_file):
     critic_loop1 = [e for e in state["trace"] if e["node"] == "critic" and e["loop"] == 1][0]
     assert critic_loop1["calls"] == [] and critic_loop1["reused_critiques"] == {"v1": 0, "v2": 0, "v3": 0}
     assert all(len(v["score_history"]) == 2 for v in state["variants"])
+
+
+def test_variant_status_literal_lists_exactly_the_values_the_code_sets():
+    import re
+    from typing import get_args
+
+    from graph.state import VariantStatus
+    from tests.conftest import ROOT
+
+    set_values = set()
+    for path in [*(ROOT / "agents").glob("*.py"), ROOT / "graph" / "review.py"]:  # where variants are written
+        text = path.read_text("utf-8")
+        set_values |= set(re.findall(r'\bstatus"?\s*[=:](?!=)\s*"(\w+)"', text))  # status="x", "status": "x"
+        set_values |= set(re.findall(r'\bstatus="\w+" if [^\n]*\n?[^\n]*?\belse "(\w+)"', text))  # ... else "y"
+    assert set_values == set(get_args(VariantStatus))

@@ -149,13 +149,19 @@ def test_huge_page_material_is_refused_before_parsing(tmp_path):
 
 
 def test_facts_beyond_the_prompt_budget_are_dropped_with_a_trace_note(tmp_path):
-    from agents.retriever import MAX_FACT_CHARS_IN_PROMPT, make_retriever
+    from langgraph.runtime import Runtime
+
+    from agents.context import Context
+    from agents.inputs import Brief
+    from agents.retriever import MAX_FACT_CHARS_IN_PROMPT, retrieve
 
     facts = [f"Fact number {i}: " + "y" * 400 for i in range(40)]
     brief = {"brand": "B", "product": {"name": "P", "facts": facts}, "audience": ["a"], "channel": "google_rsa"}
-    out = make_retriever(None)({"brief": brief, "materials": []})
+    events = []
+    out = retrieve({"brief": Brief.model_validate(brief), "materials": []},
+                   Runtime(context=Context(), stream_writer=events.append))
     assert sum(map(len, out["facts"])) <= MAX_FACT_CHARS_IN_PROMPT and len(out["facts"]) < 40
-    assert "left out of the prompts" in out["trace"][0]["notes"][0]
+    assert "left out of the prompts" in events[0]["trace"]["notes"][0]
 
 
 # --- 9. clear errors -------------------------------------------------------------------------------------

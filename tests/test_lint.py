@@ -4,6 +4,7 @@ import textwrap
 import pytest
 
 from agents.compliance import check_variant
+from agents.inputs import Brief
 from knowledge.channels import get_channel
 from knowledge.lint import LintConfig, lint_fields, lint_set
 from knowledge.registry import RulebookRegistry
@@ -91,8 +92,8 @@ def test_rulebook_lint_section_tunes_check_variant(tmp_path):
           short_line: {min_ratio: 0.8}
           all_caps: {acronyms: [BRANDX]}
         """))
-    state = {"brief": {"brand": "BrandX", "product": {"name": "X"}, "audience": ["a"], "channel": "google_rsa",
-                       "goal": "g", "key_message": "m"}, "facts": [], "materials": []}
+    state = {"brief": Brief(brand="BrandX", product={"name": "X"}, audience=["a"], channel="google_rsa", goal="g",
+                            key_message="m"), "facts": [], "materials": []}
     fields = {"headline": ["Learn more about BRANDX", "Open in minutes, no fees", "Savings Savings for you"],
               "description": ["One account for all your money. Open online today.",
                               "No monthly fees. Move money any time you like."]}

@@ -8,6 +8,7 @@ import time
 
 from click.testing import CliRunner
 
+from agents.inputs import Brief
 from brandloop.cli import cli
 from graph.context import RunSettings
 from graph.runner import Runner
@@ -67,6 +68,10 @@ def test_killed_run_during_revision_loop_resumes_to_completion(home, brief_file)
     assert "interrupted (resumable)" in listing.output
     done_before = [e["node"] for e in store.events("killme")]
     assert done_before[-1] == "revise" and done_before.count("copywriter") == 1
+    with store.checkpointer() as saver:  # the other process's checkpoint holds the brief and settings as models
+        raw = saver.get_tuple({"configurable": {"thread_id": "killme", "checkpoint_ns": ""}}).checkpoint
+    assert type(raw["channel_values"]["brief"]) is Brief and type(raw["channel_values"]["settings"]) is RunSettings
+    assert "trace" not in raw["channel_values"]
 
     r = CliRunner().invoke(cli, ["resume", "killme", "--json"], obj={"home": home, "llm_factory": lambda s, **kw: scripted(GOOD)})
     assert r.exit_code == 0, r.output

@@ -9,26 +9,22 @@ import tempfile
 import numpy as np
 import yaml
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
-from langgraph.checkpoint.memory import InMemorySaver
 
 from agents import scoring
 from graph.brief import load_brief
-from graph.builder import build_graph, recursion_limit
 from graph.context import RunSettings
 from knowledge.retrieval import BrandKnowledge
 from knowledge.rulebook.errors import RulebookError
 from knowledge.rulebook.loader import flatten, validate
 from tests.fakes import scripted
-from tests.test_graph import GOOD
+from tests.test_graph import GOOD, invoke
 
 WORDS = st.sampled_from(["cheap", "savings", "Earn", "APY", "free", "best", "today", "account", "FDIC", "online"])
 SEVERITY = st.sampled_from(["error", "warning", "suggestion"])
 
-
 def optional(**fields) -> st.SearchStrategy[dict]:
     """A mapping holding any subset of the given optional fields."""
     return st.fixed_dictionaries({}, optional=fields)
-
 
 RULE_FORMS = {
     "existence": st.one_of(
@@ -51,7 +47,6 @@ RULE_FORMS = {
                                     optional={"max_chars": st.integers(10, 90), "min_chars": st.integers(0, 5)}),
 }
 
-
 @st.composite
 def rules(draw) -> list[dict]:
     out = []
@@ -62,7 +57,6 @@ def rules(draw) -> list[dict]:
         out.append(rule)
     return out
 
-
 def fake_embed(texts: list[str]) -> np.ndarray:
     """Bag-of-letters vectors: the property is about rules, and the real embedding model would take most
     of the time of each example."""
@@ -72,7 +66,6 @@ def fake_embed(texts: list[str]) -> np.ndarray:
             if "a" <= ch <= "z":
                 out[i, ord(ch) - 97] += 1
     return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
-
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                  HealthCheck.function_scoped_fixture])
@@ -95,8 +88,6 @@ def test_every_valid_rulebook_runs(rule_list, monkeypatch):
                               "audience: [savers]\nchannel: google_rsa\nvariants: 2\n", "utf-8")
         brief, base = load_brief(brief_path)
         s = RunSettings(max_revisions=1)
-        app = build_graph(scripted(GOOD), knowledge).compile(checkpointer=InMemorySaver())
-        cfg = {"configurable": {"thread_id": "t"}, "recursion_limit": recursion_limit(s.max_revisions)}
-        out = app.invoke({"brief": brief.model_dump(), "brief_dir": str(base), "settings": s.model_dump()}, cfg)
+        out, _ = invoke(brief, base, s, scripted(GOOD), knowledge)
         assert len(out["variants"]) == 2
         assert all(v["delivered"] in ("approved", "below_threshold", "failed") for v in out["variants"])

@@ -46,7 +46,7 @@ def review_page(request: Request, run_id: str, home: Home, templates: Templates)
     runner.store.close()
     spec = channel_of(values)
     limits = {name: {"max": f.max_chars, "label": name.replace("_", " ")} for name, f in spec.fields.items()}
-    threshold = (values.get("settings") or {}).get("pass_threshold", 60)
+    threshold = values["settings"].pass_threshold
     return templates.TemplateResponse(request, "review.html", {
         "run_id": run_id, "pending": payload["pending"], "limits": limits, "channel": spec.name,
         "channel_title": spec.title, "wide": spec.wide_chars_count_double, "threshold": threshold})
