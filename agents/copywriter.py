@@ -17,7 +17,7 @@ from agents.formats import ad_pattern, char_cap, line_format, rewrite_pattern
 from agents.llm_calls import batch_with_retry, constrains
 from agents.parsing import parse_fields, parse_line
 from agents.repairs import place_required, rules_by_id
-from agents.selection import LineSelector, candidate_count, own_defect
+from agents.selection import LineSelector, candidate_count, own_defect, worked_examples
 from agents.tracing import NodeTrace
 from knowledge.channels import ChannelSpec
 from knowledge.checks import label
@@ -164,7 +164,7 @@ def make_copywriter(llm: BaseChatModel, knowledge=None):
                        problems) for fields, problems in drafts]
             lines = [(uncut(spec, f, text, source) if text else text, problems)
                      for (_, f, _, _), (text, problems) in zip(items, lines)]
-        example_texts = [t for ex in prompts.load_data("copy_examples") for ls in ex["lines"].values() for t in ls]
+        example_texts = worked_examples()
         drafting = {v["id"] for v, _ in whole}
         taken: dict[str, list[str]] = {}
         for v in variants:
@@ -177,6 +177,7 @@ def make_copywriter(llm: BaseChatModel, knowledge=None):
         for (v, _), (fields, problems) in zip(whole, drafts):
             if fields and any(fields.values()) and not single:
                 fields, selection[v["id"]] = selector.pick(fields)
+                v["runners_up"] = {f: r["runners_up"] for f, r in selection[v["id"]].items()}
             if v["status"] == "revise":
                 v["revisions"] = v.get("revisions", 0) + 1
             if problems and not any(fields.values()):
