@@ -11,6 +11,7 @@ from langchain_core.language_models import BaseChatModel
 
 import prompts
 from agents.common import brief_of, settings_of
+from agents.formats import summary_pattern
 from agents.llm_calls import batch_with_retry
 from agents.tracing import NodeTrace
 
@@ -79,7 +80,8 @@ def describe_files(paths: list[Path], llm: BaseChatModel | None, trace: NodeTrac
         batch = [prompts.render("describer", kind=r["kind"], source=Path(r["source"]).name, digest=r["prompt_digest"])
                  for r in ok]
         results = batch_with_retry(llm, [r["source"] for r in ok], batch, _one_sentence, trace,
-                                   max_new_tokens=max_new_tokens)
+                                   max_new_tokens=max_new_tokens,
+                                   patterns=[summary_pattern(r["prompt_digest"]) for r in ok])
     for i, r in enumerate(ok):
         summary = results[i][0] if i < len(results) else ""
         wrong = unit_problems(summary, r["prompt_digest"]) if summary else []
