@@ -71,3 +71,19 @@ def test_a_line_of_an_approved_ad_is_never_used():
                                             "Open Online in Minutes"]})
     assert "Earn 4.10% APY Today" not in fields["headline"]
     assert report["headline"]["dropped"]["Earn 4.10% APY Today"] == "copies the approved ad northwind_bank/ads/rsa.csv#row2"
+
+
+def test_worked_examples_cover_every_prompt_and_leaks_are_own_defects():
+    from agents.selection import own_defect, worked_examples
+
+    examples = worked_examples()
+    assert "Pre-portioned dinners." in examples  # prompts/copy_examples.yaml
+    assert "Save on Every Purchase" in examples  # prompts/rewrite.yaml's shot
+    assert "Run Farther in Comfort" in examples  # prompts/critic.yaml's shot (and copy_examples)
+    assert not [t for t in examples if "{" in t or t.startswith("<")]  # no template lines
+    assert own_defect("Pre-portioned dinners for savers", examples) == "copies the worked example's 'pre portioned dinners'"
+    # minor words in between don't hide a leak; a shared minor-word run is no leak
+    assert own_defect("Snacks delivered to your door every month", examples) == (
+        "copies the worked example's 'snacks delivered door'")
+    assert own_defect("Open your account online in minutes", examples) is None
+    assert own_defect("Earn 4.10% APY for your first year", examples) is None
