@@ -134,7 +134,9 @@ def make_finalizer(knowledge=None):
         delivered = [v for v in variants if v.get("fields") and v.get("stop_reason") != "parse_failed"]
         for v in delivered:  # the best clean version as delivered, so the final score never drops below it
             settled = (v.get("review") or {}).get("decision") in ("approved", "edited")
-            better = None if settled or settings_of(state).single_shot else best_clean_version(state, delivered, v, knowledge)
+            if settled or settings_of(state).single_shot:
+                continue
+            better = best_clean_version(state, delivered, v, knowledge)
             if better is not None:
                 v.update(fields=better["fields"], violations=better["violations"], score=better["score"],
                          critique=better["critique"], cited=better["cited"], judgement=better.get("judgement"),
