@@ -17,7 +17,8 @@ from knowledge.text import char_length
 from knowledge.violations import Violation, hard_count
 
 MAX_PHRASE_WORDS = 4  # a claim phrase a repair may drop whole ("Best Value", "the fastest ride yet")
-_SEPARATOR = regex.compile(r"\s*(?:[,;:|]|\s[-\u2013\u2014]\s|[\u2013\u2014]|[.!?](?=\s|$))\s*")
+# commas, colons, semicolons, bars, spaced dashes, em dashes and sentence ends; not "$1,000", "9:30" or "9–5"
+_SEPARATOR = regex.compile(r"\s*(?:[,:](?!\d)|[;|]|\s[-\u2013\u2014]\s|\u2014|[.!?](?=\s|$))\s*")
 _WORDS = regex.compile(r"[\p{L}\p{N}][\p{L}\p{N}'’%.-]*")
 _LEADING_JOINERS = {"and", "or", "but", "nor", "than", "so", "plus", "&", "with", "of", "to", "in", "for", "by",
                     "from", "at", "on", "as"}

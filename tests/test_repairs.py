@@ -62,6 +62,9 @@ def test_a_line_is_never_cut_mid_phrase_at_its_limit():
     assert trim_whole("Earn 4.10% APY, On Every Dollar You Save", 30) == "Earn 4.10% APY"
     assert trim_whole("Open online in minutes. Earn 4.10% APY on every dollar.", 30) == "Open online in minutes."
     assert trim_whole("Fits already", 30) == "Fits already"
+    assert trim_whole("Earn a $1,000 bonus when you open", 20) is None  # never "Earn a $1"
+    line = "Earn a $1,000 bonus, best rates"
+    assert remove_phrase(line, *_span(line, "best")) == "Earn a $1,000 bonus"
 
 
 def test_forbidden_phrase_removed_whole_and_length_cut_at_a_phrase(state):
