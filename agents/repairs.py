@@ -228,7 +228,7 @@ def _replace_from_pool(fields, pool, spec, recheck, log) -> None:
     for name, i in broken:
         used = {t.casefold() for t in fields[name]}
         for cand in pool.get(name, []):
-            if cand.casefold() in used or not _fits(spec, name, cand):
+            if cand.casefold() in used or not _fits(spec, name, cand) or dangling(cand):
                 continue
             trial = {k: list(v) for k, v in fields.items()}
             before, trial[name][i] = trial[name][i], cand
@@ -253,7 +253,7 @@ def _fill_from_pool(fields, pool, spec, recheck, log) -> None:
         slots += list(range(len(items), fs.min_count))
         for slot in slots:
             for cand in pool.get(name, []):
-                if cand.casefold() in seen or not _fits(spec, name, cand):
+                if cand.casefold() in seen or not _fits(spec, name, cand) or dangling(cand):
                     continue
                 trial = {k: list(v) for k, v in fields.items()}
                 before = trial[name][slot] if slot < len(trial[name]) else ""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 import numpy as np
 
@@ -51,11 +52,13 @@ def content_words(text: str) -> list[str]:
     return [w for w in words(text) if w not in _MINOR]
 
 
-def shared_phrase(line: str, others: list[str], n: int = 3) -> str | None:
+def shared_phrase(line: str, others: list[str], n: int = 3, allowed: str = "") -> str | None:
     """The first run of ``n`` content words ``line`` shares with any of ``others`` (a worked example leaking:
     'Pre-portioned dinners' in a bank's ad), or None. Minor words in between don't count, so 'delivered to your
     door every week' and 'delivered door every' share a phrase."""
     grams = {tuple(ws[i:i + n]) for o in others for ws in [content_words(o)] for i in range(len(ws) - n + 1)}
+    own = content_words(allowed)  # the brief's own phrases are never a leak
+    grams -= {tuple(own[i:i + n]) for i in range(len(own) - n + 1)}
     ws = content_words(line)
     for i in range(len(ws) - n + 1):
         if tuple(ws[i:i + n]) in grams:
@@ -68,7 +71,8 @@ _COPY_LABEL = re.compile(r"^\s*(?:headline|description|primary text|intro text|p
                          r"business name)s?\s*\d*\s*:", re.I)
 
 
-def worked_examples() -> list[str]:
+@lru_cache(maxsize=1)
+def worked_examples() -> tuple[str, ...]:
     """Every ad line the prompts show as a worked example: prompts/copy_examples.yaml, and the copy lines in each
     prompt's shots (the assistant's replies, and 'Headline: ...' lines the user shows). Template lines are skipped."""
     import yaml
@@ -87,7 +91,7 @@ def worked_examples() -> list[str]:
                     if "{" in ln or not ln.strip() or (role == "user" and not _COPY_LABEL.match(ln)):
                         continue
                     out.append(_EXAMPLE_LINE.match(ln).group("text"))
-    return list(dict.fromkeys(out))
+    return tuple(dict.fromkeys(out))
 
 
 def own_defect(line: str, examples: list[str], copies: Callable[[str], str | None] | None = None) -> str | None:

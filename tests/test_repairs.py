@@ -124,3 +124,15 @@ def test_the_pool_holds_only_this_variants_own_lines(state):
     pool = item_pool(state, spec, v1, [v2])
     assert pool == {"headline": ["Savings That Grow Daily", "Earn More Daily", "Save More Every Day"],
                     "description": ["Start saving online today."]}  # 'Open Online Today' is v2's delivered line
+
+
+def test_a_line_from_a_worked_example_is_a_hard_violation_and_a_cut_alternative_is_never_taken(state):
+    fields = {"headline": HEADS, "description": ["Pick your savings for the week and skip the shop.", DESCS[1]]}
+    found = _recheck(state)(fields)
+    leak = [x for x in found if x["rule_id"] == "copy.worked_example"]
+    assert [(x["field"], x["index"], x["severity"]) for x in leak] == [("description", 0, "error")]
+    assert "'week skip shop'" in leak[0]["message"]
+    pool = {"description": ["Pick your savings for the", "Open an Everyday Savings account in minutes."]}
+    out, log = repair_fields(fields, found, state, pool=pool, recheck=_recheck(state))
+    assert out["description"][0] == "Open an Everyday Savings account in minutes."  # not the cut line
+    assert [r["rule_id"] for r in log] == ["alternative"]
