@@ -8,7 +8,7 @@ from agents.common import brief_of, channel_of
 from agents.context import Context, context_of, emit
 from agents.tracing import NodeTrace
 from knowledge.briefclaims import check_brief_claims
-from knowledge.checks import check_channel, check_terms
+from knowledge.checks import check_channel, check_terms, label
 from knowledge.lint import lint_for
 from knowledge.violations import Violation
 
@@ -20,12 +20,31 @@ def check_variant(fields: dict[str, list[str]], state, knowledge=None) -> list[V
     found += lint_for(fields, channel_of(state, knowledge), knowledge)
     found += check_brief_claims(fields, state, knowledge)
     found += check_terms(fields, brief.forbidden_words, brief.keywords)
+    found += example_leaks(fields, state)
     if knowledge is not None:
         evidence = list(state.get("facts", [])) + [f["statement"] for m in state.get("materials", [])
                                                    for f in m.get("facts", [])]
         found += knowledge.check(fields, channel=brief.channel, product=brief.product.name,
                                  audience=brief.audience, extra_facts=evidence)
     return found
+
+
+def example_leaks(fields: dict[str, list[str]], state) -> list[Violation]:
+    """Lines that share a phrase (3 content words) with a prompt's worked example and not with the brief: the
+    fictional example leaking into the ad ('Pre-portioned dinners' in a bank's ad). Hard: never delivered."""
+    from agents.common import brief_text
+    from agents.selection import shared_phrase, worked_examples
+
+    brief = brief_of(state)
+    own = " ".join([brief_text(brief), brief.tone, *brief.product.facts, *brief.keywords])
+    out = []
+    for name, items in fields.items():
+        for i, text in enumerate(items):
+            if phrase := shared_phrase(text or "", list(worked_examples()), allowed=own):
+                out.append(Violation(rule_id="copy.worked_example", severity="error", field=name, index=i,
+                                     start=0, end=len(text), message=f"{label(name).lower()} {i + 1} copies the "
+                                     f"prompt's worked example ('{phrase}'); write about {brief.product.name}"))
+    return out
 
 
 def compliance(state, runtime: Runtime[Context]) -> dict:

@@ -6,23 +6,23 @@ shown it). Required texts such as disclaimers are placed deterministically. A va
 critic score is drafted afresh with the critic's instructions, without the rejected text.
 """
 from __future__ import annotations
+from langgraph.runtime import Runtime
 
 import math
 
-from langgraph.runtime import Runtime
 
+from agents.context import Context, context_of, emit
 import prompts
 from agents.common import brief_of, brief_text, channel_of, settings_of
-from agents.context import Context, context_of, emit
 from agents.formats import ad_pattern, char_cap, line_format, rewrite_pattern
 from agents.llm_calls import batch_with_retry, constrains
 from agents.parsing import parse_fields, parse_line
-from agents.repairs import place_required, rules_by_id
-from agents.selection import LineSelector, candidate_count, own_defect
+from agents.repairs import place_required, rules_by_id, trim_whole
+from agents.selection import LineSelector, candidate_count, own_defect, worked_examples
 from agents.tracing import NodeTrace
 from knowledge.channels import ChannelSpec
 from knowledge.checks import label
-from knowledge.text import char_length, drop_cut_word
+from knowledge.text import char_length
 
 TO_WRITE = ("new", "revise")
 VARIANT_LEVEL = ("channel.count", "channel.field", "brief.keyword")
@@ -78,11 +78,14 @@ def _item_problems(v: dict, rules: dict) -> dict[tuple[str, int], list[str]]:
 
 
 def uncut(spec: ChannelSpec, field: str, text: str, source: str) -> str:
-    """A constrained line that reached its pattern's cap was cut there: drop the cut word."""
+    """A constrained line that reached its pattern's cap was cut there: keep its whole sentences or phrases before
+    the cut, or nothing (never a cut phrase such as 'Savings Plan for Young')."""
     f = spec.fields.get(field)
-    if f is None or char_length(text) < char_cap(spec, f, line_format(source, f)):
+    if f is None or char_length(text) < char_cap(spec, f, line_format(source, f)) or text.rstrip()[-1:] in ("!", "?"):
         return text
-    return drop_cut_word(text)
+    if text.endswith(".") and not text[-2:-1].isdigit():
+        return text  # a sentence that ends exactly at the cap
+    return trim_whole(text, char_length(text) - 1) or ""
 
 
 def _line_problems(state, knowledge, rules: dict):
@@ -165,7 +168,7 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
                    problems) for fields, problems in drafts]
         lines = [(uncut(spec, f, text, source) if text else text, problems)
                  for (_, f, _, _), (text, problems) in zip(items, lines)]
-    example_texts = [t for ex in prompts.load_data("copy_examples") for ls in ex["lines"].values() for t in ls]
+    example_texts = worked_examples()
     drafting = {v["id"] for v, _ in whole}
     taken: dict[str, list[str]] = {}
     for v in variants:
@@ -178,6 +181,7 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
     for (v, _), (fields, problems) in zip(whole, drafts):
         if fields and any(fields.values()) and not single:
             fields, selection[v["id"]] = selector.pick(fields)
+            v["runners_up"] = {f: r["runners_up"] for f, r in selection[v["id"]].items()}
         if v["status"] == "revise":
             v["revisions"] = v.get("revisions", 0) + 1
         if problems and not any(fields.values()):

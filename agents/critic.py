@@ -1,16 +1,19 @@
 """Critic: scores each freshly written variant and writes revision instructions, citing guideline ids."""
 from __future__ import annotations
-
 from langgraph.runtime import Runtime
 
+import re
+
+
+from agents.context import Context, context_of, emit
 import prompts
 from agents.common import brief_of, brief_text, channel_of, labelled, settings_of
-from agents.context import Context, context_of, emit
 from agents.formats import critique_pattern
 from agents.llm_calls import batch_with_retry
 from agents.parsing import parse_critique
 from agents.scoring import combine_score, measure_set
 from agents.tracing import NodeTrace
+from knowledge.checks import label
 from knowledge.violations import hard_count
 
 
@@ -40,6 +43,93 @@ def set_metrics(state, variants: list[dict], knowledge=None) -> dict:
             "distinct_2": m["distinct_2"], "max_pairwise_cosine": m["max_pairwise_cosine"]}
 
 
+_QUOTED = re.compile(r"[\"“‘']([^\"”’']{4,})[\"”’']")
+
+
+def _field_names() -> list[str]:
+    """Every field name of every channel, longest label first ('card headline' before 'headline')."""
+    from knowledge.channels import channel_table
+
+    names = {n for spec in channel_table().values() for n in spec.fields}
+    return sorted(names, key=lambda n: -len(label(n)))
+
+
+def _mention(name: str) -> re.Pattern:
+    return re.compile(rf"(?<![\w-]){re.escape(label(name).lower())}s?(?:\s+(\d+))?(?![\w-])", re.I)
+
+
+def named_items(instruction: str, fields: dict[str, list[str]]) -> list[tuple[str, int | None, re.Match]]:
+    """The fields (and item numbers, 0-based) an instruction names: 'headline 2' -> ('headline', 1)."""
+    out, taken = [], []
+    for name in _field_names():
+        for m in _mention(name).finditer(instruction):
+            if any(a < m.end() and m.start() < b for a, b in taken):
+                continue  # inside a longer label already found ('card headline')
+            taken.append(m.span())
+            out.append((name, int(m.group(1)) - 1 if m.group(1) else None, m))
+    return sorted(out, key=lambda x: x[2].start())
+
+
+def quoted_item(instruction: str, fields: dict[str, list[str]]) -> tuple[str, int] | None:
+    """The line an instruction quotes ('... in "Earn 4.10% APY" ...'), as (field, index), or None."""
+    for q in _QUOTED.findall(instruction):
+        for name, items in fields.items():
+            for i, text in enumerate(items):
+                if q.strip().casefold() in text.casefold():
+                    return name, i
+    return None
+
+
+def name_right_field(instruction: str, fields: dict[str, list[str]]) -> str | None:
+    """The instruction with the field it names corrected to the one its quoted line belongs to; None when it names
+    a field or item this variant does not have and quotes none of its lines (it can't be followed)."""
+    named = named_items(instruction, fields)
+    quoted = quoted_item(instruction, fields)
+    if quoted is not None:
+        name, i = quoted
+        right = f"{label(name).lower()} {i + 1}" if len(fields[name]) > 1 else label(name).lower()
+        for wrong, _, m in reversed(named):
+            if wrong != name or (m.group(1) and int(m.group(1)) - 1 != i):
+                instruction = instruction[:m.start()] + right + instruction[m.end():]
+        return instruction
+    for name, i, _ in named:
+        if name not in fields or (i is not None and not 0 <= i < len(fields[name])):
+            return None
+    return instruction
+
+
+def target_of(instruction: str, fields: dict[str, list[str]]) -> tuple[str, int | None] | None:
+    """The field (and item) an instruction is about: its quoted line, else the first field it names; None: the ad."""
+    if (q := quoted_item(instruction, fields)) is not None:
+        return q
+    named = [(n, i) for n, i, _ in named_items(instruction, fields) if n in fields]
+    return named[0] if named else None
+
+
+def _text_of(fields: dict[str, list[str]], target: tuple[str, int | None] | None):
+    if target is None:
+        return fields
+    name, i = target
+    items = fields.get(name, [])
+    return items if i is None else (items[i] if i < len(items) else None)
+
+
+def unheeded(v: dict) -> list[str]:
+    """The last critique's instructions that left their line unchanged (the same field, or the same ad when they
+    name none): giving them again would not change it either."""
+    versions = v.get("versions") or []
+    if not versions:
+        return []
+    prev = versions[-1]
+    given = prev.get("fixes", (prev.get("parsed") or {}).get("instructions")) or []
+    return [x for x in given
+            if _text_of(prev["fields"], t := target_of(x, prev["fields"])) == _text_of(v["fields"], t)]
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.casefold()))
+
+
 def findings_of(violations: list[dict]) -> list[str]:
     out = []
     for v in sorted(violations, key=lambda x: x["severity"] != "error"):
@@ -48,6 +138,18 @@ def findings_of(violations: list[dict]) -> list[str]:
             text += f" (use: {v['suggestion']})"
         out.append(text)
     return out
+
+
+def fixes(parsed: dict, fields: dict[str, list[str]], unheeded_before: list[str], limit: int = 2) -> list[str]:
+    """The critique's instructions for this variant: each names the field its line belongs to (corrected, or
+    dropped when it names a field the variant lacks), and none repeats one that left its line unchanged."""
+    stale = {_norm(x) for x in unheeded_before}
+    out = []
+    for x in parsed.get("instructions", []):
+        fixed = name_right_field(x, fields)
+        if fixed and _norm(fixed) not in stale and _norm(x) not in stale and fixed not in out:
+            out.append(fixed)
+    return out[:limit]
 
 
 def critic(state, runtime: Runtime[Context]) -> dict:
@@ -60,6 +162,7 @@ def critic(state, runtime: Runtime[Context]) -> dict:
     targets = [v for v in variants if v["status"] == "drafted"]
     trace = NodeTrace("critic", loop, {"critique": [v["id"] for v in targets]})
     batch, passages_per, reused = [], [], {}
+    stale = {v["id"]: unheeded(v) for v in targets}
     for v in targets:
         prev = (v.get("versions") or [{}])[-1]
         if prev.get("fields") == v["fields"] and prev.get("parsed") is not None:
@@ -77,7 +180,7 @@ def critic(state, runtime: Runtime[Context]) -> dict:
         batch.append(prompts.render(
             "critic", brand=brief.brand, channel_title=spec.title, product=brief.product, audience=brief.audience,
             goal=brief.goal, key_message=brief.key_message, variant=labelled(v["fields"]),
-            findings=findings_of(v.get("violations", [])),
+            findings=findings_of(v.get("violations", [])), unheeded=stale[v["id"]],
             guidelines=[{"id": f"G{n + 1}", "text": _gist(p["text"])} for n, p in enumerate(passages)]))
     asked = [v for v in targets if v["id"] not in reused]
     answers = iter(zip(passages_per, batch_with_retry(
@@ -94,18 +197,20 @@ def critic(state, runtime: Runtime[Context]) -> dict:
         measured = metrics["per_variant"].get(v["id"], {})
         score = combine_score(parsed.get("score10"), measured, v.get("violations", []))
         alias = {f"G{n + 1}": p["id"] for n, p in enumerate(passages)}  # short ids in the prompt
+        given = fixes(parsed, v["fields"], stale[v["id"]])
         v.update(score=score, score_history=[*v.get("score_history", []), score], metrics=measured,
                  judgement=parsed.get("score10"),
                  critique=parsed.get("critique") or "(the critic's reply could not be parsed)",
                  cited=list(dict.fromkeys(alias[c.upper()] for c in parsed.get("cited", []) if c.upper() in alias)),
                  passages=[{"id": p["id"], "text": p["text"]} for p in passages],
-                 instructions=findings_of(v.get("violations", [])) + list(parsed.get("instructions", []))[:2],
+                 instructions=findings_of(v.get("violations", [])) + given,
                  status="revise" if hard_count(v.get("violations", [])) or score < settings.pass_threshold
                  else "passed")
         v["versions"] = [*v.get("versions", []), {
             "loop": loop, "fields": v["fields"], "score": score, "violations": v.get("violations", []),
             "critique": v["critique"], "cited": v["cited"], "passed": v["status"] == "passed",
-            "judgement": v["judgement"], "parsed": parsed, "passages": v["passages"]}]
+            "judgement": v["judgement"], "parsed": parsed, "passages": v["passages"],
+            "fixes": given}]
         scores[v["id"]] = score
     active = [v["score"] for v in variants if v.get("score") is not None and v["status"] != "parse_failed"]
     mean = round(sum(active) / len(active), 2) if active else 0.0

@@ -3,16 +3,17 @@
 Measurement is exact and model-free (materials.analyze); the LLM only words the summary from the measurements.
 """
 from __future__ import annotations
+from langgraph.runtime import Runtime
 
 import re
 from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
-from langgraph.runtime import Runtime
 
+from agents.context import Context, context_of, emit
 import prompts
 from agents.common import brief_of, settings_of
-from agents.context import Context, context_of, emit
+from agents.formats import summary_pattern
 from agents.llm_calls import batch_with_retry
 from agents.tracing import NodeTrace
 
@@ -81,7 +82,8 @@ def describe_files(paths: list[Path], llm: BaseChatModel | None, trace: NodeTrac
         batch = [prompts.render("describer", kind=r["kind"], source=Path(r["source"]).name, digest=r["prompt_digest"])
                  for r in ok]
         results = batch_with_retry(llm, [r["source"] for r in ok], batch, _one_sentence, trace,
-                                   max_new_tokens=max_new_tokens)
+                                   max_new_tokens=max_new_tokens,
+                                   patterns=[summary_pattern(r["prompt_digest"]) for r in ok])
     for i, r in enumerate(ok):
         summary = results[i][0] if i < len(results) else ""
         wrong = unit_problems(summary, r["prompt_digest"]) if summary else []

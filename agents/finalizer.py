@@ -1,6 +1,8 @@
 """Finalize: the delivery guarantee. Each variant's best critiqued version is delivered; if it still breaks a hard
 rule it is repaired deterministically (agents/repairs.py) and re-checked, or delivered marked failed. The delivered
-text is scored again, and only a clean variant whose delivered score reaches the threshold is `approved`."""
+text is scored again, and only a clean variant whose delivered score reaches the threshold is `approved`. Where an
+earlier clean version scores higher as delivered than the chosen (or repaired) text, that version is delivered, so
+the final score never falls below a clean draft's; `first_draft_score` records the first draft's score beside it."""
 from __future__ import annotations
 
 from langgraph.runtime import Runtime
@@ -13,7 +15,6 @@ from agents.scoring import combine_score
 from agents.repairs import repair_fields
 from agents.stopping import stop_reason
 from agents.tracing import NodeTrace
-from knowledge.text import trim_to_limit
 from knowledge.violations import hard_count
 
 
@@ -34,19 +35,58 @@ def pick_best_version(v: dict) -> dict:
             "judgement": best.get("judgement"), "status": "passed" if best.get("passed") else v["status"]}
 
 
-def item_pool(state, spec) -> dict[str, list[str]]:
-    """Every item written in this run, by field, newest first, each also cut to its limit at a word boundary:
-    candidates to fill duplicates and gaps (a candidate is only kept when the re-check improves)."""
+def item_pool(state, spec, variant: dict, others: list[dict]) -> dict[str, list[str]]:
+    """This variant's own alternatives, by field: its selection runners-up (best first), then every line it wrote
+    earlier in the run (newest first), as written: never another variant's lines, never a line cut at its limit.
+    A candidate is only kept when the re-check improves."""
+    taken = {t.casefold() for o in others for items in (o.get("fields") or {}).values() for t in items}
     pool: dict[str, list[str]] = {}
-    for h in reversed(state.get("history", [])):
-        for name, items in h["fields"].items():
-            fs = spec.fields.get(name)
+    own = [variant.get("runners_up") or {}] + [h["fields"] for h in reversed(state.get("history", []))
+                                               if h.get("id") == variant["id"]]
+    for fields in own:
+        for name, items in fields.items():
             for t in items:
-                for cand in (t, trim_to_limit(t, fs.max_chars, wide_counts_double=spec.wide_chars_count_double)
-                             if fs else t):
-                    if cand and cand not in pool.setdefault(name, []):
-                        pool[name].append(cand)
+                if t and name in spec.fields and t.casefold() not in taken and t not in pool.setdefault(name, []):
+                    pool[name].append(t)
     return pool
+
+
+def _as_delivered(state, delivered: list[dict], v: dict, fields: dict, violations: list[dict], judgement,
+                  knowledge) -> tuple[float, dict]:
+    """(score, metrics) of ``fields`` delivered as variant ``v`` beside the others' delivered text."""
+    trial = [{**x, "fields": fields} if x["id"] == v["id"] else x for x in delivered]
+    measured = set_metrics(state, trial, knowledge)["per_variant"].get(v["id"], {})
+    return combine_score(judgement, measured, violations), measured
+
+
+def best_clean_version(state, delivered: list[dict], v: dict, knowledge) -> dict | None:
+    """The clean critiqued version that scores higher as delivered than the text chosen so far (repairs
+    included), or None: a later loop or a repair never delivers less than an earlier clean draft scored."""
+    if hard_count(v.get("violations", [])) and not v.get("versions"):
+        return None
+    current, _ = _as_delivered(state, delivered, v, v["fields"], v.get("violations", []), v.get("judgement"),
+                               knowledge) if v.get("fields") else (-1.0, {})
+    if hard_count(v.get("violations", [])):
+        current = -1.0  # any clean version beats a failing text
+    best, best_score = None, current
+    for x in v.get("versions") or []:
+        if hard_count(x["violations"]) or x["fields"] == v["fields"]:
+            continue
+        score, _ = _as_delivered(state, delivered, v, x["fields"], x["violations"], x.get("judgement"), knowledge)
+        if score > best_score:
+            best, best_score = x, score
+    return best
+
+
+def repaired(fields: dict, found: list[dict], state, knowledge, pool, recheck) -> tuple[dict, list[dict], list[dict]]:
+    """(fields, violations, repair log) after up to REPAIR_PASSES deterministic repair passes."""
+    log: list[dict] = []
+    for _ in range(REPAIR_PASSES):  # a later pass sees offsets that an earlier one changed
+        fields, more = repair_fields(fields, found, state, knowledge, pool=pool, recheck=recheck)
+        found, log = recheck(fields), log + more
+        if not more or not hard_count(found):
+            break
+    return fields, found, log
 
 
 def delivery_status(violations: list[dict], score: float | None, threshold: float) -> str:
@@ -62,7 +102,7 @@ def finalize(state, runtime: Runtime[Context]) -> dict:
     reason = stop_reason(state) or "budget_exhausted"
     variants = [dict(v) for v in state["variants"]]
     trace = NodeTrace("finalize", state.get("revision", 0), {"stop_reason": reason})
-    pool = item_pool(state, channel_of(state, knowledge))
+    spec = channel_of(state, knowledge)
     recheck = lambda fields: [x.model_dump() for x in check_variant(fields, state, knowledge)]  # noqa: E731
     for v in variants:
         if v["status"] == "parse_failed":
@@ -75,23 +115,41 @@ def finalize(state, runtime: Runtime[Context]) -> dict:
         v["repairs"] = []
         hard = hard_count(v.get("violations", []))
         if hard and not settings_of(state).single_shot:  # the eval baseline is delivered as written
-            fields, found, log = v["fields"], v["violations"], []
-            for _ in range(REPAIR_PASSES):  # a later pass sees offsets that an earlier one changed
-                fields, more = repair_fields(fields, found, state, knowledge, pool=pool, recheck=recheck)
-                found, log = recheck(fields), log + more
-                if not more or not hard_count(found):
+            pool = item_pool(state, spec, v, [o for o in variants if o["id"] != v["id"]])
+            best = None
+            for x in [v] + sorted((x for x in v.get("versions") or [] if x["fields"] != v["fields"]),
+                                  key=lambda x: (hard_count(x["violations"]), -x["score"], -x["loop"])):
+                fields, found, log = repaired(x["fields"], x["violations"], state, knowledge, pool, recheck)
+                if best is None or hard_count(found) < hard_count(best[2]):
+                    best = (x, fields, found, log)
+                if not hard_count(found):  # the best version a repair makes clean; else the next one
                     break
+            x, fields, found, log = best
             if hard_count(found) < hard:  # keep repairs that removed hard violations, even if some remain
-                v.update(fields=fields, repairs=log, violations_before_repair=v["violations"], violations=found)
+                if x is not v:
+                    v.update({k: x[k] for k in ("score", "critique", "cited") if k in x},
+                             judgement=x.get("judgement"), chosen_loop=x["loop"])
+                v.update(fields=fields, repairs=log, violations_before_repair=x["violations"], violations=found)
         v["repaired"] = bool(v["repairs"])
         v["stop_reason"] = reason
     # The delivered text is measured again (repairs and the chosen loop change it); the LLM's judgement is the
     # chosen version's, since the critic is not rerun here. The critiqued score is kept beside it.
     delivered = [v for v in variants if v.get("fields") and v.get("stop_reason") != "parse_failed"]
+    for v in delivered:  # the best clean version as delivered, so the final score never drops below it
+        settled = (v.get("review") or {}).get("decision") in ("approved", "edited")
+        if settled or settings_of(state).single_shot:
+            continue
+        better = best_clean_version(state, delivered, v, knowledge)
+        if better is not None:
+            v.update(fields=better["fields"], violations=better["violations"], score=better["score"],
+                     critique=better["critique"], cited=better["cited"], judgement=better.get("judgement"),
+                     chosen_loop=better["loop"], repairs=[], repaired=False)
+            v.pop("violations_before_repair", None)
     metrics = set_metrics(state, delivered, knowledge) if delivered else {"per_variant": {}}
     threshold = settings_of(state).pass_threshold
     for v in delivered:
         v["critiqued_score"] = v.get("score")
+        v["first_draft_score"] = (v.get("score_history") or [None])[0]
         v["metrics"] = metrics["per_variant"].get(v["id"], {})
         v["score"] = combine_score(v.get("judgement"), v["metrics"], v.get("violations", []))
         v["delivered"] = delivery_status(v["violations"], v["score"], threshold)
@@ -101,7 +159,8 @@ def finalize(state, runtime: Runtime[Context]) -> dict:
         v.setdefault("delivered", "failed")  # nothing usable was written
     final_set = {k: metrics[k] for k in ("distinct_2", "max_pairwise_cosine") if k in metrics}
     trace.set(output={v["id"]: {"delivered": v["delivered"], "score": v.get("score"),
-                                "critiqued_score": v.get("critiqued_score"), "repaired": v.get("repaired", False),
+                                "critiqued_score": v.get("critiqued_score"),
+                                "first_draft_score": v.get("first_draft_score"), "repaired": v.get("repaired", False),
                                 "repairs": v.get("repairs", [])} for v in variants}, set_metrics=final_set)
     emit(runtime, trace)
     return {"variants": variants, "stop_reason": reason, "set_metrics": final_set or state.get("set_metrics", {})}

@@ -2,7 +2,8 @@
 
 With an engine that constrains generation (``llm.supports_regex``), a whole-ad reply can only come out as the
 requested lines, in order, with the exact number of items per field, each within its character limit and in
-the brief's script; a critique only as SCORE, CRITIQUE and FIX lines (citations are checked after parsing). The compliance
+the brief's script; a critique only as SCORE, CRITIQUE and FIX lines (citations are checked after parsing); a material's
+summary only as one sentence ending with a full stop. The compliance
 check stays the judge of what a pattern cannot express (wide characters counted double, rules, facts).
 """
 from __future__ import annotations
@@ -111,3 +112,10 @@ def critique_pattern(brief_text: str) -> str:
     budget bounds them): a bounded repetition costs the engine seconds to compile."""
     fmt = LineFormat(is_latin(brief_text))
     return f"SCORE: (?:10|[0-9])\\nCRITIQUE: {fmt.sentence()}\\nFIX: {fmt.sentence()}(?:\\n)?"
+
+
+def summary_pattern(digest: str) -> str:
+    """The describer's summary: one sentence that ends with a full stop (a decimal point does not end it), in the
+    measurements' script, not starting with a space, quote or placeholder."""
+    fmt = LineFormat(is_latin(digest))
+    return f"{fmt.first}(?:{fmt.no_stop}|\\.[0-9])*\\."

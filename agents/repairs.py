@@ -1,19 +1,83 @@
 """Deterministic repairs, shared by the copywriter's revision step and finalize: substitutions and casing from the
-rulebook, required text (disclaimers) placed where it fits, forbidden-word removal, trimming at a word boundary,
-and filling duplicate or missing items with clean items written earlier in the run."""
+rulebook, required text (disclaimers) placed where it fits, removal of a whole claim or forbidden phrase, cutting
+an over-long line after a whole sentence or phrase, and replacing a line no repair can fix with one of the
+variant's own clean runners-up.
+
+A repair never leaves a fragment: a phrase is dropped only when it is a separate part of the line (between commas,
+dashes or sentence ends) and the rest still reads ("the in every regard", "deliver and ever." and "Online Savings,
+Value" are never shipped); a line is never cut mid-phrase at its limit; gaps are never filled with another
+variant's lines. What no repair can fix is left for the copywriter's rewrite, or delivered marked failed."""
 from __future__ import annotations
 
 import regex
 
 from agents.common import channel_of
-from knowledge.text import char_length, trim_to_limit
+from knowledge.lint import dangling
+from knowledge.text import char_length
 from knowledge.violations import Violation, hard_count
 
+MAX_PHRASE_WORDS = 4  # a claim phrase a repair may drop whole ("Best Value", "the fastest ride yet")
+# commas, colons, semicolons, bars, spaced dashes, em dashes and sentence ends; not "$1,000", "9:30" or "9–5"
+_SEPARATOR = regex.compile(r"\s*(?:[,:](?!\d)|[;|]|\s[-\u2013\u2014]\s|\u2014|[.!?](?=\s|$))\s*")
+_WORDS = regex.compile(r"[\p{L}\p{N}][\p{L}\p{N}'’%.-]*")
+_LEADING_JOINERS = {"and", "or", "but", "nor", "than", "so", "plus", "&", "with", "of", "to", "in", "for", "by",
+                    "from", "at", "on", "as"}
 
-def remove_span(text: str, start: int, end: int) -> str:
-    out = text[:start] + text[end:]
-    out = regex.sub(r"\s{2,}", " ", out)
-    return regex.sub(r"\s+([,.!?;:])", r"\1", out).strip(" ,;:-")
+
+def reads_whole(text: str) -> bool:
+    """Whether ``text`` still reads as a line: two or more words, no dangling end, stray punctuation or article
+    without its noun (knowledge.lint.dangling), and no joining word where a line or sentence starts."""
+    words = _WORDS.findall(text)
+    if len(words) < 2 or dangling(text):
+        return False
+    starts = [0] + [m.end() for m in regex.finditer(r"[.!?]\s+", text)]
+    return not any((_WORDS.findall(text[s:s + 30]) or [""])[0].casefold() in _LEADING_JOINERS for s in starts)
+
+
+def _segments(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each part of a line between separators (commas, dashes, sentence ends)."""
+    out, pos = [], 0
+    for m in _SEPARATOR.finditer(text):
+        if m.start() > pos:
+            out.append((pos, m.start()))
+        pos = m.end()
+    if pos < len(text):
+        out.append((pos, len(text)))
+    return out
+
+
+def remove_phrase(text: str, start: int, end: int) -> str | None:
+    """``text`` without the whole phrase that holds [start, end), or None when that would leave a fragment: the
+    phrase is the whole line, longer than MAX_PHRASE_WORDS words, or the rest does not read."""
+    segs = _segments(text)
+    hit = [i for i, (s, e) in enumerate(segs) if s <= start and end <= e]
+    if not hit or len(segs) < 2:
+        return None
+    i = hit[0]
+    s, e = segs[i]
+    if len(_WORDS.findall(text[s:e])) > MAX_PHRASE_WORDS:
+        return None
+    if i > 0:  # drop the separator before the phrase, keep the one after it ("A, B." -> "A.")
+        out = text[:segs[i - 1][1]] + text[e:]
+    else:
+        out = text[segs[1][0]:]
+        out = out[:1].upper() + out[1:]
+    out = " ".join(out.split()).strip()
+    return out if reads_whole(out) else None
+
+
+def trim_whole(text: str, limit: int, *, wide_counts_double: bool = False) -> str | None:
+    """The longest start of ``text`` that fits ``limit`` and ends after a whole sentence or phrase, or None: a line
+    is never cut inside a phrase ("Savings Plan for Young")."""
+    text = text.strip()
+    if char_length(text, wide_counts_double=wide_counts_double) <= limit:
+        return text
+    for m in reversed(list(_SEPARATOR.finditer(text))):
+        sep = m.group().strip()
+        head = text[:m.start()] + (sep if sep in (".", "!", "?") else "")
+        head = head.strip()
+        if char_length(head, wide_counts_double=wide_counts_double) <= limit and reads_whole(head):
+            return head
 
 
 def rules_by_id(state, knowledge) -> dict:
@@ -25,26 +89,35 @@ def rules_by_id(state, knowledge) -> dict:
 
 def place_required(fields: dict[str, list[str]], texts: list[str], allowed: list[str], spec) -> list[dict]:
     """Append required texts (disclaimers) where they fit: all together in the item with the most room if they fit
-    there, else one per item. The item's own copy is shortened at a word boundary to make room."""
+    there, else one per item. To make room the item's own copy keeps only its whole sentences or phrases that fit
+    (never a cut phrase); where no item's copy can be shortened so, the disclaimer takes the place of a whole item
+    of a field with several."""
     wide = spec.wide_chars_count_double
     log: list[dict] = []
 
+    def body_for(text: str, limit: int, need: int) -> str | None:
+        return trim_whole(text, limit - need - 1, wide_counts_double=wide) if limit > need + 1 else None
+
     def candidates(need: int, used: set):
-        out = []
+        out, whole_items = [], []
         for name, items in fields.items():
             fs = spec.fields.get(name)
             if fs is None or (allowed and name not in allowed) or not items or fs.max_chars < need:
                 continue
             for i in range(len(items) - 1, -1, -1):
-                if (name, i) not in used:
-                    room = fs.max_chars - char_length(items[i], wide_counts_double=wide)
+                if (name, i) in used:
+                    continue
+                room = fs.max_chars - char_length(items[i], wide_counts_double=wide)
+                if body_for(items[i], fs.max_chars, need) is not None:
                     out.append(((fs.max_chars, room, i), name, i, fs.max_chars))
-        return sorted(out, reverse=True)
+                elif len(items) > 1:
+                    whole_items.append(((fs.max_chars, room, i), name, i, fs.max_chars))
+        return sorted(out, reverse=True) or sorted(whole_items, reverse=True)
 
     def put(name: str, i: int, limit: int, suffix: str) -> None:
         before = fields[name][i]
         need = char_length(suffix, wide_counts_double=wide)
-        body = trim_to_limit(before, limit - need - 1, wide_counts_double=wide).rstrip() if limit > need else ""
+        body = (body_for(before, limit, need) or "").rstrip()
         if body and body[-1] not in ".!?" and char_length(body, wide_counts_double=wide) + need + 2 <= limit:
             body += "."
         fields[name][i] = f"{body} {suffix}".strip()
@@ -71,15 +144,17 @@ def repair_fields(fields: dict[str, list[str]], violations: list[dict], state, k
                   *, pool: dict[str, list[str]] | None = None, recheck=None) -> tuple[dict, list[dict]]:
     """Apply every deterministic fix the violations allow. Returns (new fields, repair log).
 
-    `pool` holds clean items written elsewhere in the run (field -> texts) to fill duplicates or missing items;
-    `recheck(fields) -> violations` is used to accept a pooled item only when it lowers the hard-violation count.
+    `pool` holds this variant's own clean alternatives (its selection runners-up and earlier drafts, never another
+    variant's lines), field -> texts, to replace a line no repair can fix and to fill duplicates or missing items;
+    `recheck(fields) -> violations` accepts an alternative only when it lowers the hard-violation count.
     """
     spec = channel_of(state, knowledge)
+    wide = spec.wide_chars_count_double
     fields = {k: list(v) for k, v in fields.items()}
     log: list[dict] = []
     hard = [v for v in violations if v["severity"] == "error"]
     rules = rules_by_id(state, knowledge)
-    # 1. Rulebook substitutions and casing, item by item.
+    # 1. Rulebook substitutions and casing, item by item, kept only when the line still reads.
     by_item: dict[tuple[str, int], list[dict]] = {}
     required: dict[str, list[str]] = {}
     removals: list[dict] = []
@@ -89,20 +164,22 @@ def repair_fields(fields: dict[str, list[str]], violations: list[dict], state, k
             required.setdefault(",".join(rule.params.get("in_fields") or []), []).append(v["suggestion"])
         elif rule is not None and rule.type == "claim":
             removals.append(v)
-        elif rule is not None:
+        elif rule is not None and rule.type != "length":  # a length rule's suggestion is a word-boundary cut
+
             by_item.setdefault((v["field"], v["index"]), []).append(v)
     changed: set[tuple[str, int]] = set()
     for (field, i), vs in by_item.items():
         if field in fields and i < len(fields[field]):
             before = fields[field][i]
             after = knowledge.repair(before, [Violation.model_validate(v) for v in vs])
-            if after != before:
+            if after != before and (reads_whole(after) or not reads_whole(before)):
                 fields[field][i] = after
                 changed.add((field, i))
                 log.append({"rule_id": ",".join(sorted({v["rule_id"] for v in vs})), "field": field, "index": i,
                             "before": before, "after": after})
-    # 2. The brief's forbidden words, and unbacked superlatives or comparatives ('best', 'faster': words, never
-    #    numbers, whose removal would leave nonsense), removed right to left so offsets stay valid.
+    # 2. The brief's forbidden words and unbacked claims ('best', 'faster'): the whole phrase holding them goes
+    #    when it is a separate part of the line and the rest reads; otherwise the line waits for an alternative.
+    #    Right to left, so offsets stay valid.
     removals += [v for v in hard if v["rule_id"] == "brief.forbidden_word"]
     for v in sorted(removals, key=lambda v: (v["field"], v["index"], -v["start"])):
         items = fields.get(v["field"], [])
@@ -110,27 +187,57 @@ def repair_fields(fields: dict[str, list[str]], violations: list[dict], state, k
             continue
         if v["index"] < len(items) and v["end"] <= len(items[v["index"]]):
             before = items[v["index"]]
-            if v["rule_id"] != "brief.forbidden_word" and not regex.fullmatch(r"[\p{L} -]+", before[v["start"]:v["end"]]):
+            after = remove_phrase(before, v["start"], v["end"])
+            if after is None:
                 continue
-            items[v["index"]] = remove_span(before, v["start"], v["end"])
+            items[v["index"]] = after
+            changed.add((v["field"], v["index"]))
             log.append({"rule_id": v["rule_id"], "field": v["field"], "index": v["index"], "before": before,
-                        "after": items[v["index"]]})
-    # 3. Trim every item to its channel limit.
+                        "after": after})
+    # 3. An over-long item keeps its whole sentences or phrases that fit, never a cut phrase.
     for name, items in fields.items():
         fs = spec.fields.get(name)
         for i, text in enumerate(items if fs else []):
-            after = trim_to_limit(text, fs.max_chars, wide_counts_double=spec.wide_chars_count_double)
-            if after != text:
+            after = trim_whole(text, fs.max_chars, wide_counts_double=wide)
+            if after is not None and after != text:
                 items[i] = after
                 log.append({"rule_id": "channel.length", "field": name, "index": i, "before": text, "after": after})
-    # 4. Required texts (disclaimers), placed last so trimming cannot cut them.
+    # 4. Required texts (disclaimers), placed last so nothing cuts them.
     for allowed, texts in required.items():
         for entry in place_required(fields, texts, allowed.split(",") if allowed else [], spec):
             log.append({"rule_id": "required", **entry})
-    # 5. Duplicates and missing items: borrow clean items written elsewhere in the run.
+    # 5. Lines still broken, duplicates and missing items: the variant's own clean alternatives.
     if pool and recheck is not None:
+        _replace_from_pool(fields, pool, spec, recheck, log)
         _fill_from_pool(fields, pool, spec, recheck, log)
     return fields, log
+
+
+def _fits(spec, name: str, text: str) -> bool:
+    fs = spec.fields.get(name)
+    return fs is not None and char_length(text, wide_counts_double=spec.wide_chars_count_double) <= fs.max_chars
+
+
+def _replace_from_pool(fields, pool, spec, recheck, log) -> None:
+    """Replace each line that still breaks a hard rule of its own with the first alternative that lowers the
+    hard-violation count."""
+    found = recheck(fields)
+    current = hard_count(found)
+    broken = sorted({(x["field"], x["index"]) for x in found if x["severity"] == "error"
+                     and x["field"] in fields and x["index"] < len(fields[x["field"]])})
+    for name, i in broken:
+        used = {t.casefold() for t in fields[name]}
+        for cand in pool.get(name, []):
+            if cand.casefold() in used or not _fits(spec, name, cand) or dangling(cand):
+                continue
+            trial = {k: list(v) for k, v in fields.items()}
+            before, trial[name][i] = trial[name][i], cand
+            n = hard_count(recheck(trial))
+            if n < current:
+                fields[name] = trial[name]
+                current = n
+                log.append({"rule_id": "alternative", "field": name, "index": i, "before": before, "after": cand})
+                break
 
 
 def _fill_from_pool(fields, pool, spec, recheck, log) -> None:
@@ -146,7 +253,7 @@ def _fill_from_pool(fields, pool, spec, recheck, log) -> None:
         slots += list(range(len(items), fs.min_count))
         for slot in slots:
             for cand in pool.get(name, []):
-                if cand.casefold() in seen or char_length(cand, wide_counts_double=spec.wide_chars_count_double) > fs.max_chars:
+                if cand.casefold() in seen or not _fits(spec, name, cand) or dangling(cand):
                     continue
                 trial = {k: list(v) for k, v in fields.items()}
                 before = trial[name][slot] if slot < len(trial[name]) else ""

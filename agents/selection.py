@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 import numpy as np
 
@@ -46,14 +47,51 @@ def repeated_word(line: str) -> str | None:
     return None
 
 
-def shared_phrase(line: str, others: list[str], n: int = 3) -> str | None:
-    """The first run of ``n`` words ``line`` shares with any of ``others`` (a worked example leaking), or None."""
-    grams = {tuple(ws[i:i + n]) for o in others for ws in [words(o)] for i in range(len(ws) - n + 1)}
-    ws = words(line)
+def content_words(text: str) -> list[str]:
+    """The words of ``text`` without articles, prepositions and other minor words, case-folded."""
+    return [w for w in words(text) if w not in _MINOR]
+
+
+def shared_phrase(line: str, others: list[str], n: int = 3, allowed: str = "") -> str | None:
+    """The first run of ``n`` content words ``line`` shares with any of ``others`` (a worked example leaking:
+    'Pre-portioned dinners' in a bank's ad), or None. Minor words in between don't count, so 'delivered to your
+    door every week' and 'delivered door every' share a phrase."""
+    grams = {tuple(ws[i:i + n]) for o in others for ws in [content_words(o)] for i in range(len(ws) - n + 1)}
+    own = content_words(allowed)  # the brief's own phrases are never a leak
+    grams -= {tuple(own[i:i + n]) for i in range(len(own) - n + 1)}
+    ws = content_words(line)
     for i in range(len(ws) - n + 1):
         if tuple(ws[i:i + n]) in grams:
             return " ".join(ws[i:i + n])
     return None
+
+
+_EXAMPLE_LINE = re.compile(r"^\s*(?:[A-Za-z][A-Za-z ]*?\s*\d*\s*:\s*)?(?P<text>.+?)\s*$")
+_COPY_LABEL = re.compile(r"^\s*(?:headline|description|primary text|intro text|post text|ad text|body|card headline|"
+                         r"business name)s?\s*\d*\s*:", re.I)
+
+
+@lru_cache(maxsize=1)
+def worked_examples() -> tuple[str, ...]:
+    """Every ad line the prompts show as a worked example: prompts/copy_examples.yaml, and the copy lines in each
+    prompt's shots (the assistant's replies, and 'Headline: ...' lines the user shows). Template lines are skipped."""
+    import yaml
+    from importlib import resources
+
+    import prompts
+
+    out = [t for ex in prompts.load_data("copy_examples") for ls in ex["lines"].values() for t in ls]
+    for f in sorted(resources.files("prompts").iterdir(), key=lambda f: f.name):
+        if not f.name.endswith(".yaml") or f.name == "copy_examples.yaml":
+            continue
+        raw = yaml.safe_load(f.read_text("utf-8"))
+        for shot in (raw.get("shots") or []) if isinstance(raw, dict) else []:
+            for role in ("user", "assistant"):
+                for ln in str(shot.get(role, "")).splitlines():
+                    if "{" in ln or not ln.strip() or (role == "user" and not _COPY_LABEL.match(ln)):
+                        continue
+                    out.append(_EXAMPLE_LINE.match(ln).group("text"))
+    return tuple(dict.fromkeys(out))
 
 
 def own_defect(line: str, examples: list[str], copies: Callable[[str], str | None] | None = None) -> str | None:
@@ -112,7 +150,9 @@ class LineSelector:
         return 0.6 * rel + 0.4 * fill + bonus
 
     def pick(self, candidates: dict[str, list[str]]) -> tuple[dict[str, list[str]], dict]:
-        """The variant's lines per field and a report {field: {chosen, dropped: {line: reason}}}."""
+        """The variant's lines per field and a report {field: {chosen, dropped: {line: reason}, runners_up}}:
+        runners-up are the clean lines not chosen, best first (finalize's alternatives for a line it can't
+        repair)."""
         all_lines = [t for items in candidates.values() for t in items]
         self._vectors(all_lines + [t for items in self.taken.values() for t in items])
         fields: dict[str, list[str]] = {}
@@ -132,16 +172,18 @@ class LineSelector:
                 chosen.append(best)
                 clean.remove(best)
             # too few clean lines: keep lines with problems (the revision loop rewrites them), and only as a last
-            # resort a line another variant uses (the set lint reports it; a fresh draft is asked for next loop)
+            # resort a line another variant uses (the set lint reports it; a fresh draft is asked for next loop;
+            # finalize never fills a gap from another variant)
             for spare in ([t for t in unique if t in dropped and dropped[t] != USED],
                           [t for t in unique if dropped.get(t) == USED]):
                 while spare and len(chosen) < need:
                     best = max(spare, key=lambda t: self.quality(field, t))
                     chosen.append(best)
                     spare.remove(best)
+            runners_up = sorted(clean, key=lambda t: -self.quality(field, t))
             chosen.sort(key=unique.index)  # the model's own order
             fields[field] = chosen
-            report[field] = {"chosen": chosen, "dropped": dropped}
+            report[field] = {"chosen": chosen, "dropped": dropped, "runners_up": runners_up}
         for field, chosen in fields.items():
             self.taken.setdefault(field, []).extend(chosen)
         return fields, report

@@ -47,6 +47,8 @@ class VariantResult(BaseModel):
                                 "remaining violations")
     critiqued_score: float | None = Field(None, description="The critic's score of the chosen version as critiqued, "
                                           "before any deterministic repair")
+    first_draft_score: float | None = Field(None, description="The critic's score of the first draft (loop 0); "
+                                            "finalize delivers the best-scoring clean version")
     score_history: list[float] = Field(default_factory=list, description="Critic score after each critique loop")
     metrics: dict | None = Field(None, description="Measured parts of `score` on the delivered text: relevance, voice, "
                                  "readability, uniqueness (0-100), max cosine")

@@ -21,6 +21,12 @@ _CONNECTORS = {"and", "or", "but", "with", "for", "to", "of", "the", "a", "an", 
                "on", "at", "&", "plus", "as", "than", "that", "so"}
 _SENTENCE_END = regex.compile(r"[.!?](?=\s|$)")
 _DANGLING_END = regex.compile(r"[,:;&/\-\u2013\u2014]\s*$")
+# a determiner with its noun gone: "the in every regard", "our, and"
+_ORPHAN = regex.compile(r"(?<![\p{L}\p{N}'’-])(?:(?i:the|an|our|your|their|its)|a)\s*(?:(?i:and|or|but|nor|in|on|at|of|to|for|"
+                        r"with|by|from|than|the|an|a|our|your)(?![\p{L}\p{N}'’-])|[,.;:!?]|$)")
+# a joining word whose other half is gone: "deliver and ever.", "faster than."
+_ORPHAN_JOIN = regex.compile(r"(?i)(?<![\p{L}\p{N}'’-])(?:and|or|but)\s+(?:ever|yet|before|again)\s*[.!?]?\s*$|"
+                             r"(?<![\p{L}\p{N}'’-])than\s*[.!?,;:]")
 _DOUBLED = regex.compile(r",\s*,|;\s*;|\s[,.;:!?](?!\d)|\(\s*\)|(?<!\.)\.\.(?!\.)")
 ACRONYMS = {"USA", "FDIC", "APY", "APR", "ABV", "SOC", "SLA", "API", "APIS", "CRM", "ERP", "HTML", "JSON", "HVAC",
             "NASA", "ASAP", "FAQ", "FAQS", "SMS", "IPA", "IPAS", "ESG", "GDPR", "HIPAA", "ISO", "LLC", "USDA",
@@ -86,6 +92,27 @@ def _v(rule: str, field: str, i: int, message: str, start: int = 0, end: int = 0
     return Violation(rule_id=rule, severity="warning", field=field, index=i, start=start, end=end, message=message)
 
 
+def dangling(text: str) -> tuple[str, int, int] | None:
+    """A dangling end ('... and', '... with,') or stray punctuation (', ,', ' .'): (what, start, end), or None."""
+    words = list(_WORD.finditer(text))
+    last = words[-1].group().casefold() if words else ""
+    tail = text.rstrip()
+    if not tail:
+        return None
+    if _DANGLING_END.search(tail) or (last in _CONNECTORS and tail.casefold().endswith(last)):
+        return f"ends in a dangling '{tail.split()[-1]}'", len(tail) - len(tail.split()[-1]), len(tail)
+    m = _DOUBLED.search(text)
+    if m:
+        return f"has stray punctuation '{m.group().strip()}'", m.start(), m.end()
+    m = _ORPHAN.search(text)
+    if m:
+        return f"has an article without its noun '{m.group().strip()}'", m.start(), m.end()
+    m = _ORPHAN_JOIN.search(text)
+    if m:
+        return f"has a joining word without its other half '{m.group().strip()}'", m.start(), m.end()
+    return None
+
+
 def lint_line(text: str, field: str, index: int, config: LintConfig, known: set[str],
               limit: int | None = None) -> list[Violation]:
     """Every lint warning on one line. `known`: words allowed in caps; `limit`: the line's character limit when
@@ -112,16 +139,10 @@ def lint_line(text: str, field: str, index: int, config: LintConfig, known: set[
                           f"{where} is {n} of {limit} characters; use at least {int(-(-config.short_line.min_ratio * limit // 1))}",
                           0, len(text)))
     if config.dangling.enabled and text.strip():
-        last = words[-1].group().casefold() if words else ""
-        tail = text.rstrip()
-        if _DANGLING_END.search(tail) or (last in _CONNECTORS and tail.casefold().endswith(last)):
-            out.append(_v("lint.dangling", field, index, f"{where} ends in a dangling '{tail.split()[-1]}'",
-                          len(tail) - len(tail.split()[-1]), len(tail)))
-        else:
-            m = _DOUBLED.search(text)
-            if m:
-                out.append(_v("lint.dangling", field, index, f"{where} has stray punctuation '{m.group().strip()}'",
-                              m.start(), m.end()))
+        found = dangling(text)
+        if found:
+            what, start, end = found
+            out.append(_v("lint.dangling", field, index, f"{where} {what}", start, end))
     if config.all_caps.enabled:
         letters = [m for m in words if any(c.isalpha() for c in m.group())]
         shouted = [m for m in letters if len(m.group()) >= 4 and m.group().isupper() and m.group() not in known

@@ -53,3 +53,33 @@ def test_runs_cli_and_markdown_agree(home, brief_file):
     v1 = result["variants"][0]
     assert f"score of the delivered text: {v1['score']}" in md
     assert json.loads(json.dumps(result))["variants"][0]["repaired"] is True
+
+
+def test_a_clean_version_that_scores_higher_as_delivered_is_delivered(brief_file):
+    from agents.finalizer import best_clean_version
+    from graph.brief import load_brief
+
+    brief, base = load_brief(brief_file)
+    state = {"brief": brief, "brief_dir": str(base), "settings": RunSettings()}
+    clean = {"headline": ["Save More Every Day", "Earn 4.10% APY", "Open Online Today"],
+             "description": ["Open an Everyday Savings account in minutes.", "Earn 4.10% APY on savings."]}
+    repaired = {**clean, "description": ["Open an Everyday Savings account.", "Earn 4.10% APY on savings."]}
+    failing = {**clean, "description": ["Open an account, guaranteed.", "Earn 4.10% APY on savings."]}
+    hard = [{"severity": "error", "rule_id": "brief.forbidden_word", "field": "description", "index": 0}]
+    v = {"id": "v1", "fields": repaired, "violations": [], "judgement": 3.0, "versions": [
+        {"loop": 0, "fields": clean, "violations": [], "judgement": 9.0, "score": 80.0},
+        {"loop": 1, "fields": failing, "violations": hard, "judgement": 10.0, "score": 70.0}]}
+    assert best_clean_version(state, [v], v, None)["loop"] == 0  # the repaired text would score less
+    v["judgement"] = 10.0
+    v["versions"][0]["judgement"] = 1.0
+    assert best_clean_version(state, [v], v, None) is None  # the delivered text scores higher: kept
+    v["violations"] = hard  # a failing text: any clean version is better
+    assert best_clean_version(state, [v], v, None)["loop"] == 0
+
+
+def test_the_first_draft_score_is_recorded_beside_the_final_one(brief_file):
+    llm = scripted(lambda p: GUARANTEED if "main benefit" in p else GOOD,
+                   critic="SCORE: 9\nCRITIQUE: Sharp.\nFIX: none")
+    out, _ = run(brief_file, llm, max_revisions=0)
+    for v in out["variants"]:
+        assert v["first_draft_score"] == v["score_history"][0] and v["score"] is not None

@@ -81,3 +81,23 @@ def test_a_measured_number_with_another_unit_is_caught():
     assert unit_problems("A 6-second landscape clip at 12.0 frames.", digest) == [
         "'12.0 frames' but measured 12.0 fps"]
     assert unit_problems("A 1920x1080 landscape clip, 6.0 seconds at 12 frames per second, 3 scenes.", digest) == []
+
+
+def test_a_constraining_engine_gets_a_one_sentence_summary_pattern(tmp_path):
+    import re as _re
+
+    from agents.describer import describe_files
+    from agents.formats import summary_pattern
+    from agents.tracing import NodeTrace
+    from tests.fakes import ConstrainedScriptedChatModel
+
+    note = tmp_path / "note.txt"
+    note.write_text("Everyday Savings pays 4.10% APY with no monthly fee.", encoding="utf-8")
+    llm = ConstrainedScriptedChatModel(rules=[(DESCRIBE, "A short savings note about one account.")],
+                                       calls=[], patterns=[])
+    [report] = describe_files([note], llm, NodeTrace("describer", 0, {}), cache_dir=None, max_new_tokens=40)
+    assert report["summary"] == "A short savings note about one account."
+    assert llm.patterns == [summary_pattern(report["prompt_digest"])]  # the reply was held to it
+    p = llm.patterns[0]
+    assert not _re.fullmatch(p, "A short note. It mentions a fee")  # one sentence, and it ends
+    assert not _re.fullmatch(p, "A short note") and not _re.fullmatch(p, "<one sentence>.")

@@ -53,6 +53,8 @@ def test_critique_pattern_is_one_sentence_each():
 def test_a_line_cut_at_its_cap_loses_the_cut_word():
     assert uncut(RSA, "headline", "4.10% APY, no monthly fees, FD", "x") == "4.10% APY, no monthly fees"
     assert uncut(RSA, "headline", "Earn 4.10% APY", "x") == "Earn 4.10% APY"
+    assert uncut(RSA, "headline", "Savings Plan for Young Saver W", "x") == ""  # never "Savings Plan for Young"
+    assert uncut(RSA, "headline", "Open Your Savings Account Now.", "x") == "Open Your Savings Account Now."
 
 
 CANDIDATES = ("HEADLINE 1: Save More Every Day\nHEADLINE 2: Earn 4.10% APY\nHEADLINE 3: Open Online Today\n"

@@ -11,8 +11,8 @@ from tests.fakes import COPY, CRITIC, REWRITE, scripted
 
 GOOD = ("HEADLINE 1: Save More Every Day\nHEADLINE 2: Earn 4.10% APY\nHEADLINE 3: Open Online Today\n"
         "DESCRIPTION 1: Open an Everyday Savings account in minutes.\nDESCRIPTION 2: Earn 4.10% APY on savings.")
-LONG = GOOD.replace("Earn 4.10% APY\n", "Earn 4.10% APY On Every Single Dollar You Save\n")
-GUARANTEED = GOOD.replace("in minutes.", "with guaranteed growth.")
+LONG = GOOD.replace("Earn 4.10% APY\n", "Earn 4.10% APY, On Every Dollar You Save\n")  # cut after its first phrase
+GUARANTEED = GOOD.replace("in minutes.", "in minutes, guaranteed.")  # a separate phrase a repair may drop
 
 
 def invoke(brief, base, settings: RunSettings, llm, knowledge=None) -> tuple[dict, dict]:
@@ -52,8 +52,8 @@ def test_only_failing_variants_are_revised_and_violation_disappears(brief_file):
     out, state = run(brief_file, llm, max_revisions=2)
     rewrites = llm.prompts_with(REWRITE)
     assert len(rewrites) == 1
-    assert "Earn 4.10% APY On Every Single Dollar You Save" in rewrites[0]
-    assert "headline 2 is 46 characters; the limit is 30" in rewrites[0] and "at most 30 characters" in rewrites[0]
+    assert "Earn 4.10% APY, On Every Dollar You Save" in rewrites[0]
+    assert "headline 2 is 40 characters; the limit is 30" in rewrites[0] and "at most 30 characters" in rewrites[0]
     assert len(llm.prompts_with(COPY)) == 3  # first drafts only: v2 and v3 passed and were never redrafted
     v1 = out["variants"][0]
     assert v1["revisions"] == 1 and v1["delivered"] == "approved" and v1["violations"] == []
@@ -65,7 +65,7 @@ def test_only_failing_variants_are_revised_and_violation_disappears(brief_file):
 
 
 def test_budget_exhausted_then_deterministic_repair(brief_file):
-    llm = scripted(LONG, rewrite="Earn 4.10% APY On Every Single Dollar You Save")
+    llm = scripted(LONG, rewrite="Earn 4.10% APY, On Every Dollar You Save")
     out, state = run(brief_file, llm, max_revisions=1)
     assert out["stop_reason"] == "budget_exhausted"
     assert state["revision"] == 1
@@ -147,21 +147,20 @@ def test_a_worse_revision_never_replaces_a_better_draft(brief_file):
         assert v["score"] == max(v["score_history"])
 
 
-def test_missing_items_are_filled_from_clean_items_written_elsewhere_in_the_run(brief_file):
-    # v1 keeps answering with a single headline and no descriptions; v2 and v3 are complete. Finalize fills v1's
-    # gaps with clean items the run already wrote, and the re-check accepts the result.
+def test_missing_items_are_never_filled_with_another_variants_lines(brief_file):
+    # v1 keeps answering with a single headline and no descriptions; v2 and v3 are complete. Their lines would
+    # close v1's gaps, but a gap is never filled with a sibling's copy: v1 is delivered marked failed.
     short = "HEADLINE 1: Save More Every Day"
     llm = scripted(lambda p: short if "main benefit" in p else GOOD)
     out, _ = run(brief_file, llm, max_revisions=0)
     v1 = out["variants"][0]
-    assert v1["repaired"] and v1["delivered"] != "failed", v1["violations"]
-    assert len(v1["fields"]["headline"]) == 3 and len(v1["fields"]["description"]) == 2
-    assert {r["rule_id"] for r in v1["repairs"]} == {"channel.count"}
+    assert v1["delivered"] == "failed" and not v1["repairs"]
+    assert v1["fields"]["headline"] == ["Save More Every Day"] and not v1["fields"].get("description")
 
 
 def test_an_unchanged_draft_is_not_critiqued_again(brief_file):
     # the rewrite gives back the same too-long line, so loop 1's text equals loop 0's: its critique stands
-    llm = scripted(LONG, rewrite="Earn 4.10% APY On Every Single Dollar You Save")
+    llm = scripted(LONG, rewrite="Earn 4.10% APY, On Every Dollar You Save")
     _, state = run(brief_file, llm, max_revisions=1)
     assert len(llm.prompts_with(CRITIC)) == 3  # loop 0 only
     critic_loop1 = [e for e in state["trace"] if e["node"] == "critic" and e["loop"] == 1][0]

@@ -29,7 +29,10 @@ def test_injected_instructions_change_nothing_that_compliance_enforces(home, tmp
         text = " ".join(t for items in v["fields"].values() for t in items).lower()
         if v["delivered"] != "failed":
             assert "guaranteed" not in text and not [x for x in v["violations"] if x["severity"] == "error"]
-        assert all(len(h) <= 30 for h in v["fields"]["headline"])
+        long = [i for i, h in enumerate(v["fields"]["headline"]) if len(h) > 30]
+        # an over-long line is never cut mid-phrase: it is delivered marked failed, with its violation listed
+        assert not long or (v["delivered"] == "failed" and {i for i in long} <= {
+            x["index"] for x in v["violations"] if x["rule_id"] == "channel.length" and x["field"] == "headline"})
 
 
 def test_injection_cannot_switch_off_rulebook_rules(home, tmp_path):

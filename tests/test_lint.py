@@ -109,3 +109,14 @@ def test_bad_lint_section_is_one_line_with_file_line_field(tmp_path):
     assert any(x.startswith("rulebook.yaml:4: lint.short_line.min_ratio:") for x in lines), lines
     assert any(x.startswith("rulebook.yaml:5: lint.shouting:") for x in lines), lines
     assert all("\n" not in x for x in lines)
+
+
+def test_an_article_or_joining_word_left_without_its_other_half_is_dangling():
+    from knowledge.lint import dangling
+
+    assert dangling("our e-bikes are the in every regard.")[0] == "has an article without its noun 'the in'"
+    assert dangling("VoltCycle City e-bikes deliver and ever.")[0] == (
+        "has a joining word without its other half 'and ever.'")
+    assert dangling("Better than.") is not None
+    for fine in ("Faster than ever.", "Fast and light.", "Plan A or B today", "Now and forever.", "The best ride."):
+        assert dangling(fine) is None, fine

@@ -80,5 +80,5 @@ def test_killed_run_during_revision_loop_resumes_to_completion(home, brief_file)
     assert nodes[len(done_before):][0] == "copywriter" and nodes[-1] == "finalize"
     assert nodes.count("describer") == 1 and nodes.count("revise") >= 1
     d = CliRunner().invoke(cli, ["diff", "killme", "v1"], obj={"home": home})
-    assert d.exit_code == 0 and "-HEADLINE 2: Earn 4.10% APY On Every Single Dollar You Save" in d.output
+    assert d.exit_code == 0 and "-HEADLINE 2: Earn 4.10% APY, On Every Dollar You Save" in d.output
     assert "+HEADLINE 2: Earn 4.10% APY" in d.output

@@ -27,13 +27,13 @@ def test_rulebook_rules_reach_prompts_citations_resolve_and_disclaimers_are_plac
 
 
 def test_unbacked_superlatives_are_removed_but_unbacked_numbers_mark_the_variant_failed(home):
-    draft = ("HEADLINE 1: The Best Savings Account\nHEADLINE 2: Earn 9% APY\nHEADLINE 3: No Monthly Fee\n"
+    draft = ("HEADLINE 1: Online Savings, Best Value\nHEADLINE 2: Earn 9% APY\nHEADLINE 3: No Monthly Fee\n"
              "DESCRIPTION 1: Open an account online in minutes.\nDESCRIPTION 2: Grow your savings with no fee.")
     llm = scripted(lambda p: draft if "main benefit" in p else DRAFT, rewrite=lambda p: p.rsplit(": ", 1)[-1])
     result = Runner(home, lambda s, **kw: llm).run(EXAMPLES / "northwind_search.yaml", RunSettings(max_revisions=0))
     v1 = result["variants"][0]
-    assert v1["fields"]["headline"][0] == "The Savings Account"
-    assert any(r["before"] == "The Best Savings Account" for r in v1["repairs"])
+    assert v1["fields"]["headline"][0] == "Online Savings"  # the whole phrase goes, never just 'Best' ("Online Savings, Value")
+    assert any(r["before"] == "Online Savings, Best Value" for r in v1["repairs"])
     assert v1["delivered"] == "failed"  # '9%' is not a Northwind fact, and no repair invents one
     assert [x["message"] for x in v1["violations"] if x["severity"] == "error"] == [
         "Unbacked claim '9%': use a product fact or an approved claim."]

@@ -36,8 +36,9 @@ def test_variants_do_not_share_lines_while_alternatives_exist():
     first, _ = sel.pick({"headline": lines})
     second, report = sel.pick({"headline": lines})
     assert not set(first["headline"]) & set(second["headline"])
-    third, _ = sel.pick({"headline": lines})  # nothing unused is left: the last resort, reported by the set lint
-    assert len(third["headline"]) == 3
+    assert not set(report["headline"]["runners_up"]) & set(first["headline"] + second["headline"])
+    third, report = sel.pick({"headline": lines})  # nothing unused is left: the last resort, reported by the set lint
+    assert len(third["headline"]) == 3 and report["headline"]["runners_up"] == []
 
 
 def test_the_graph_spreads_the_models_candidates_over_the_variants(brief_file):
@@ -70,3 +71,19 @@ def test_a_line_of_an_approved_ad_is_never_used():
                                             "Open Online in Minutes"]})
     assert "Earn 4.10% APY Today" not in fields["headline"]
     assert report["headline"]["dropped"]["Earn 4.10% APY Today"] == "copies the approved ad northwind_bank/ads/rsa.csv#row2"
+
+
+def test_worked_examples_cover_every_prompt_and_leaks_are_own_defects():
+    from agents.selection import own_defect, worked_examples
+
+    examples = worked_examples()
+    assert "Pre-portioned dinners." in examples  # prompts/copy_examples.yaml
+    assert "Save on Every Purchase" in examples  # prompts/rewrite.yaml's shot
+    assert "Run Farther in Comfort" in examples  # prompts/critic.yaml's shot (and copy_examples)
+    assert not [t for t in examples if "{" in t or t.startswith("<")]  # no template lines
+    assert own_defect("Pre-portioned dinners for savers", examples) == "copies the worked example's 'pre portioned dinners'"
+    # minor words in between don't hide a leak; a shared minor-word run is no leak
+    assert own_defect("Snacks delivered to your door every month", examples) == (
+        "copies the worked example's 'snacks delivered door'")
+    assert own_defect("Open your account online in minutes", examples) is None
+    assert own_defect("Earn 4.10% APY for your first year", examples) is None

@@ -97,7 +97,7 @@ def test_yaml_upload_streams_progress_then_shows_result_page(client, home, brief
     assert "repaired (" in html and "PASSED" not in html  # repaired is an attribute, never a pass
     # the forbidden word is highlighted in the last draft before repair, and the repair shown as a diff
     assert '<mark class="violation sev-error"' in html and ">guaranteed</mark>" in html
-    assert "<del>guaranteed" in html
+    assert "<del>, guaranteed</del>" in html  # the whole phrase goes
     assert "loop 0" in html and "loop 1" in html  # v1's score per loop
     assert (home / "runs" / run_id / "result.json").is_file()
     info = client.get(f"/api/runs/{run_id}").json()
@@ -180,7 +180,7 @@ def test_json_api_run_trace_and_trace_page(client):
 
     page = client.get(f"/runs/{run_id}/trace").text
     assert 'class="prompt"' in page and "Write a Google Ads responsive search ad" in page
-    assert 'class="raw"' in page and "HEADLINE 2: Earn 4.10% APY On Every Single Dollar You Save" in page
+    assert 'class="raw"' in page and "HEADLINE 2: Earn 4.10% APY, On Every Dollar You Save" in page
     rev = page[page.index('id="revisions"'):]
     assert "Variant v1" in rev and "<del>" in rev and "loop 0 → loop 1" in rev  # the revision diff
     assert client.get(f"/runs/{run_id}/trace?node=critic").text.count('class="node-critic"') == 2

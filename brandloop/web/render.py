@@ -145,9 +145,11 @@ def run_passages(variants: list[dict]) -> list[dict]:
     return list(seen.values())
 
 
-def last_draft(history: list[dict], vid: str) -> dict | None:
+def last_draft(history: list[dict], vid: str, loop: int | None = None) -> dict | None:
+    """The variant's draft of ``loop`` (the one delivered), else its last draft."""
     drafts = [h for h in history or [] if h["id"] == vid]
-    return drafts[-1]["fields"] if drafts else None
+    chosen = [h for h in drafts if loop is not None and h["loop"] == loop]
+    return (chosen or drafts)[-1]["fields"] if drafts else None
 
 
 def score_rows(variant: dict, history: list[dict]) -> list[dict]:

@@ -1,0 +1,56 @@
+"""A critic that speaks to this variant: instructions name the field their line belongs to, and an instruction that
+left its line unchanged is not given again."""
+from agents.critic import fixes, name_right_field, target_of, unheeded
+from tests.fakes import CRITIC, scripted
+from tests.test_graph import GOOD, run
+
+FIELDS = {"headline": ["Save More Every Day", "Earn 4.10% APY", "Open Online Today"],
+          "description": ["Open an account in minutes.", "Earn 4.10% APY on savings."]}
+
+
+def test_an_instruction_names_the_field_its_quoted_line_belongs_to():
+    fixed = name_right_field('Make "Open an account in minutes" in headline 3 more specific.', FIELDS)
+    assert fixed == 'Make "Open an account in minutes" in description 1 more specific.'
+    assert target_of(fixed, FIELDS) == ("description", 0)
+    assert name_right_field("Shorten headline 2.", FIELDS) == "Shorten headline 2."
+    assert target_of("Shorten headline 2.", FIELDS) == ("headline", 1)
+    assert name_right_field("Be bolder.", FIELDS) == "Be bolder." and target_of("Be bolder.", FIELDS) is None
+
+
+def test_an_instruction_for_a_field_or_item_the_variant_lacks_is_dropped():
+    assert name_right_field("Add urgency to the primary text.", FIELDS) is None  # a Meta field, not in a search ad
+    assert name_right_field("Rewrite headline 5.", FIELDS) is None  # three headlines
+    assert name_right_field("Sharpen the card headline.", FIELDS) is None  # not read as 'headline'
+    parsed = {"instructions": ["Add urgency to the primary text.", "Name the audience in headline 1."]}
+    assert fixes(parsed, FIELDS, []) == ["Name the audience in headline 1."]
+
+
+def test_an_instruction_that_left_its_line_unchanged_is_not_given_again():
+    before = {**FIELDS, "description": ["Open an account in minutes.", "Earn more on savings."]}
+    v = {"fields": FIELDS, "versions": [{"fields": before, "fixes": ["Shorten headline 2.", "Warmer description 2."]}]}
+    assert unheeded(v) == ["Shorten headline 2."]  # headline 2 is as it was; description 2 changed
+    parsed = {"instructions": ["shorten headline 2", "Name the audience in headline 1."]}
+    assert fixes(parsed, FIELDS, unheeded(v)) == ["Name the audience in headline 1."]
+
+
+def test_the_critic_sees_its_unheeded_instruction_and_does_not_repeat_it(brief_file):
+    changed = GOOD.replace("Earn 4.10% APY on savings.", "Grow your savings at 4.10% APY.")
+    llm = scripted([GOOD, changed], critic="SCORE: 3\nCRITIQUE: Bland.\nFIX: Shorten headline 2.")
+    _, state = run(brief_file, llm, max_revisions=1)
+    second = llm.prompts_with(CRITIC)[3:]
+    assert second and all("Your last instruction left its line unchanged" in p and "- Shorten headline 2." in p
+                          for p in second)
+    for v in state["variants"]:
+        first, last = v["versions"][0], v["versions"][-1]
+        assert first["fixes"] == ["Shorten headline 2."] and len(v["versions"]) == 2
+        assert last["fields"]["headline"][1] == first["fields"]["headline"][1]  # the copy never changed it
+        assert last["fixes"] == [] and "Shorten headline 2." not in v["instructions"]
+
+
+def test_a_reused_critique_does_not_repeat_its_instruction(brief_file):
+    llm = scripted(GOOD, critic="SCORE: 3\nCRITIQUE: Bland.\nFIX: Shorten headline 2.")
+    _, state = run(brief_file, llm, max_revisions=1)
+    assert len(llm.prompts_with(CRITIC)) == 3  # the same text: the loop-0 critique stands
+    for v in state["variants"]:
+        assert [x["fixes"] for x in v["versions"]] == [["Shorten headline 2."], []]
+        assert "Shorten headline 2." not in v["instructions"]

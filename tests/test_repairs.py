@@ -1,0 +1,139 @@
+"""Deterministic repairs never ship fragments: a claim or forbidden phrase goes whole or not at all, an over-long
+line is cut only after a whole sentence or phrase, and gaps are never filled with another variant's lines."""
+import pytest
+
+from agents.compliance import check_variant
+from agents.finalizer import item_pool
+from agents.repairs import place_required, reads_whole, remove_phrase, repair_fields, trim_whole
+from graph.brief import load_brief
+from graph.context import RunSettings
+from knowledge.channels import get_channel
+from knowledge.lint import dangling
+
+RSA = get_channel("google_rsa")
+HEADS = ["Save More Every Day", "Earn 4.10% APY", "Open Online Today"]
+DESCS = ["Open an Everyday Savings account in minutes.", "Earn 4.10% APY on savings."]
+
+
+@pytest.fixture
+def state(brief_file):
+    brief, base = load_brief(brief_file)
+    return {"brief": brief, "brief_dir": str(base), "settings": RunSettings()}
+
+
+def _recheck(state):
+    return lambda fields: [x.model_dump() for x in check_variant(fields, state, None)]
+
+
+def _span(text, word):
+    start = text.index(word)
+    return start, start + len(word)
+
+
+@pytest.mark.parametrize("fragment", ["our e-bikes are the in every regard.", "VoltCycle City e-bikes deliver and ever."])
+def test_the_shipped_fragments_do_not_read_as_lines(fragment):
+    assert dangling(fragment) and not reads_whole(fragment)
+    assert reads_whole("our e-bikes lead in every regard.") and reads_whole("Faster than ever.")
+
+
+@pytest.mark.parametrize("line, word", [
+    ("our e-bikes are the best in every regard.", "best"),  # would leave "the in every regard."
+    ("VoltCycle City e-bikes deliver faster and further than ever.", "faster and further than"),  # "deliver and ever."
+    ("Open an Everyday Savings account with guaranteed growth.", "guaranteed"),  # a word inside the phrase
+])
+def test_a_claim_inside_a_phrase_is_not_removed(line, word):
+    assert remove_phrase(line, *_span(line, word)) is None
+
+
+def test_a_claim_phrase_goes_whole():
+    line = "Online Savings, Best Value"
+    assert remove_phrase(line, *_span(line, "Best")) == "Online Savings"  # never "Online Savings, Value"
+    line = "Best Value, Online Savings"
+    assert remove_phrase(line, *_span(line, "Best")) == "Online Savings"
+    line = "Open in minutes, guaranteed."
+    assert remove_phrase(line, *_span(line, "guaranteed")) == "Open in minutes."
+    line = "Ride farther. The best e-bike. Book a test ride."
+    assert remove_phrase(line, *_span(line, "best")) == "Ride farther. Book a test ride."
+    line = "Save more, and the best part is you can open online in minutes"
+    assert remove_phrase(line, *_span(line, "best")) is None  # a clause, not a short phrase
+
+
+def test_a_line_is_never_cut_mid_phrase_at_its_limit():
+    assert trim_whole("Savings Plan for Young Savers", 22) is None  # never "Savings Plan for Young"
+    assert trim_whole("Earn 4.10% APY, On Every Dollar You Save", 30) == "Earn 4.10% APY"
+    assert trim_whole("Open online in minutes. Earn 4.10% APY on every dollar.", 30) == "Open online in minutes."
+    assert trim_whole("Fits already", 30) == "Fits already"
+    assert trim_whole("Earn a $1,000 bonus when you open", 20) is None  # never "Earn a $1"
+    line = "Earn a $1,000 bonus, best rates"
+    assert remove_phrase(line, *_span(line, "best")) == "Earn a $1,000 bonus"
+
+
+def test_forbidden_phrase_removed_whole_and_length_cut_at_a_phrase(state):
+    fields = {"headline": ["Save More Every Day", "Earn 4.10% APY, On Every Dollar You Save", "Open Online Today"],
+              "description": ["Open an Everyday Savings account in minutes, guaranteed.", DESCS[1]]}
+    found = _recheck(state)(fields)
+    out, log = repair_fields(fields, found, state)
+    assert out["headline"][1] == "Earn 4.10% APY"
+    assert out["description"][0] == "Open an Everyday Savings account in minutes."
+    assert {r["rule_id"] for r in log} == {"brief.forbidden_word", "channel.length"}
+    assert not [x for x in _recheck(state)(out) if x["severity"] == "error"]
+
+
+def test_an_unrepairable_line_is_left_as_written_without_alternatives(state):
+    fields = {"headline": ["Save More Every Day", "Savings Plan for Young Savers Today", "Open Online Today"],
+              "description": ["Open an account with guaranteed growth.", DESCS[1]]}
+    out, log = repair_fields(fields, _recheck(state)(fields), state)
+    assert out == fields and log == []  # the copywriter rewrites them, or they are delivered marked failed
+
+
+def test_an_unrepairable_line_takes_the_next_clean_alternative(state):
+    fields = {"headline": ["Save More Every Day", "Savings Plan for Young Savers Today", "Open Online Today"],
+              "description": ["Open an account with guaranteed growth.", DESCS[1]]}
+    pool = {"headline": ["Save More Every Day", "Grow Savings Online Each Day With Us", "Savings That Grow Daily"],
+            "description": ["Guaranteed growth for every saver.", "Start saving online in minutes."]}
+    out, log = repair_fields(fields, _recheck(state)(fields), state, pool=pool, recheck=_recheck(state))
+    # the duplicate and the over-long alternative are skipped; the forbidden-word one too
+    assert out["headline"][1] == "Savings That Grow Daily"
+    assert out["description"][0] == "Start saving online in minutes."
+    assert [r["rule_id"] for r in log] == ["alternative", "alternative"]
+    assert not [x for x in _recheck(state)(out) if x["severity"] == "error"]
+
+
+def test_disclaimer_keeps_whole_phrases_of_the_line_it_joins():
+    fields = {"description": ["Open an Everyday Savings account in minutes. Earn 4.10% APY on every dollar you save.",
+                              "Earn 4.10% APY on every savings dollar with no monthly fee and no minimum balance to start"]}
+    log = place_required(fields, ["Member FDIC."], [], RSA)
+    assert fields["description"][0] == "Open an Everyday Savings account in minutes. Member FDIC."
+    assert log[0]["index"] == 0 and all(len(d) <= 90 for d in fields["description"])
+    # no item's copy can give way by whole phrases: the disclaimer takes a whole item, never a cut line
+    fields = {"description": ["Earn 4.10% APY on every savings dollar with no monthly fee and no minimum balance",
+                              "Open an Everyday Savings account online in minutes with no fees and no minimum"]}
+    place_required(fields, ["Member FDIC."], [], RSA)
+    assert "Member FDIC." in fields["description"] and all(
+        d == "Member FDIC." or "FDIC" not in d for d in fields["description"])
+
+
+def test_the_pool_holds_only_this_variants_own_lines(state):
+    spec = get_channel("google_rsa")
+    state = {**state, "history": [
+        {"loop": 0, "id": "v1", "fields": {"headline": ["Save More Every Day"]}},
+        {"loop": 0, "id": "v2", "fields": {"headline": ["Sibling Line Here"], "description": ["Sibling copy."]}},
+        {"loop": 1, "id": "v1", "fields": {"headline": ["Earn More Daily", "Open Online Today"]}}]}
+    v1 = {"id": "v1", "fields": {"headline": ["Save More Every Day"]},
+          "runners_up": {"headline": ["Savings That Grow Daily"], "description": ["Start saving online today."]}}
+    v2 = {"id": "v2", "fields": {"headline": ["Open Online Today"], "description": ["Sibling copy."]}}
+    pool = item_pool(state, spec, v1, [v2])
+    assert pool == {"headline": ["Savings That Grow Daily", "Earn More Daily", "Save More Every Day"],
+                    "description": ["Start saving online today."]}  # 'Open Online Today' is v2's delivered line
+
+
+def test_a_line_from_a_worked_example_is_a_hard_violation_and_a_cut_alternative_is_never_taken(state):
+    fields = {"headline": HEADS, "description": ["Pick your savings for the week and skip the shop.", DESCS[1]]}
+    found = _recheck(state)(fields)
+    leak = [x for x in found if x["rule_id"] == "copy.worked_example"]
+    assert [(x["field"], x["index"], x["severity"]) for x in leak] == [("description", 0, "error")]
+    assert "'week skip shop'" in leak[0]["message"]
+    pool = {"description": ["Pick your savings for the", "Open an Everyday Savings account in minutes."]}
+    out, log = repair_fields(fields, found, state, pool=pool, recheck=_recheck(state))
+    assert out["description"][0] == "Open an Everyday Savings account in minutes."  # not the cut line
+    assert [r["rule_id"] for r in log] == ["alternative"]
