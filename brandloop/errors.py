@@ -63,6 +63,9 @@ def cli_errors():
         if disk:
             click.echo(f"error: {disk}", err=True)
             sys.exit(EXIT_INTERNAL)
+        if type(exc).__name__ == "ModelSpecError":  # a malformed --model spec: the user's input
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_INPUT)
         if type(exc).__name__ == "ModelError":  # by name: importing brandloop.llm loads langchain/transformers
             click.echo(f"model error: {exc}", err=True)
             sys.exit(EXIT_INTERNAL)

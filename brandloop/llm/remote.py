@@ -37,7 +37,13 @@ logger = logging.getLogger("brandloop.llm")
 SCHEMES = ("openai:", "hf-endpoint:")
 GUIDED = ("none", "vllm")
 OPTIONS = {"guided", "timeout", "retries", "concurrency"}
+OFFLINE = ("hf-endpoint: models need huggingface_hub online, but HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE is set "
+           "(it blocks every huggingface_hub request, the endpoint's too); unset it, or use --model openai:URL#MODEL")
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+
+
+class ModelSpecError(ModelError):
+    """A malformed ``openai:``/``hf-endpoint:`` spec (the CLI exits 2)."""
 
 
 def is_remote(spec: str) -> bool:
@@ -52,17 +58,17 @@ def parse_spec(spec: str) -> dict[str, Any]:
     fix = ("use openai:URL#MODEL, e.g. openai:http://127.0.0.1:8008/v1#small" if kind == "openai"
            else "use hf-endpoint:URL, e.g. hf-endpoint:http://127.0.0.1:8080")
     if not url.startswith(("http://", "https://")):
-        raise ModelError(f"--model {spec}: the server URL must start with http:// or https://; {fix}")
+        raise ModelSpecError(f"--model {spec}: the server URL must start with http:// or https://; {fix}")
     if kind == "openai" and not model.strip():
-        raise ModelError(f"--model {spec}: no model name after '#'; {fix} (the server's GET /v1/models lists them)")
+        raise ModelSpecError(f"--model {spec}: no model name after '#'; {fix} (the server's GET /v1/models lists them)")
     opts = dict(parse_qsl(query, keep_blank_values=True))
     unknown = set(opts) - OPTIONS
     if unknown:
-        raise ModelError(f"--model {spec}: unknown option(s) {', '.join(sorted(unknown))}; "
+        raise ModelSpecError(f"--model {spec}: unknown option(s) {', '.join(sorted(unknown))}; "
                          f"use {', '.join(sorted(OPTIONS))}")
     guided = opts.get("guided", "none")
     if guided not in GUIDED:
-        raise ModelError(f"--model {spec}: guided={guided!r}; use guided=vllm (the server's guided regex) or "
+        raise ModelSpecError(f"--model {spec}: guided={guided!r}; use guided=vllm (the server's guided regex) or "
                          "guided=none (parse and retry)")
     try:
         timeout = float(opts.get("timeout", 300))
@@ -71,7 +77,7 @@ def parse_spec(spec: str) -> dict[str, Any]:
         if timeout <= 0 or retries < 0 or concurrency < 1:
             raise ValueError
     except ValueError:
-        raise ModelError(f"--model {spec}: timeout must be seconds > 0, retries a whole number >= 0 and "
+        raise ModelSpecError(f"--model {spec}: timeout must be seconds > 0, retries a whole number >= 0 and "
                          "concurrency >= 1, e.g. ?timeout=120&retries=3") from None
     return {"kind": kind, "url": url.rstrip("/"), "model": model.strip(), "guided": guided, "timeout": timeout,
             "retries": retries, "concurrency": concurrency}
@@ -206,6 +212,8 @@ class RemoteChatModel(BaseChatModel):
             except ModelError:
                 raise
             except Exception as exc:
+                if type(exc).__name__ == "OfflineModeIsEnabled":
+                    raise ModelError(OFFLINE) from exc
                 status = _status(exc)
                 retryable = _is_timeout(exc) or _is_connection(exc) or status in RETRY_STATUS
                 if retryable and attempt < self.retries:
@@ -268,7 +276,11 @@ def remote_chat_model(spec: str, *, temperature: float | None = None, max_new_to
                             max_retries=0)  # retries: ours, with the one-line error at the end
         name = opts["model"]
     else:
+        from huggingface_hub import constants
         from langchain_huggingface import ChatHuggingFace, HuggingFaceEndpoint
+
+        if constants.is_offline_mode():
+            raise ModelError(OFFLINE)
 
         endpoint = HuggingFaceEndpoint(endpoint_url=opts["url"], timeout=int(max(1, opts["timeout"])),
                                        max_new_tokens=max_new_tokens,
