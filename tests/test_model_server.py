@@ -68,11 +68,14 @@ def test_openai_spec_generates_through_the_server_with_usage_and_info():
     assert not llm.supports_regex  # guided=none by default: the agents parse and retry
 
 
-def test_guided_vllm_sends_each_prompts_regex_and_concurrent_requests_share_a_batch():
+@pytest.mark.parametrize("guided", ["vllm", "vllm-legacy"])
+def test_guided_vllm_sends_each_prompts_regex_and_concurrent_requests_share_a_batch(guided):
     fake = ConstrainedScriptedChatModel(rules=[("code", "AB-12")], calls=[], patterns=[])
     with ServedModel(fake, window_s=1.5) as s:
-        llm = get_chat_model(f"openai:{s.url}#small?guided=vllm")
+        llm = get_chat_model(f"openai:{s.url}#small?guided={guided}")
         assert llm.supports_regex
+        field = {"vllm": {"structured_outputs": {"regex": "x+"}}, "vllm-legacy": {"guided_regex": "x+"}}[guided]
+        assert llm._request_kwargs({"regex": "x+"}, None)["extra_body"] == field
         patterns = [r"[A-Z]{2}-\d{2}", r"AB-\d+", r"\w+-12", r"A.-1\d"]
         replies = llm.batch([[HumanMessage(f"code {i}")] for i in range(4)], max_new_tokens=8, regex=patterns)
         assert [r.content for r in replies] == ["AB-12"] * 4

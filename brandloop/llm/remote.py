@@ -3,12 +3,12 @@
 
 Specs::
 
-    openai:URL#MODEL[?guided=vllm|none&timeout=S&retries=N&concurrency=N]   e.g. openai:http://127.0.0.1:8008/v1#small
+    openai:URL#MODEL[?guided=none|vllm|vllm-legacy&timeout=S&retries=N&concurrency=N]   e.g. openai:http://127.0.0.1:8008/v1#small
     hf-endpoint:URL[?guided=...&timeout=S&retries=N&concurrency=N]                  e.g. hf-endpoint:http://127.0.0.1:8080
 
 ``batch`` takes the local engines' arguments (``max_new_tokens``, ``stop``, ``temperature``, ``seed``, ``regex``
 one pattern or one per prompt) and sends the prompts concurrently. ``guided=vllm`` sends each pattern as the
-server's guided decoding (``structured_outputs: {regex}``, and the older ``guided_regex``); with
+server's guided decoding (``structured_outputs: {regex}``; ``guided=vllm-legacy``: the older ``guided_regex``); with
 ``guided=none`` (the default) the agents' parse-and-retry path alone holds replies to their shape.
 Connection errors, timeouts, 429 and 5xx answers are retried with exponential backoff; then one
 ``ModelError`` line names the server and the fix.
@@ -35,7 +35,9 @@ from .loader import ModelInfo
 logger = logging.getLogger("brandloop.llm")
 
 SCHEMES = ("openai:", "hf-endpoint:")
-GUIDED = ("none", "vllm")
+GUIDED = ("none", "vllm", "vllm-legacy")
+"""How ``regex=`` reaches the server: not at all (parse and retry), vLLM's ``structured_outputs: {regex}`` (v0.10
+and later; the only form since v0.12), or the older ``guided_regex`` (vLLM before v0.12)."""
 OPTIONS = {"guided", "timeout", "retries", "concurrency"}
 OFFLINE = ("hf-endpoint: models need huggingface_hub online, but HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE is set "
            "(it blocks every huggingface_hub request, the endpoint's too); unset it, or use --model openai:URL#MODEL")
@@ -68,8 +70,8 @@ def parse_spec(spec: str) -> dict[str, Any]:
                          f"use {', '.join(sorted(OPTIONS))}")
     guided = opts.get("guided", "none")
     if guided not in GUIDED:
-        raise ModelSpecError(f"--model {spec}: guided={guided!r}; use guided=vllm (the server's guided regex) or "
-                         "guided=none (parse and retry)")
+        raise ModelSpecError(f"--model {spec}: guided={guided!r}; use guided=vllm (structured_outputs), "
+                         "guided=vllm-legacy (guided_regex, vLLM before 0.12) or guided=none (parse and retry)")
     try:
         timeout = float(opts.get("timeout", 300))
         retries = int(opts.get("retries", 3))
@@ -155,13 +157,14 @@ class RemoteChatModel(BaseChatModel):
         if stop:
             out["stop"] = [stop] if isinstance(stop, str) else list(stop)
         extra: dict[str, Any] = {}
-        if self.guided == "vllm":
+        if self.guided != "none":
             for k in ("top_k", "repetition_penalty"):
                 if kwargs.get(k) is not None:
                     extra[k] = kwargs[k]
-            if kwargs.get("regex"):
-                extra["structured_outputs"] = {"regex": kwargs["regex"]}
-                extra["guided_regex"] = kwargs["regex"]
+        if kwargs.get("regex") and self.guided == "vllm":
+            extra["structured_outputs"] = {"regex": kwargs["regex"]}
+        elif kwargs.get("regex") and self.guided == "vllm-legacy":
+            extra["guided_regex"] = kwargs["regex"]
         if extra:
             out["extra_body"] = extra
         return out
