@@ -36,8 +36,8 @@ logger = logging.getLogger("brandloop.llm")
 
 SCHEMES = ("openai:", "hf-endpoint:")
 GUIDED = ("none", "vllm", "vllm-legacy")
-"""How ``regex=`` reaches the server: not at all (parse and retry), vLLM's ``structured_outputs: {regex}`` (v0.10
-and later; the only form since v0.12), or the older ``guided_regex`` (vLLM before v0.12)."""
+"""How ``regex=`` reaches the server: not at all (parse and retry), vLLM's ``structured_outputs: {regex}`` (current
+vLLM; the only form since v0.12), or the older ``guided_regex`` (vLLM before v0.12)."""
 OPTIONS = {"guided", "timeout", "retries", "concurrency"}
 OFFLINE = ("hf-endpoint: models need huggingface_hub online, but HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE is set "
            "(it blocks every huggingface_hub request, the endpoint's too); unset it, or use --model openai:URL#MODEL")
@@ -251,10 +251,7 @@ class RemoteChatModel(BaseChatModel):
             response.raise_for_status()
             return response.json()
 
-        try:
-            listed = self._with_retries(get)
-        except ModelError:
-            raise
+        listed = self._with_retries(get)
         names = [str(m.get("id")) for m in (listed or {}).get("data", []) if isinstance(m, dict)]
         if names and self.model_name not in names:
             raise ModelError(f"the model server at {self.url} serves {', '.join(names)}, not {self.model_name!r}; "
