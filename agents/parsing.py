@@ -11,6 +11,8 @@ _PLACEHOLDER = re.compile(r"^<.*>$|^\[.*\]$|^(none|n/?a|nothing|-)\.?$", re.I)
 
 def _clean(text: str) -> str:
     text = text.strip().strip("*_`").strip()
+    if not text:  # 'HEADLINE 1: **': nothing left
+        return text
     if len(text) >= 2 and text[0] in "\"'“‘" and text[-1] in "\"'”’":
         text = text[1:-1].strip()
     elif text[:1] in "\"“" and text.count(text[0]) == 1:  # an opening quote the token budget never closed

@@ -11,6 +11,7 @@ from brandloop.cli_check import check
 from brandloop.cli_common import finish, llm_factory, make_runner
 from brandloop.cli_progress import llm_progress
 from brandloop.cli_export import export
+from brandloop.cli_model_server import model_server
 from brandloop.cli_models import doctor, models
 from brandloop.cli_queue import batch, worker
 from brandloop.cli_review import review
@@ -48,7 +49,8 @@ def cli(ctx: click.Context, home: Path | None, debug: bool) -> None:
 @cli.command()
 @click.argument("brief", type=click.Path(path_type=Path))
 @click.option("--model", "-m", default="small", show_default=True,
-              help="Preset (small, large), Hugging Face model id, local folder or .gguf file.")
+              help="Preset (small, large), Hugging Face model id, local folder, .gguf file, or a model server: "
+                   "openai:URL#MODEL, hf-endpoint:URL.")
 @click.option("--engine", type=click.Choice(["auto", "openvino", "transformers"]), default="auto", show_default=True,
               help="Inference engine: auto = OpenVINO for GGUF models on a CPU-only machine, else transformers.")
 @click.option("--variants", "-n", type=click.IntRange(1, 12), default=None, help="Number of variants (default: the brief's).")
@@ -253,6 +255,7 @@ cli.add_command(models)
 cli.add_command(doctor)
 cli.add_command(batch)
 cli.add_command(worker)
+cli.add_command(model_server)
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 import click
 
-from brandloop.errors import (EXIT_INTERNAL, EXIT_INTERRUPTED, BrandloopError, ModelError, RulebookError,
+from brandloop.errors import (EXIT_INTERNAL, EXIT_INTERRUPTED, BrandloopError, ModelError, RulebookError, UserError,
                               disk_problem)
 
 
@@ -26,7 +26,7 @@ def message(exc: BaseException) -> str:
     """What the CLI prints for `exc`: one line per problem."""
     if isinstance(exc, RulebookError):
         return exc.report()
-    if isinstance(exc, ModelError):
+    if isinstance(exc, ModelError) and not isinstance(exc, UserError):
         return f"model error: {exc}"
     if isinstance(exc, BrandloopError):
         return "\n".join(f"error: {line}" for line in str(exc).splitlines())

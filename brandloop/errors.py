@@ -139,6 +139,10 @@ class ModelError(BrandloopError, RuntimeError):
     http_status = 503
 
 
+class ModelSpecError(UserError, ModelError):
+    """A malformed ``--model`` spec (``openai:URL#MODEL``, ``hf-endpoint:URL``): the user's input, exit 2."""
+
+
 class EmbeddingModelMissing(ModelError):
     """The embedding model package is not installed; the message has the pip command."""
 
@@ -171,7 +175,7 @@ def disk_problem(exc: BaseException) -> str | None:
 def describe_error(exc: BaseException) -> str:
     """A one-line message for a failed run (web jobs, queue workers): the project's errors as they are, model
     errors and the rest with their kind."""
-    if isinstance(exc, ModelError):
+    if isinstance(exc, ModelError) and not isinstance(exc, UserError):
         return f"model error: {exc}"
     if isinstance(exc, BrandloopError):
         return str(exc)

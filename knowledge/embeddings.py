@@ -7,7 +7,6 @@ so every collection in this project is given :class:`ChromaEmbedder` explicitly.
 from __future__ import annotations
 
 import importlib.util
-import os
 import pathlib
 from functools import lru_cache
 from typing import Any
@@ -33,9 +32,8 @@ def model_dir() -> pathlib.Path:
 
 @lru_cache(maxsize=1)
 def get_embedder():
-    """The cached SentenceTransformer (CPU), fully offline."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    """The cached SentenceTransformer (CPU), fully offline: ``local_files_only``, not HF_HUB_OFFLINE, which would
+    also block the process's hf-endpoint: model server."""
     from sentence_transformers import SentenceTransformer
 
     try:  # no progress bars on the UI

@@ -33,9 +33,9 @@ class ScriptedChatModel(FakeListChatModel):
 
     def _call(self, messages, stop=None, run_manager=None, **kwargs) -> str:
         humans = [m for m in messages if m.type == "human"]
-        retry = len(humans) > 1 and prompts.template_of(humans[-1:]) == RETRY
+        retry = len(humans) > 1 and self._is_retry(humans[-1])
         prompt = "\n".join(str(m.content) for m in humans) if retry else str(humans[-1].content) if humans else ""
-        template = prompts.template_of(messages)
+        template = self._template(messages, prompt)
         self.calls.append({"template": template, "retry": retry, "prompt": prompt, "kwargs": kwargs})
         for wanted, reply in self.rules:
             if wanted == template:
@@ -44,9 +44,37 @@ class ScriptedChatModel(FakeListChatModel):
                 return reply(prompt) if callable(reply) else reply
         return super()._call(messages, stop, run_manager, **kwargs)
 
+    def _template(self, messages, prompt: str) -> str | None:
+        return prompts.template_of(messages)
+
+    def _is_retry(self, last_human) -> bool:
+        return prompts.template_of([last_human]) == RETRY
+
     def prompts_with(self, template: str) -> list[str]:
         """The prompts rendered from this template, in call order."""
         return [c["prompt"] for c in self.calls if c["template"] == template]
+
+
+class ServedScriptedChatModel(ScriptedChatModel):
+    """A scripted model behind an HTTP server (tests/test_model_server.py). The OpenAI protocol carries no template
+    ids, so here a rule's key is a piece of the prompt's text, and the first rule whose key the prompt holds wins."""
+
+    def _template(self, messages, prompt: str) -> str | None:
+        return next((key for key, _ in self.rules if key in prompt), None)
+
+    def _is_retry(self, last_human) -> bool:
+        return prompts.render_text("retry", "user", problems=["\0"]).split("\0")[0] in str(last_human.content)
+
+    def prompts_with(self, key: str) -> list[str]:
+        return [c["prompt"] for c in self.calls if key in c["prompt"]]
+
+
+def served_run_model(copy: Reply | list) -> ServedScriptedChatModel:
+    """A whole run behind a server: each agent's prompt told apart by a line its template always writes."""
+    return ServedScriptedChatModel(rules=[
+        ("Angle for this version", copy), ("Rewrite this", "Earn 4.10% APY"),
+        ("Review this", "SCORE: 8\nCRITIQUE: Clear and on brief.\nFIX: none"),
+        ("Describe it in one short sentence", "A product photo.")], calls=[])
 
 
 def scripted(copy: Reply | list, critic: Reply | list = "SCORE: 8\nCRITIQUE: Clear and on brief.\nFIX: none",
@@ -78,3 +106,7 @@ class ConstrainedScriptedChatModel(ScriptedChatModel):
             return super().batch(inputs, config, return_exceptions=return_exceptions,
                                  **({"regex": patterns} if patterns else {}), **kwargs)
         return [self.invoke(x, regex=p, **kwargs) for x, p in zip(inputs, patterns, strict=True)]
+
+
+class ServedConstrainedChatModel(ConstrainedScriptedChatModel, ServedScriptedChatModel):
+    """ConstrainedScriptedChatModel behind a server: routed by text, each reply held to its pattern."""

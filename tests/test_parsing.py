@@ -61,3 +61,9 @@ def test_copied_example_lines_are_dropped_and_reported():
     fields, problems = parse_fields(raw, {"headline": 1, "intro_text": 1}, {"run farther in comfort"})
     assert fields == {"headline": [], "intro_text": ["Close the books faster."]}
     assert any("copied the example" in p for p in problems) and "no HEADLINE line found" in problems
+
+
+def test_a_line_with_nothing_after_its_label_is_skipped():
+    raw = "HEADLINE 1: **\nHEADLINE 2:\nHEADLINE 3: Open today\nDESCRIPTION 1: A.\nDESCRIPTION 2: B."
+    fields, _ = parse_fields(raw, WANT, reject={"Save more"})
+    assert fields["headline"] == ["Open today"] and fields["description"] == ["A.", "B."]

@@ -31,3 +31,26 @@ def test_web_submission_is_enqueued_and_run_by_a_worker(home, brief_file, databa
         info = wait_done(client, run_id)
         assert info["status"] == "completed" and info["result"]["variants"]
         assert JobQueue().jobs([run_id])[0]["status"] == "done" and worker.processed == 1
+
+
+def test_a_queued_web_run_holds_materials_to_the_web_folders(home, tmp_path, brief_file):
+    """The worker reloads a web brief with the web's material roots, not with the CLI's free paths."""
+    import pytest
+
+    from brandloop.queue.table import Job
+    from brandloop.queue.worker import execute
+    from graph.brief import BriefError
+    from graph.context import RunSettings
+    from graph.runner import Runner
+
+    outside = tmp_path / "secret.txt"
+    outside.write_text("Earn more with Everyday Savings.", encoding="utf-8")
+    brief = tmp_path / "web-brief.yaml"
+    brief.write_text(brief_file.read_text() + f"materials: ['{outside}']\n", encoding="utf-8")
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    payload = {"brief_path": str(brief), "settings": RunSettings(max_revisions=0).model_dump()}
+    runner = Runner(home, lambda spec, **kw: fake_model())
+    with pytest.raises(BriefError, match="lies outside the uploaded files"):
+        execute(runner, Job(1, "webrun1", "run", {**payload, "material_roots": [str(uploads)]}, 1, "w"))
+    assert execute(runner, Job(2, "clirun1", "run", payload, 1, "w"))["status"] == "completed"

@@ -130,7 +130,8 @@ def get_chat_model(
     """The chat model for ``spec`` on ``engine``, built on first call and cached for the process.
 
     Args:
-        spec: a preset (``small``, ``large``), a ``.gguf`` file, a local model folder, or a Hugging Face id.
+        spec: a preset (``small``, ``large``), a ``.gguf`` file, a local model folder, a Hugging Face id, or a
+            model server: ``openai:URL#MODEL`` or ``hf-endpoint:URL`` (see ``brandloop.llm.remote``).
         engine: ``auto``, ``openvino`` or ``transformers`` (see the module docstring).
         home: the data home for assembled presets and converted models; default ``$BRANDLOOP_HOME`` or
             ``./.brandloop``.
@@ -143,6 +144,14 @@ def get_chat_model(
     Raises:
         ModelError: with a one-line message for the user.
     """
+    from .remote import is_remote, remote_chat_model
+
+    if is_remote(spec):  # a model server: no local engine, no data home
+        key = (spec, temperature or None, int(max_new_tokens))
+        with _lock:
+            if key not in _chat_models:
+                _chat_models[key] = remote_chat_model(spec, temperature=temperature, max_new_tokens=max_new_tokens)
+            return _chat_models[key]
     resolved = resolve_spec(spec, resolve_home(home))
     chosen = choose_engine(resolved, engine)
     key = (resolved.key, chosen, temperature or None, int(max_new_tokens), int(batch_size), bool(use_cache))

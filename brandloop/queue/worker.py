@@ -40,7 +40,9 @@ def execute(runner, job: Job, on_progress=None) -> dict | None:
         return runner.resume(job.run_id, on_progress=on_progress)
     settings = RunSettings.model_validate(job.payload["settings"])
     out = Path(job.payload["out_dir"]) if job.payload.get("out_dir") else None
-    return runner.run(job.payload["brief_path"], settings, run_id=job.run_id, out_dir=out, on_progress=on_progress)
+    roots = job.payload.get("material_roots")  # a web submission: materials only from these folders
+    return runner.run(job.payload["brief_path"], settings, run_id=job.run_id, out_dir=out, on_progress=on_progress,
+                      material_roots=None if roots is None else [Path(r) for r in roots])
 
 
 class Worker:

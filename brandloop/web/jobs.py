@@ -74,7 +74,10 @@ class JobManager:
                 self.jobs.pop(old.run_id, None)
         job.push("queued", line="queued")
         if self.queued:
-            self._enqueue(job, "run", {"brief_path": str(Path(brief_path).resolve()), "settings": settings.model_dump()})
+            payload = {"brief_path": str(Path(brief_path).resolve()), "settings": settings.model_dump()}
+            if material_roots is not None:  # the worker holds the brief's materials to the same folders
+                payload["material_roots"] = [str(Path(p).resolve()) for p in material_roots]
+            self._enqueue(job, "run", payload)
         else:
             self.pool.submit(self._work, job, Path(brief_path), settings, None, material_roots)
         return job
