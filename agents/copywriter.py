@@ -17,7 +17,7 @@ from agents.formats import ad_pattern, char_cap, line_format, rewrite_pattern
 from agents.llm_calls import batch_with_retry, constrains
 from agents.parsing import parse_fields, parse_line
 from agents.repairs import place_required, rules_by_id
-from agents.selection import LineSelector, candidate_count, own_defect
+from agents.selection import USED, LineSelector, candidate_count, own_defect
 from agents.tracing import NodeTrace
 from knowledge.channels import ChannelSpec
 from knowledge.checks import label
@@ -82,6 +82,16 @@ def uncut(spec: ChannelSpec, field: str, text: str, source: str) -> str:
     if f is None or char_length(text) < char_cap(spec, f, line_format(source, f)):
         return text
     return drop_cut_word(text)
+
+
+def new_line_prompt(brief, field: str, spec: ChannelSpec, others: list[str]):
+    """A one-line prompt for an item the drafts left missing: a new line about the brief, unlike the variant's."""
+    limit = spec.fields[field].max_chars if field in spec.fields else 90
+    avoid = "; ".join(others[-4:])
+    return prompts.render("rewrite", brand=brief.brand, product=brief.product, field_label=label(field),
+                          max_chars=limit, words=words_for(limit), text=brief.key_message or brief.product.name,
+                          problems=[f"a new {label(field).lower()} about {brief.product.name}"
+                                    + (f", unlike: {avoid}" if avoid else "")], facts=[])
 
 
 def _line_problems(state, knowledge, rules: dict):
@@ -155,15 +165,9 @@ def make_copywriter(llm: BaseChatModel, knowledge=None):
                                   trace, max_new_tokens=budget,
                                   patterns=None if single else [ad_pattern(spec, source, wanted)] * len(whole),
                                   **sampling)
-        longest = max((spec.fields[f].max_chars for _, f, _, _ in items if f in spec.fields), default=90)
-        lines = batch_with_retry(llm, [f"{v['id']}.{f}.{i + 1}" for v, f, i, _ in items], [p for *_, p in items],
-                                 parse_line, trace, max_new_tokens=min(settings.max_new_tokens, item_tokens(longest)),
-                                 stop=["\n"], patterns=[rewrite_pattern(spec, f, source) for _, f, _, _ in items])
         if constrains(llm) and not single:
             drafts = [({k: [uncut(spec, k, t, source) for t in x] for k, x in fields.items()} if fields else fields,
                        problems) for fields, problems in drafts]
-            lines = [(uncut(spec, f, text, source) if text else text, problems)
-                     for (_, f, _, _), (text, problems) in zip(items, lines)]
         example_texts = [t for ex in prompts.load_data("copy_examples") for ls in ex["lines"].values() for t in ls]
         drafting = {v["id"] for v, _ in whole}
         taken: dict[str, list[str]] = {}
@@ -186,18 +190,38 @@ def make_copywriter(llm: BaseChatModel, knowledge=None):
                     v.update(status="drafted", error="revision reply could not be parsed; kept the previous draft")
                 continue
             v.update(fields={k: x for k, x in fields.items() if x} or v["fields"], status="drafted", error="")
+            for field, picked in selection.get(v["id"], {}).items():  # too few usable lines: write the rest anew
+                items += [(v, field, len(v["fields"].get(field, [])) + k, new_line_prompt(
+                    brief, field, spec, v["fields"].get(field, []))) for k in range(picked["missing"])]
+        longest = max((spec.fields[f].max_chars for _, f, _, _ in items if f in spec.fields), default=90)
+        lines = batch_with_retry(llm, [f"{v['id']}.{f}.{i + 1}" for v, f, i, _ in items], [p for *_, p in items],
+                                 parse_line, trace, max_new_tokens=min(settings.max_new_tokens, item_tokens(longest)),
+                                 stop=["\n"], patterns=[rewrite_pattern(spec, f, source) for _, f, _, _ in items])
+        if constrains(llm) and not single:
+            lines = [(uncut(spec, f, text, source) if text else text, problems)
+                     for (_, f, _, _), (text, problems) in zip(items, lines)]
         rewritten: dict[str, dict] = {}
         rejected = {}
         for (v, field, i, _), (text, problems) in zip(items, lines):
             fields = rewritten.setdefault(v["id"], {k: list(x) for k, x in v["fields"].items()})
+            mine = fields.setdefault(field, [])
             reason = own_defect(text, example_texts, selector.copies) if text else None
+            others = {t.casefold() for j, t in enumerate(mine) if j != i}
+            if text and not reason and (text.casefold() in others or selector.why_not(field, text) == USED):
+                reason = "repeats a line of this or another variant"
             if not problems and text and not reason:
-                fields[field][i] = text
+                if i < len(mine):
+                    mine[i] = text
+                else:
+                    mine.append(text)
+                selector.take(field, text)
             elif reason:
                 rejected[f"{v['id']}.{field}.{i + 1}"] = f"{text!r}: {reason}"
         for v in targets:
             if v["id"] in rewritten:
-                v.update(fields=rewritten[v["id"]], status="drafted", error="", revisions=v.get("revisions", 0) + 1)
+                v.update(fields={k: x for k, x in rewritten[v["id"]].items() if x}, status="drafted", error="")
+                if v["id"] not in drafting:  # a whole draft counted its revision above
+                    v["revisions"] = v.get("revisions", 0) + 1
         for v in targets:
             if v["status"] != "drafted":
                 continue

@@ -82,6 +82,8 @@ class Brief(BaseModel):
     variants: int = Field(3, ge=1, le=12)
     rulebook: Name | None = Field(None, description="Installed rulebook name, or a bundled example name.")
     export: ExportTarget | None = Field(None, description="Campaign, ad group and URL for `brandloop export`.")
+    assets: dict[Name, int] = Field(default_factory=dict, description="Items per field each variant carries, e.g. "
+                                    "{headline: 12, description: 3}; default: the rulebook's, else the channel's.")
 
     @field_validator("audience", "keywords", "forbidden_words", "materials", mode="before")
     @classmethod
@@ -95,6 +97,22 @@ class Brief(BaseModel):
     def _known_channel(cls, v: str) -> str:
         if v not in channel_table():
             raise ValueError(f"unknown channel '{v}'; use one of: {', '.join(sorted(channel_table()))}")
+        return v
+
+    @field_validator("assets")
+    @classmethod
+    def _asset_counts(cls, v: dict[str, int], info) -> dict[str, int]:
+        spec = channel_table().get(info.data.get("channel") or "")
+        if spec is None:  # the channel's own error is reported
+            return v
+        for name, n in v.items():
+            fs = spec.fields.get(name)
+            if fs is None:
+                raise ValueError(f"{spec.name} has no field '{name}'; use one of: {', '.join(spec.fields)}")
+            lo, hi = max(1, fs.min_count), fs.max_count
+            if not lo <= n <= hi:
+                raise ValueError(f"{name} is {n}, outside {spec.name}'s allowed range {lo} to {hi}; "
+                                 f"write a number from {lo} to {hi}, e.g. assets: {{{name}: {hi if n > hi else lo}}}")
         return v
 
 
