@@ -46,6 +46,13 @@ def item_pool(state, spec) -> dict[str, list[str]]:
     return pool
 
 
+def without_siblings(pool: dict[str, list[str]], v: dict, variants: list[dict]) -> dict[str, list[str]]:
+    """The pool less every line another variant carries: a gap is never filled with a sibling's line."""
+    theirs = {t.casefold() for o in variants if o["id"] != v["id"] for items in o.get("fields", {}).values()
+              for t in items}
+    return {k: [t for t in items if t.casefold() not in theirs] for k, items in pool.items()}
+
+
 def delivery_status(violations: list[dict], score: float | None, threshold: float) -> str:
     """approved: no hard violation and the delivered text scores at least the threshold; below_threshold: clean but
     under it; failed: a hard violation remains."""
@@ -74,7 +81,8 @@ def make_finalizer(knowledge=None):
             if hard and not settings_of(state).single_shot:  # the eval baseline is delivered as written
                 fields, found, log = v["fields"], v["violations"], []
                 for _ in range(REPAIR_PASSES):  # a later pass sees offsets that an earlier one changed
-                    fields, more = repair_fields(fields, found, state, knowledge, pool=pool, recheck=recheck)
+                    fields, more = repair_fields(fields, found, state, knowledge, pool=without_siblings(pool, v, variants),
+                                                 recheck=recheck)
                     found, log = recheck(fields), log + more
                     if not more or not hard_count(found):
                         break

@@ -1,6 +1,7 @@
 """Deterministic repairs, shared by the copywriter's revision step and finalize: substitutions and casing from the
 rulebook, required text (disclaimers) placed where it fits, forbidden-word removal, trimming at a word boundary,
-and filling duplicate or missing items with clean items written earlier in the run."""
+and filling duplicate or missing items with clean items written earlier in the run (never a line another variant
+carries: the finalizer filters the pool)."""
 from __future__ import annotations
 
 import regex

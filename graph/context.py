@@ -38,7 +38,8 @@ class RunSettings(BaseModel):
     variants: int | None = Field(None, ge=1, le=12, description="Overrides the brief's variant count.")
     max_revisions: int = Field(2, ge=0, le=10, description="Revision budget: critique->rewrite loops at most.")
     pass_threshold: float = Field(60.0, ge=0, le=100, description="Critic score (0-100) a variant needs to pass.")
-    max_new_tokens: int = Field(240, ge=8, le=2048, description="Token budget of one copywriter generation.")
+    max_new_tokens: int = Field(560, ge=8, le=2048, description="Token budget of one copywriter generation (a whole "
+                                "Google RSA draft of 13 headlines and 5 descriptions needs about 350).")
     critic_max_new_tokens: int = Field(80, ge=8, le=1024, description="Token budget of one critique.")
     summary_max_new_tokens: int = Field(60, ge=8, le=512, description="Token budget of one material summary.")
     rulebook: str | None = Field(None, description="Overrides the brief's rulebook (name or folder).")

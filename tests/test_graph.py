@@ -137,16 +137,26 @@ def test_a_worse_revision_never_replaces_a_better_draft(brief_file):
         assert v["score"] == max(v["score_history"])
 
 
-def test_missing_items_are_filled_from_clean_items_written_elsewhere_in_the_run(brief_file):
-    # v1 keeps answering with a single headline and no descriptions; v2 and v3 are complete. Finalize fills v1's
-    # gaps with clean items the run already wrote, and the re-check accepts the result.
+def test_missing_items_are_written_anew_never_taken_from_another_variant(brief_file):
+    # v1 answers with a single headline and no descriptions; v2 and v3 are complete. The copywriter writes v1's
+    # missing lines one by one; finalize never fills a gap with a line another variant carries.
     short = "HEADLINE 1: Save More Every Day"
-    llm = scripted(lambda p: short if "main benefit" in p else GOOD)
+    new = iter(["Northwind Savings For You", "A Rate Worth Keeping", "Open Everyday Savings online in five minutes.",
+                "Earn 4.10% APY with no monthly fee at Northwind."])
+    llm = scripted(lambda p: short if "main benefit" in p else GOOD, rewrite=lambda p: next(new))
     out, _ = run(brief_file, llm, max_revisions=0)
-    v1 = out["variants"][0]
-    assert v1["repaired"] and v1["delivered"] != "failed", v1["violations"]
-    assert len(v1["fields"]["headline"]) == 3 and len(v1["fields"]["description"]) == 2
-    assert {r["rule_id"] for r in v1["repairs"]} == {"channel.count"}
+    v1, v2 = out["variants"][0], out["variants"][1]
+    assert v1["delivered"] != "failed" and not v1["repaired"], v1["violations"]
+    assert v1["fields"] == {"headline": ["Save More Every Day", "Northwind Savings For You", "A Rate Worth Keeping"],
+                            "description": ["Open Everyday Savings online in five minutes.",
+                                            "Earn 4.10% APY with no monthly fee at Northwind."]}
+    # the model only repeats v2's lines: v1 stays short and is marked failed rather than borrow them
+    llm = scripted(lambda p: short if "main benefit" in p else GOOD, rewrite="Earn 4.10% APY")
+    out, _ = run(brief_file, llm, max_revisions=0)
+    v1, v2 = out["variants"][0], out["variants"][1]
+    assert v1["delivered"] == "failed" and any(x["rule_id"] == "channel.count" for x in v1["violations"])
+    theirs = {t for v in out["variants"][1:] for items in v["fields"].values() for t in items}
+    assert not theirs & {t for items in v1["fields"].values() for t in items if t != "Save More Every Day"}
 
 
 def test_an_unchanged_draft_is_not_critiqued_again(brief_file):
