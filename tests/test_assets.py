@@ -182,3 +182,18 @@ def test_the_google_ads_editor_csv_carries_every_headline_and_description():
     assert [rows[0][f"Description {i}"] for i in range(1, 5)] == descs
     assert rows[1]["Headline 10"] == heads[9] and rows[1]["Headline 11"] == "" and rows[1]["Description 4"] == ""
     assert json.dumps(rows)  # plain strings only
+
+
+def test_a_variant_short_of_the_asked_count_gets_a_warning(tmp_path):
+    from agents.compliance import check_variant
+
+    state = state_of(write(tmp_path, BRIEF))
+    heads = [f"{a} {b}" for a, b in zip(WORDS[:8], WORDS[20:28])]
+    descs = ["Open Everyday Savings online in minutes.", "Earn 4.10% APY on savings.", "Savings for every saver."]
+    found = [x for x in check_variant({"headline": heads, "description": descs}, state) if x.rule_id == "channel.count"]
+    assert [(x.severity, x.field, x.message) for x in found] == [
+        ("warning", "headline", "headline: 8 of the 10 item(s) asked for"),
+        ("warning", "description", "description: 3 of the 4 item(s) asked for")]
+    found = [x for x in check_variant({"headline": heads[:2], "description": descs}, state) if x.field == "headline"
+             and x.rule_id == "channel.count"]
+    assert [x.severity for x in found] == ["error"]  # under the channel's minimum
