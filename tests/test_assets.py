@@ -197,3 +197,14 @@ def test_a_variant_short_of_the_asked_count_gets_a_warning(tmp_path):
     found = [x for x in check_variant({"headline": heads[:2], "description": descs}, state) if x.field == "headline"
              and x.rule_id == "channel.count"]
     assert [x.severity for x in found] == ["error"]  # under the channel's minimum
+
+
+def test_the_missing_lines_of_one_batch_start_from_different_brief_texts(tmp_path):
+    from agents.copywriter import new_line_prompt
+
+    brief, _ = load_brief(write(tmp_path, BRIEF))
+    asks = [new_line_prompt(brief, "headline", get_channel("google_rsa"), ["Save More"], k)[-1].content
+            for k in range(4)]
+    assert [a.splitlines()[-1] for a in asks] == ["Headline: Earn more.", "Headline: 4.10% APY",
+                                                  "Headline: A savings account.", "Headline: sign-ups"]
+    assert all("unlike: Save More" in a for a in asks)
