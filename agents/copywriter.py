@@ -84,10 +84,10 @@ def uncut(spec: ChannelSpec, field: str, text: str, source: str) -> str:
     return drop_cut_word(text)
 
 
-def new_line_prompt(brief, field: str, spec: ChannelSpec, others: list[str], k: int = 0):
-    """A one-line prompt for an item the drafts left missing: a new line about the brief, unlike the variant's.
-    The k-th missing line starts from the k-th of the brief's texts (key message, facts, description, goal), so the
-    lines of one batch differ (rewrites are greedy)."""
+def new_line_prompt(brief, field: str, spec: ChannelSpec, others: list[str], k: int = 0, angle: str = ""):
+    """A one-line prompt for an item the drafts left missing: a new line about the brief, in the variant's angle,
+    unlike the variant's lines. The k-th missing line of the run starts from the k-th of the brief's texts (key
+    message, facts, description, goal), so the lines of one batch differ (rewrites are greedy)."""
     limit = spec.fields[field].max_chars if field in spec.fields else 90
     avoid = "; ".join(others[-4:])
     seeds = [t for t in (brief.key_message, *brief.product.facts, brief.product.description, brief.goal) if t]
@@ -95,7 +95,8 @@ def new_line_prompt(brief, field: str, spec: ChannelSpec, others: list[str], k: 
     return prompts.render("rewrite", brand=brief.brand, product=brief.product, field_label=label(field),
                           max_chars=limit, words=words_for(limit), text=seeds[k % len(seeds)],
                           problems=[f"a new {label(field).lower()} about {brief.product.name}"
-                                    + (f", unlike: {avoid}" if avoid else "")], facts=[])
+                                    + (f" ({angle})" if angle else "") + (f", unlike: {avoid}" if avoid else "")],
+                          facts=[])
 
 
 def _line_problems(state, knowledge, rules: dict):
@@ -195,8 +196,10 @@ def make_copywriter(llm: BaseChatModel, knowledge=None):
                 continue
             v.update(fields={k: x for k, x in fields.items() if x} or v["fields"], status="drafted", error="")
             for field, picked in selection.get(v["id"], {}).items():  # too few usable lines: write the rest anew
+                gaps = len(items)  # a running offset: variants start from different brief texts
                 items += [(v, field, len(v["fields"].get(field, [])) + k, new_line_prompt(
-                    brief, field, spec, v["fields"].get(field, []), k)) for k in range(picked["missing"])]
+                    brief, field, spec, v["fields"].get(field, []), gaps + k, v.get("angle", "")))
+                    for k in range(picked["missing"])]
         longest = max((spec.fields[f].max_chars for _, f, _, _ in items if f in spec.fields), default=90)
         lines = batch_with_retry(llm, [f"{v['id']}.{f}.{i + 1}" for v, f, i, _ in items], [p for *_, p in items],
                                  parse_line, trace, max_new_tokens=min(settings.max_new_tokens, item_tokens(longest)),
