@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from agents.inputs import Brief, RunSettings
-from knowledge.channels import ChannelSpec, get_channel
+from knowledge.channels import ChannelSpec, get_channel, with_assets
 from knowledge.checks import label
 
 
@@ -20,9 +20,10 @@ def settings_of(state) -> RunSettings:
 
 
 def channel_of(state, knowledge=None) -> ChannelSpec:
+    """The brief's channel with the rulebook's overrides, and the brief's `assets` counts (items per variant)."""
     brief = brief_of(state)
     overrides = (getattr(knowledge, "channel_overrides", None) or {}).get(brief.channel)
-    return get_channel(brief.channel, overrides)
+    return with_assets(get_channel(brief.channel, overrides), brief.assets)
 
 
 def labelled(fields: dict[str, list[str]]) -> list[tuple[str, str]]:

@@ -15,9 +15,10 @@ from knowledge.violations import Violation
 
 def check_variant(fields: dict[str, list[str]], state, knowledge=None) -> list[Violation]:
     """Every violation of one variant: channel limits, the brief's word lists, and the rulebook (if any)."""
-    brief = brief_of(state)
-    found = check_channel(fields, channel_of(state, knowledge))
-    found += lint_for(fields, channel_of(state, knowledge), knowledge)
+    brief, spec = brief_of(state), channel_of(state, knowledge)
+    found = check_channel(fields, spec)
+    found += short_of_count(fields, spec)
+    found += lint_for(fields, spec, knowledge)
     found += check_brief_claims(fields, state, knowledge)
     found += check_terms(fields, brief.forbidden_words, brief.keywords)
     found += example_leaks(fields, state)
@@ -27,6 +28,15 @@ def check_variant(fields: dict[str, list[str]], state, knowledge=None) -> list[V
         found += knowledge.check(fields, channel=brief.channel, product=brief.product.name,
                                  audience=brief.audience, extra_facts=evidence)
     return found
+
+
+def short_of_count(fields: dict[str, list[str]], spec) -> list[Violation]:
+    """A warning where a variant carries fewer items than asked for (the brief's `assets`, the rulebook's or the
+    channel's count) but still the channel's minimum (below it, check_channel reports an error)."""
+    return [Violation(rule_id="channel.count", severity="warning", field=name, index=max(len(fields[name]) - 1, 0),
+                      message=f"{name}: {len(fields[name])} of the {fs.draft} item(s) asked for")
+            for name, fs in spec.drafted_fields().items()
+            if name in fields and max(fs.min_count, 1) <= len(fields[name]) < fs.draft]
 
 
 def example_leaks(fields: dict[str, list[str]], state) -> list[Violation]:

@@ -18,7 +18,7 @@ from agents.formats import ad_pattern, char_cap, line_format, rewrite_pattern
 from agents.llm_calls import batch_with_retry, constrains
 from agents.parsing import parse_fields, parse_line
 from agents.repairs import place_required, rules_by_id, trim_whole
-from agents.selection import LineSelector, candidate_count, own_defect, worked_examples
+from agents.selection import USED, LineSelector, candidate_count, own_defect, worked_examples
 from agents.tracing import NodeTrace
 from knowledge.channels import ChannelSpec
 from knowledge.checks import label
@@ -86,6 +86,21 @@ def uncut(spec: ChannelSpec, field: str, text: str, source: str) -> str:
     if text.endswith(".") and not text[-2:-1].isdigit():
         return text  # a sentence that ends exactly at the cap
     return trim_whole(text, char_length(text) - 1) or ""
+
+
+def new_line_prompt(brief, field: str, spec: ChannelSpec, others: list[str], k: int = 0, angle: str = ""):
+    """A one-line prompt for an item the drafts left missing: a new line about the brief, in the variant's angle,
+    unlike the variant's lines. The k-th missing line of the run starts from the k-th of the brief's texts (key
+    message, facts, description, goal), so the lines of one batch differ (rewrites are greedy)."""
+    limit = spec.fields[field].max_chars if field in spec.fields else 90
+    avoid = "; ".join(others[-4:])
+    seeds = [t for t in (brief.key_message, *brief.product.facts, brief.product.description, brief.goal) if t]
+    seeds = seeds or [brief.product.name]
+    return prompts.render("rewrite", brand=brief.brand, product=brief.product, field_label=label(field),
+                          max_chars=limit, words=words_for(limit), text=seeds[k % len(seeds)],
+                          problems=[f"a new {label(field).lower()} about {brief.product.name}"
+                                    + (f" ({angle})" if angle else "") + (f", unlike: {avoid}" if avoid else "")],
+                          facts=[])
 
 
 def _line_problems(state, knowledge, rules: dict):
@@ -159,15 +174,9 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
                               trace, max_new_tokens=budget,
                               patterns=None if single else [ad_pattern(spec, source, wanted)] * len(whole),
                               **sampling)
-    longest = max((spec.fields[f].max_chars for _, f, _, _ in items if f in spec.fields), default=90)
-    lines = batch_with_retry(llm, [f"{v['id']}.{f}.{i + 1}" for v, f, i, _ in items], [p for *_, p in items],
-                             parse_line, trace, max_new_tokens=min(settings.max_new_tokens, item_tokens(longest)),
-                             stop=["\n"], patterns=[rewrite_pattern(spec, f, source) for _, f, _, _ in items])
     if constrains(llm) and not single:
         drafts = [({k: [uncut(spec, k, t, source) for t in x] for k, x in fields.items()} if fields else fields,
                    problems) for fields, problems in drafts]
-        lines = [(uncut(spec, f, text, source) if text else text, problems)
-                 for (_, f, _, _), (text, problems) in zip(items, lines)]
     example_texts = worked_examples()
     drafting = {v["id"] for v, _ in whole}
     taken: dict[str, list[str]] = {}
@@ -191,18 +200,40 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
                 v.update(status="drafted", error="revision reply could not be parsed; kept the previous draft")
             continue
         v.update(fields={k: x for k, x in fields.items() if x} or v["fields"], status="drafted", error="")
+        for field, picked in selection.get(v["id"], {}).items():  # too few usable lines: write the rest anew
+            gaps = len(items)  # a running offset: variants start from different brief texts
+            items += [(v, field, len(v["fields"].get(field, [])) + k, new_line_prompt(
+                brief, field, spec, v["fields"].get(field, []), gaps + k, v.get("angle", "")))
+                for k in range(picked["missing"])]
+    longest = max((spec.fields[f].max_chars for _, f, _, _ in items if f in spec.fields), default=90)
+    lines = batch_with_retry(llm, [f"{v['id']}.{f}.{i + 1}" for v, f, i, _ in items], [p for *_, p in items],
+                             parse_line, trace, max_new_tokens=min(settings.max_new_tokens, item_tokens(longest)),
+                             stop=["\n"], patterns=[rewrite_pattern(spec, f, source) for _, f, _, _ in items])
+    if constrains(llm) and not single:
+        lines = [(uncut(spec, f, text, source) if text else text, problems)
+                 for (_, f, _, _), (text, problems) in zip(items, lines)]
     rewritten: dict[str, dict] = {}
     rejected = {}
     for (v, field, i, _), (text, problems) in zip(items, lines):
         fields = rewritten.setdefault(v["id"], {k: list(x) for k, x in v["fields"].items()})
+        mine = fields.setdefault(field, [])
         reason = own_defect(text, example_texts, selector.copies) if text else None
+        others = {t.casefold() for j, t in enumerate(mine) if j != i}
+        if text and not reason and (text.casefold() in others or selector.why_not(field, text) == USED):
+            reason = "repeats a line of this or another variant"
         if not problems and text and not reason:
-            fields[field][i] = text
+            if i < len(mine):
+                mine[i] = text
+            else:
+                mine.append(text)
+            selector.take(field, text)
         elif reason:
             rejected[f"{v['id']}.{field}.{i + 1}"] = f"{text!r}: {reason}"
     for v in targets:
         if v["id"] in rewritten:
-            v.update(fields=rewritten[v["id"]], status="drafted", error="", revisions=v.get("revisions", 0) + 1)
+            v.update(fields={k: x for k, x in rewritten[v["id"]].items() if x}, status="drafted", error="")
+            if v["id"] not in drafting:  # a whole draft counted its revision above
+                v["revisions"] = v.get("revisions", 0) + 1
     for v in targets:
         if v["status"] != "drafted":
             continue

@@ -62,6 +62,8 @@ class Brief(BaseModel):
     variants: int = Field(3, ge=1, le=12)
     rulebook: Name | None = Field(None, description="Installed rulebook name, or a bundled example name.")
     export: ExportTarget | None = Field(None, description="Campaign, ad group and URL for `brandloop export`.")
+    assets: dict[Name, int] = Field(default_factory=dict, description="Items per field each variant carries, e.g. "
+                                    "{headline: 12, description: 3}; default: the rulebook's, else the channel's.")
 
     @field_validator("audience", "keywords", "forbidden_words", "materials", mode="before")
     @classmethod
@@ -77,6 +79,22 @@ class Brief(BaseModel):
             raise ValueError(f"unknown channel '{v}'; use one of: {', '.join(sorted(channel_table()))}")
         return v
 
+    @field_validator("assets")
+    @classmethod
+    def _asset_counts(cls, v: dict[str, int], info) -> dict[str, int]:
+        spec = channel_table().get(info.data.get("channel") or "")
+        if spec is None:  # the channel's own error is reported
+            return v
+        for name, n in v.items():
+            fs = spec.fields.get(name)
+            if fs is None:
+                raise ValueError(f"{spec.name} has no field '{name}'; use one of: {', '.join(spec.fields)}")
+            lo, hi = max(1, fs.min_count), fs.max_count
+            if not lo <= n <= hi:
+                raise ValueError(f"{name} is {n}, outside {spec.name}'s allowed range {lo} to {hi}; "
+                                 f"write a number from {lo} to {hi}, e.g. assets: {{{name}: {hi if n > hi else lo}}}")
+        return v
+
 
 class RunSettings(BaseModel):
     """Per-run configuration. Stored in the run's state, so a resumed run keeps its settings."""
@@ -87,7 +105,8 @@ class RunSettings(BaseModel):
     variants: int | None = Field(None, ge=1, le=12, description="Overrides the brief's variant count.")
     max_revisions: int = Field(2, ge=0, le=10, description="Revision budget: critique->rewrite loops at most.")
     pass_threshold: float = Field(60.0, ge=0, le=100, description="Critic score (0-100) a variant needs to pass.")
-    max_new_tokens: int = Field(240, ge=8, le=2048, description="Token budget of one copywriter generation.")
+    max_new_tokens: int = Field(560, ge=8, le=2048, description="Token budget of one copywriter generation (a whole "
+                                "Google RSA draft of 13 headlines and 5 descriptions needs about 350).")
     critic_max_new_tokens: int = Field(80, ge=8, le=1024, description="Token budget of one critique.")
     summary_max_new_tokens: int = Field(60, ge=8, le=512, description="Token budget of one material summary.")
     rulebook: str | None = Field(None, description="Overrides the brief's rulebook (name or folder).")

@@ -2,7 +2,8 @@
 lines are kept.
 
 A line is dropped when it breaks a hard rule on its own, copies a phrase of the prompt's worked examples or a line
-of the brand's approved ads, repeats a word, or is already used by another variant of the run. The rest are ranked by measured quality (relevance to
+of the brand's approved ads, repeats a word, or is already used by another variant of the run (the same line, case
+ignored, is never kept twice in one variant either). The rest are ranked by measured quality (relevance to
 the brief and its facts, how much of the field's room it uses, the brief's keywords) and picked one at a time
 with maximal marginal relevance, so the lines of a variant, and the variants of a run, differ. The critic's LLM
 judgement then ranks only these finalists.
@@ -27,8 +28,18 @@ _MINOR = {"a", "an", "and", "the", "of", "to", "in", "on", "for", "with", "your"
 
 
 def candidate_count(field: FieldSpec) -> int:
-    """Lines to draft for a field: the ad's count plus half as many again (at least one more)."""
-    return field.draft + max(1, field.draft // 2)
+    """Lines to draft for a field: the ad's count plus a quarter again, at least one more (10 headlines: 13). Each
+    line costs generation time; a shortfall is written anew line by line."""
+    return field.draft + max(1, -(-field.draft // 4))
+
+
+def distinct(lines: list[str]) -> list[str]:
+    """The non-empty lines, each once (case ignored), in their first order."""
+    seen: dict[str, str] = {}
+    for t in lines:
+        if t:
+            seen.setdefault(t.casefold(), t)
+    return list(seen.values())
 
 
 def words(text: str) -> list[str]:
@@ -149,6 +160,10 @@ class LineSelector:
         bonus = 0.15 if any(k in line.casefold() for k in self.keywords) else 0.0
         return 0.6 * rel + 0.4 * fill + bonus
 
+    def take(self, field: str, line: str) -> None:
+        """Record a line written outside pick() (a missing line written anew) as used by this run."""
+        self.taken.setdefault(field, []).append(line)
+
     def pick(self, candidates: dict[str, list[str]]) -> tuple[dict[str, list[str]], dict]:
         """The variant's lines per field and a report {field: {chosen, dropped: {line: reason}, runners_up}}:
         runners-up are the clean lines not chosen, best first (finalize's alternatives for a line it can't
@@ -159,7 +174,7 @@ class LineSelector:
         report: dict[str, dict] = {}
         for field, lines in candidates.items():
             need = self.spec.fields[field].draft if field in self.spec.fields else len(lines)
-            unique = list(dict.fromkeys(t for t in lines if t))
+            unique = distinct(lines)
             dropped = {t: r for t in unique if (r := self.why_not(field, t))}
             clean = [t for t in unique if t not in dropped]
             chosen: list[str] = []
@@ -171,19 +186,21 @@ class LineSelector:
                 best = max(clean, key=mmr)
                 chosen.append(best)
                 clean.remove(best)
-            # too few clean lines: keep lines with problems (the revision loop rewrites them), and only as a last
-            # resort a line another variant uses (the set lint reports it; a fresh draft is asked for next loop;
-            # finalize never fills a gap from another variant)
-            for spare in ([t for t in unique if t in dropped and dropped[t] != USED],
-                          [t for t in unique if dropped.get(t) == USED]):
-                while spare and len(chosen) < need:
+            # too few clean lines: keep lines with problems (the revision loop rewrites them); a line another variant
+            # uses only as a last resort up to the channel's minimum (the set lint reports it). Above that minimum
+            # the copywriter writes the missing lines anew; finalize never fills a gap from another variant.
+            floor = min(need, self.spec.fields[field].min_count) if field in self.spec.fields else need
+            for spare, upto in (([t for t in unique if t in dropped and dropped[t] != USED], need),
+                                ([t for t in unique if dropped.get(t) == USED], floor)):
+                while spare and len(chosen) < upto:
                     best = max(spare, key=lambda t: self.quality(field, t))
                     chosen.append(best)
                     spare.remove(best)
             runners_up = sorted(clean, key=lambda t: -self.quality(field, t))
             chosen.sort(key=unique.index)  # the model's own order
             fields[field] = chosen
-            report[field] = {"chosen": chosen, "dropped": dropped, "runners_up": runners_up}
+            report[field] = {"chosen": chosen, "dropped": dropped, "runners_up": runners_up,
+                             "missing": need - len(chosen)}
         for field, chosen in fields.items():
             self.taken.setdefault(field, []).extend(chosen)
         return fields, report

@@ -57,7 +57,7 @@ def cli(ctx: click.Context, home: Path | None, debug: bool) -> None:
 @click.option("--max-revisions", "-k", type=click.IntRange(0, 10), default=2, show_default=True,
               help="Revision budget (critique -> rewrite loops).")
 @click.option("--threshold", type=click.FloatRange(0, 100), default=60.0, show_default=True, help="Pass score, 0-100.")
-@click.option("--max-new-tokens", type=click.IntRange(8, 2048), default=240, show_default=True,
+@click.option("--max-new-tokens", type=click.IntRange(8, 2048), default=560, show_default=True,
               help="Token budget of one copywriter generation.")
 @click.option("--temperature", type=click.FloatRange(0, 2), default=0.7, show_default=True,
               help="Sampling temperature of whole-ad drafts (0 = greedy); seeded, so runs repeat.")
@@ -201,7 +201,7 @@ def describe(ctx, files, as_json, summary, model, no_summary):
 @click.argument("briefs", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--model", "-m", default="small", show_default=True)
 @click.option("--max-revisions", "-k", type=click.IntRange(0, 10), default=2, show_default=True)
-@click.option("--max-new-tokens", type=click.IntRange(8, 2048), default=240, show_default=True)
+@click.option("--max-new-tokens", type=click.IntRange(8, 2048), default=560, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write the JSON report here.")
 @click.option("--engine", type=click.Choice(["auto", "openvino", "transformers"]), default="auto", show_default=True)

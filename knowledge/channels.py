@@ -45,3 +45,12 @@ def get_channel(name: str, overrides: dict | None = None) -> ChannelSpec:
         return spec
     fields = {k: v.model_copy(update=overrides.get(k, {})) for k, v in spec.fields.items()}
     return spec.model_copy(update={"fields": fields})
+
+
+def with_assets(spec: ChannelSpec, counts: dict[str, int] | None) -> ChannelSpec:
+    """The spec with per-field item counts to draft (a brief's `assets`), each kept within the field's max_count."""
+    if not counts:
+        return spec
+    fields = {k: v.model_copy(update={"draft": min(counts[k], v.max_count)}) if k in counts else v
+              for k, v in spec.fields.items()}
+    return spec.model_copy(update={"fields": fields})

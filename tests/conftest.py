@@ -20,13 +20,14 @@ def home(tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture
 def brief_file(tmp_path) -> Path:
-    """A minimal valid brief (no rulebook) for a Google search ad."""
+    """A minimal valid brief (no rulebook) for a Google search ad, with the channel's minimum asset counts."""
     p = tmp_path / "brief.yaml"
     p.write_text(
         "brand: Northwind Bank\n"
         "product:\n  name: Everyday Savings\n  description: A savings account.\n  facts: ['4.10% APY']\n"
         "audience: [savers]\nchannel: google_rsa\ngoal: sign-ups\nkey_message: Earn more.\n"
-        "keywords: [savings]\nforbidden_words: [guaranteed]\nvariants: 3\n", encoding="utf-8")
+        "keywords: [savings]\nforbidden_words: [guaranteed]\nvariants: 3\n"
+        "assets: {headline: 3, description: 2}\n", encoding="utf-8")  # the scripted fakes write 3 + 2 lines
     return p
 
 

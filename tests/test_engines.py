@@ -14,11 +14,11 @@ from brandloop.llm import ModelError, factory, ov_build
 from brandloop.llm.assets import _write_marker, marker_is_valid
 from brandloop.llm.integrity import check_folder, fingerprint_folder
 from brandloop.llm.loader import ResolvedSpec
-from knowledge.channels import get_channel
+from knowledge.channels import get_channel, with_assets
 from tests.fakes import COPY, CRITIC as CRITIC_TEMPLATE, ConstrainedScriptedChatModel
 from tests.test_graph import GOOD, run
 
-RSA = get_channel("google_rsa")
+RSA = with_assets(get_channel("google_rsa"), {"headline": 3, "description": 2})  # as the scripted ads
 CRITIC = "SCORE: 8\nCRITIQUE: Clear about the 4.10% APY and on brief.\nFIX: Name the audience in a headline."
 
 

@@ -85,7 +85,8 @@ def test_forbidden_word_is_removed_by_repair(brief_file):
 
 def test_unrepairable_variant_is_marked_failed(brief_file):
     two_headlines = "HEADLINE 1: Save More\nHEADLINE 2: Earn More\nDESCRIPTION 1: a b.\nDESCRIPTION 2: c d."
-    out, _ = run(brief_file, scripted(two_headlines), max_revisions=0)
+    # the missing headline is written anew, but the model only repeats a line the variant has
+    out, _ = run(brief_file, scripted(two_headlines, rewrite="Save More"), max_revisions=0)
     for v in out["variants"]:
         assert v["delivered"] == "failed"
         assert any(x["rule_id"] == "channel.count" for x in v["violations"])
@@ -147,15 +148,26 @@ def test_a_worse_revision_never_replaces_a_better_draft(brief_file):
         assert v["score"] == max(v["score_history"])
 
 
-def test_missing_items_are_never_filled_with_another_variants_lines(brief_file):
-    # v1 keeps answering with a single headline and no descriptions; v2 and v3 are complete. Their lines would
-    # close v1's gaps, but a gap is never filled with a sibling's copy: v1 is delivered marked failed.
+def test_missing_items_are_written_anew_never_taken_from_another_variant(brief_file):
+    # v1 answers with a single headline and no descriptions; v2 and v3 are complete. The copywriter writes v1's
+    # missing lines one by one; finalize never fills a gap with a line another variant carries.
     short = "HEADLINE 1: Save More Every Day"
-    llm = scripted(lambda p: short if "main benefit" in p else GOOD)
+    new = iter(["Northwind Savings For You", "A Rate Worth Keeping", "Open Everyday Savings online in five minutes.",
+                "Earn 4.10% APY with no monthly fee at Northwind."])
+    llm = scripted(lambda p: short if "main benefit" in p else GOOD, rewrite=lambda p: next(new))
+    out, _ = run(brief_file, llm, max_revisions=0)
+    v1, v2 = out["variants"][0], out["variants"][1]
+    assert v1["delivered"] != "failed" and not v1["repaired"], v1["violations"]
+    assert v1["fields"] == {"headline": ["Save More Every Day", "Northwind Savings For You", "A Rate Worth Keeping"],
+                            "description": ["Open Everyday Savings online in five minutes.",
+                                            "Earn 4.10% APY with no monthly fee at Northwind."]}
+    # the model only repeats v2's lines: v1 stays short and is marked failed rather than borrow them
+    llm = scripted(lambda p: short if "main benefit" in p else GOOD, rewrite="Earn 4.10% APY")
     out, _ = run(brief_file, llm, max_revisions=0)
     v1 = out["variants"][0]
-    assert v1["delivered"] == "failed" and not v1["repairs"]
-    assert v1["fields"]["headline"] == ["Save More Every Day"] and not v1["fields"].get("description")
+    assert v1["delivered"] == "failed" and any(x["rule_id"] == "channel.count" for x in v1["violations"])
+    theirs = {t for v in out["variants"][1:] for items in v["fields"].values() for t in items}
+    assert not theirs & {t for items in v1["fields"].values() for t in items if t != "Save More Every Day"}
 
 
 def test_an_unchanged_draft_is_not_critiqued_again(brief_file):

@@ -115,9 +115,9 @@ def test_constrained_generation_never_exceeds_a_tiny_limit(llm):
 def test_a_constrained_ad_always_parses_within_its_limits(llm):
     from agents.formats import ad_pattern
     from agents.parsing import parse_fields
-    from knowledge.channels import get_channel
+    from knowledge.channels import get_channel, with_assets
 
-    spec = get_channel("google_rsa")
+    spec = with_assets(get_channel("google_rsa"), {"headline": 3, "description": 2})  # fits the 160-token budget
     ask = ("Write a Google search ad for Everyday Savings, a savings account with 4.10% APY and no monthly fee. "
            "Make every line long and detailed.")
     pattern = ad_pattern(spec, ask)

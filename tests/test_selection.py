@@ -1,11 +1,11 @@
 """Over-generate and select: clean, varied lines per variant, none shared while an alternative exists."""
 from agents.selection import LineSelector, candidate_count, repeated_word, shared_phrase
-from knowledge.channels import get_channel
+from knowledge.channels import get_channel, with_assets
 from tests.fakes import COPY, CRITIC as CRITIC_TEMPLATE, ConstrainedScriptedChatModel
 from tests.test_engines import CANDIDATES, CRITIC
 from tests.test_graph import run
 
-RSA = get_channel("google_rsa")
+RSA = with_assets(get_channel("google_rsa"), {"headline": 3, "description": 2})  # as the scripted ads
 
 
 def _selector(problems=lambda f, t: ["uses 'guaranteed'"] if "guaranteed" in t.lower() else []):
@@ -15,6 +15,9 @@ def _selector(problems=lambda f, t: ["uses 'guaranteed'"] if "guaranteed" in t.l
 
 def test_candidate_counts():
     assert candidate_count(RSA.fields["headline"]) == 4 and candidate_count(RSA.fields["description"]) == 3
+    full = get_channel("google_rsa")  # the default RSA: 10 headlines and 4 descriptions
+    assert (full.fields["headline"].draft, full.fields["description"].draft) == (10, 4)
+    assert candidate_count(full.fields["headline"]) > 10 and candidate_count(full.fields["description"]) > 4
 
 
 def test_lines_with_problems_repeats_or_example_phrases_are_dropped():

@@ -274,6 +274,15 @@ def parse_channels(data: dict, lm: LineMap, L: Loaded) -> None:
             for k, v in lim.items():
                 if k in ("max_chars", "min_chars", "min_count", "max_count", "draft") and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
                     errs.append(lm.issue(("channels", ch, fname, k), f"{k} must be a non-negative integer", f"write '{k}: 30'"))
+            base = known.get(ch).fields.get(fname) if known.get(ch) else None
+            draft = lim.get("draft")
+            if base is not None and isinstance(draft, int) and not isinstance(draft, bool) and draft > 0:
+                lo, hi = lim.get("min_count", base.min_count), lim.get("max_count", base.max_count)
+                if not (isinstance(lo, int) and isinstance(hi, int)) or max(1, lo) <= draft <= hi:
+                    continue
+                lo = max(1, lo)
+                errs.append(lm.issue(("channels", ch, fname, "draft"), f"draft {draft} is outside {ch}'s allowed "
+                                     f"{fname} count {lo} to {hi}", f"write 'draft: {min(max(draft, lo), hi)}'"))
         L.channels[ch] = {f: dict(v) for f, v in fields.items()}
 
 

@@ -35,20 +35,17 @@
     if (!list) return;
     var f = fieldsOf(card), h = (f.headline || []).filter(Boolean), d = (f.description || []).filter(Boolean);
     list.textContent = "";
-    var shown = 0;
-    for (var a = 0; a < h.length && shown < 6; a++) for (var b = 0; b < h.length && shown < 6; b++) {
-      for (var c = 0; c < h.length && shown < 6; c++) {
-        if (a === b || b === c || a === c) continue;
-        var li = document.createElement("li");
-        var head = document.createElement("span");
-        head.className = "ad-head";
-        head.textContent = [h[a], h[b], h[c]].join(" | ");
-        var desc = document.createElement("span");
-        desc.className = "ad-desc";
-        desc.textContent = d.slice(0, 2).join(" ");
-        li.appendChild(head); li.appendChild(desc); list.appendChild(li);
-        shown++;
-      }
+    // one combination per headline, rotating, so every headline and description shows at least once
+    var n = h.length < 3 ? 0 : h.length;
+    for (var i = 0; i < n; i++) {
+      var li = document.createElement("li");
+      var head = document.createElement("span");
+      head.className = "ad-head";
+      head.textContent = [h[i], h[(i + 1) % n], h[(i + 2) % n]].join(" | ");
+      var desc = document.createElement("span");
+      desc.className = "ad-desc";
+      desc.textContent = d.length > 1 ? [d[i % d.length], d[(i + 1) % d.length]].join(" ") : d.join(" ");
+      li.appendChild(head); li.appendChild(desc); list.appendChild(li);
     }
   }
 
