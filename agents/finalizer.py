@@ -79,7 +79,10 @@ def best_clean_version(state, delivered: list[dict], v: dict, knowledge) -> dict
 
 
 def repaired(fields: dict, found: list[dict], state, knowledge, pool, recheck) -> tuple[dict, list[dict], list[dict]]:
-    """(fields, violations, repair log) after up to REPAIR_PASSES deterministic repair passes."""
+    """(fields, violations, repair log) after up to REPAIR_PASSES deterministic repair passes. A pooled line the
+    version already carries is no alternative: once repaired it would repeat that line."""
+    carried = {t.casefold() for items in fields.values() for t in items}
+    pool = {k: [t for t in items if t.casefold() not in carried] for k, items in (pool or {}).items()}
     log: list[dict] = []
     for _ in range(REPAIR_PASSES):  # a later pass sees offsets that an earlier one changed
         fields, more = repair_fields(fields, found, state, knowledge, pool=pool, recheck=recheck)

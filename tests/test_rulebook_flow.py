@@ -26,11 +26,19 @@ def test_rulebook_rules_reach_prompts_citations_resolve_and_disclaimers_are_plac
         assert v["delivered"] in ("approved", "below_threshold")
 
 
-def test_unbacked_superlatives_are_removed_but_unbacked_numbers_mark_the_variant_failed(home):
+def three_headline_brief(tmp_path):
+    """The search example, asking for the 3 headlines and 2 descriptions the scripted drafts carry."""
+    brief = tmp_path / "northwind_search.yaml"
+    brief.write_text((EXAMPLES / "northwind_search.yaml").read_text(encoding="utf-8")
+                     + "\nassets: {headline: 3, description: 2}\n", encoding="utf-8")
+    return brief
+
+
+def test_unbacked_superlatives_are_removed_but_unbacked_numbers_mark_the_variant_failed(home, tmp_path):
     draft = ("HEADLINE 1: Online Savings, Best Value\nHEADLINE 2: Earn 9% APY\nHEADLINE 3: No Monthly Fee\n"
              "DESCRIPTION 1: Open an account online in minutes.\nDESCRIPTION 2: Grow your savings with no fee.")
     llm = scripted(lambda p: draft if "main benefit" in p else DRAFT, rewrite=lambda p: p.rsplit(": ", 1)[-1])
-    result = Runner(home, lambda s, **kw: llm).run(EXAMPLES / "northwind_search.yaml", RunSettings(max_revisions=0))
+    result = Runner(home, lambda s, **kw: llm).run(three_headline_brief(tmp_path), RunSettings(max_revisions=0))
     v1 = result["variants"][0]
     assert v1["fields"]["headline"][0] == "Online Savings"  # the whole phrase goes, never just 'Best' ("Online Savings, Value")
     assert any(r["before"] == "Online Savings, Best Value" for r in v1["repairs"])
@@ -38,3 +46,17 @@ def test_unbacked_superlatives_are_removed_but_unbacked_numbers_mark_the_variant
     assert [x["message"] for x in v1["violations"] if x["severity"] == "error"] == [
         "Unbacked claim '9%': use a product fact or an approved claim."]
     assert result["variants"][1]["delivered"] != "failed"
+
+
+def test_a_repair_never_makes_a_line_repeat_another_of_its_variant(home):
+    # 10 headlines asked for, 3 drafted: the pool holds the variant's own 'Online Savings, Best Value', which the
+    # claim repair would turn into a second 'Online Savings'. A pooled line the variant already carries is no
+    # alternative.
+    draft = ("HEADLINE 1: Online Savings, Best Value\nHEADLINE 2: Earn 9% APY\nHEADLINE 3: No Monthly Fee\n"
+             "DESCRIPTION 1: Open an account online in minutes.\nDESCRIPTION 2: Grow your savings with no fee.")
+    llm = scripted(lambda p: draft if "main benefit" in p else DRAFT, rewrite=lambda p: p.rsplit(": ", 1)[-1])
+    result = Runner(home, lambda s, **kw: llm).run(EXAMPLES / "northwind_search.yaml", RunSettings(max_revisions=0))
+    for v in result["variants"]:
+        for items in v["fields"].values():
+            assert len({t.casefold() for t in items}) == len(items), items
+        assert not [x for x in v["violations"] if x["rule_id"] == "channel.unique" or "repeats headline" in x["message"]]
