@@ -1,9 +1,9 @@
 """Small helpers the agents share: reading the brief, channel and settings out of state."""
 from __future__ import annotations
 
-from agents.inputs import Brief, RunSettings
-from knowledge.channels import ChannelSpec, get_channel, with_assets
-from knowledge.checks import label
+from brandloop.agents.inputs import Brief, RunSettings
+from brandloop.knowledge.channels import ChannelSpec, get_channel, with_assets
+from brandloop.knowledge.checks import label
 
 
 def brief_of(state) -> Brief:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
-from agents.common import brief_of, channel_of
-from agents.context import Context, context_of, emit
-from agents.tracing import NodeTrace
-from knowledge.briefclaims import check_brief_claims
-from knowledge.checks import check_channel, check_terms, label
-from knowledge.lint import lint_for
-from knowledge.violations import Violation
+from brandloop.agents.common import brief_of, channel_of
+from brandloop.agents.context import Context, context_of, emit
+from brandloop.agents.tracing import NodeTrace
+from brandloop.knowledge.briefclaims import check_brief_claims
+from brandloop.knowledge.checks import check_channel, check_terms, label
+from brandloop.knowledge.lint import lint_for
+from brandloop.knowledge.violations import Violation
 
 
 def check_variant(fields: dict[str, list[str]], state, knowledge=None) -> list[Violation]:
@@ -42,8 +42,8 @@ def short_of_count(fields: dict[str, list[str]], spec) -> list[Violation]:
 def example_leaks(fields: dict[str, list[str]], state) -> list[Violation]:
     """Lines that share a phrase (3 content words) with a prompt's worked example and not with the brief: the
     fictional example leaking into the ad ('Pre-portioned dinners' in a bank's ad). Hard: never delivered."""
-    from agents.common import brief_text
-    from agents.selection import shared_phrase, worked_examples
+    from brandloop.agents.common import brief_text
+    from brandloop.agents.selection import shared_phrase, worked_examples
 
     brief = brief_of(state)
     own = " ".join([brief_text(brief), brief.tone, *brief.product.facts, *brief.keywords])

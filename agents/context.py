@@ -14,7 +14,7 @@ from typing import Any, Callable
 from langchain_core.language_models import BaseChatModel
 from langgraph.runtime import Runtime
 
-from agents.tracing import NodeTrace
+from brandloop.agents.tracing import NodeTrace
 
 
 @dataclass(frozen=True)

@@ -11,18 +11,18 @@ from langgraph.runtime import Runtime
 import math
 
 
-from agents.context import Context, context_of, emit
-import prompts
-from agents.common import brief_of, brief_text, channel_of, settings_of
-from agents.formats import ad_pattern, char_cap, line_format, rewrite_pattern
-from agents.llm_calls import batch_with_retry, constrains
-from agents.parsing import parse_fields, parse_line
-from agents.repairs import place_required, rules_by_id, trim_whole
-from agents.selection import USED, LineSelector, candidate_count, own_defect, worked_examples
-from agents.tracing import NodeTrace
-from knowledge.channels import ChannelSpec
-from knowledge.checks import label
-from knowledge.text import char_length
+from brandloop.agents.context import Context, context_of, emit
+from brandloop import prompts
+from brandloop.agents.common import brief_of, brief_text, channel_of, settings_of
+from brandloop.agents.formats import ad_pattern, char_cap, line_format, rewrite_pattern
+from brandloop.agents.llm_calls import batch_with_retry, constrains
+from brandloop.agents.parsing import parse_fields, parse_line
+from brandloop.agents.repairs import place_required, rules_by_id, trim_whole
+from brandloop.agents.selection import USED, LineSelector, candidate_count, own_defect, worked_examples
+from brandloop.agents.tracing import NodeTrace
+from brandloop.knowledge.channels import ChannelSpec
+from brandloop.knowledge.checks import label
+from brandloop.knowledge.text import char_length
 
 TO_WRITE = ("new", "revise")
 VARIANT_LEVEL = ("channel.count", "channel.field", "brief.keyword")
@@ -106,7 +106,7 @@ def new_line_prompt(brief, field: str, spec: ChannelSpec, others: list[str], k: 
 def _line_problems(state, knowledge, rules: dict):
     """(field, line) -> the hard problems of that line alone (not those of the whole ad: counts, keywords,
     required texts)."""
-    from agents.compliance import check_variant
+    from brandloop.agents.compliance import check_variant
 
     def problems(field: str, line: str) -> list[str]:
         found = check_variant({field: [line]}, state, knowledge)

@@ -5,16 +5,16 @@ from langgraph.runtime import Runtime
 import re
 
 
-from agents.context import Context, context_of, emit
-import prompts
-from agents.common import brief_of, brief_text, channel_of, labelled, settings_of
-from agents.formats import critique_pattern
-from agents.llm_calls import batch_with_retry
-from agents.parsing import parse_critique
-from agents.scoring import combine_score, measure_set
-from agents.tracing import NodeTrace
-from knowledge.checks import label
-from knowledge.violations import hard_count
+from brandloop.agents.context import Context, context_of, emit
+from brandloop import prompts
+from brandloop.agents.common import brief_of, brief_text, channel_of, labelled, settings_of
+from brandloop.agents.formats import critique_pattern
+from brandloop.agents.llm_calls import batch_with_retry
+from brandloop.agents.parsing import parse_critique
+from brandloop.agents.scoring import combine_score, measure_set
+from brandloop.agents.tracing import NodeTrace
+from brandloop.knowledge.checks import label
+from brandloop.knowledge.violations import hard_count
 
 
 def _gist(passage: str, limit: int = 160) -> str:
@@ -48,7 +48,7 @@ _QUOTED = re.compile(r"[\"“‘']([^\"”’']{4,})[\"”’']")
 
 def _field_names() -> list[str]:
     """Every field name of every channel, longest label first ('card headline' before 'headline')."""
-    from knowledge.channels import channel_table
+    from brandloop.knowledge.channels import channel_table
 
     names = {n for spec in channel_table().values() for n in spec.fields}
     return sorted(names, key=lambda n: -len(label(n)))

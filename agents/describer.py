@@ -10,12 +10,12 @@ from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
 
-from agents.context import Context, context_of, emit
-import prompts
-from agents.common import brief_of, settings_of
-from agents.formats import summary_pattern
-from agents.llm_calls import batch_with_retry
-from agents.tracing import NodeTrace
+from brandloop.agents.context import Context, context_of, emit
+from brandloop import prompts
+from brandloop.agents.common import brief_of, settings_of
+from brandloop.agents.formats import summary_pattern
+from brandloop.agents.llm_calls import batch_with_retry
+from brandloop.agents.tracing import NodeTrace
 
 PROMPT_FACT_SOURCES = ("page", "text")
 
@@ -73,7 +73,7 @@ def describe_files(paths: list[Path], llm: BaseChatModel | None, trace: NodeTrac
     """One description dict per file: source, kind, features, facts, text, summary, error. Bad files get an error
     of their own and never stop the others. Without an LLM, or when the model's sentence states a measured number
     with another unit, the summary is the measurements themselves."""
-    from materials import analyze  # measurement layer; loads no model
+    from brandloop.materials import analyze  # measurement layer; loads no model
 
     reports = [analyze(p, cache_dir=cache_dir).model_dump(mode="json") for p in paths]
     ok = [r for r in reports if not r.get("error")]

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
-from agents.common import channel_of, settings_of
-from agents.compliance import check_variant
-from agents.context import Context, context_of, emit
-from agents.critic import set_metrics
-from agents.scoring import combine_score
-from agents.repairs import repair_fields
-from agents.stopping import stop_reason
-from agents.tracing import NodeTrace
-from knowledge.violations import hard_count
+from brandloop.agents.common import channel_of, settings_of
+from brandloop.agents.compliance import check_variant
+from brandloop.agents.context import Context, context_of, emit
+from brandloop.agents.critic import set_metrics
+from brandloop.agents.scoring import combine_score
+from brandloop.agents.repairs import repair_fields
+from brandloop.agents.stopping import stop_reason
+from brandloop.agents.tracing import NodeTrace
+from brandloop.knowledge.violations import hard_count
 
 
 REPAIR_PASSES = 3

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from knowledge.channels import ChannelSpec, FieldSpec
-from knowledge.checks import label
+from brandloop.knowledge.channels import ChannelSpec, FieldSpec
+from brandloop.knowledge.checks import label
 
 _LATIN_EXTRA = "‘’“”–—…€£¥®™°·•"
 _OPENING_QUOTES = "\"'‘“"

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from knowledge.channels import channel_table
+from brandloop.knowledge.channels import channel_table
 
 # Documented limits (README "Limits"): characters per field and items per list.
 MAX_BRIEF_FILE_BYTES = 1024 * 1024

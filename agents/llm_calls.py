@@ -7,9 +7,8 @@ from typing import Callable
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
-import prompts
-
-from agents.tracing import NodeTrace
+from brandloop import prompts
+from brandloop.agents.tracing import NodeTrace
 
 Parser = Callable[[str], tuple[object, list[str]]]
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from knowledge.checks import label
+from brandloop.knowledge.checks import label
 
 _LINE = re.compile(r"^[\s>*_#`\-\d.)]*(?P<label>[A-Za-z][A-Za-z ]*?)\s*(?P<num>\d+)?\s*[*_]*\s*[:\-–—]\s*(?P<text>.*)$")
 _PLACEHOLDER = re.compile(r"^<.*>$|^\[.*\]$|^(none|n/?a|nothing|-)\.?$", re.I)

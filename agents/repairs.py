@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import regex
 
-from agents.common import channel_of
-from knowledge.lint import dangling
-from knowledge.text import char_length
-from knowledge.violations import Violation, hard_count
+from brandloop.agents.common import channel_of
+from brandloop.knowledge.lint import dangling
+from brandloop.knowledge.text import char_length
+from brandloop.knowledge.violations import Violation, hard_count
 
 MAX_PHRASE_WORDS = 4  # a claim phrase a repair may drop whole ("Best Value", "the fastest ride yet")
 # commas, colons, semicolons, bars, spaced dashes, em dashes and sentence ends; not "$1,000", "9:30" or "9–5"

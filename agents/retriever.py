@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
-import prompts
-from agents.common import brief_of
-from agents.context import Context, context_of, emit
-from agents.describer import prompt_facts
-from agents.tracing import NodeTrace
+from brandloop import prompts
+from brandloop.agents.common import brief_of
+from brandloop.agents.context import Context, context_of, emit
+from brandloop.agents.describer import prompt_facts
+from brandloop.agents.tracing import NodeTrace
 
 MAX_RULES_IN_PROMPT = 8
 MAX_SWAPS_IN_PROMPT = 6

@@ -10,7 +10,7 @@ from itertools import combinations
 
 import numpy as np
 
-from knowledge.violations import hard_count
+from brandloop.knowledge.violations import hard_count
 
 WEIGHTS = {"judgement": 0.35, "relevance": 0.2, "voice": 0.15, "readability": 0.15, "uniqueness": 0.15}
 HARD_PENALTY = 8.0
@@ -23,7 +23,7 @@ _VOWELS = re.compile(r"[aeiouy]+")
 
 
 def _embed(texts: list[str]) -> np.ndarray:
-    from knowledge.embeddings import embed
+    from brandloop.knowledge.embeddings import embed
 
     return np.asarray(embed(texts), dtype=np.float32)
 

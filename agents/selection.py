@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from knowledge.channels import ChannelSpec, FieldSpec
+from brandloop.knowledge.channels import ChannelSpec, FieldSpec
 
 LineProblems = Callable[[str, str], list[str]]  # (field, line) -> hard problems of that line alone
 
@@ -89,8 +89,7 @@ def worked_examples() -> tuple[str, ...]:
     import yaml
     from importlib import resources
 
-    import prompts
-
+    from brandloop import prompts
     out = [t for ex in prompts.load_data("copy_examples") for ls in ex["lines"].values() for t in ls]
     for f in sorted(resources.files("prompts").iterdir(), key=lambda f: f.name):
         if not f.name.endswith(".yaml") or f.name == "copy_examples.yaml":
@@ -117,7 +116,7 @@ def own_defect(line: str, examples: list[str], copies: Callable[[str], str | Non
 
 
 def _embed(texts: list[str]) -> np.ndarray:
-    from knowledge.embeddings import embed
+    from brandloop.knowledge.embeddings import embed
 
     return np.asarray(embed(texts), dtype=np.float32)
 

@@ -20,8 +20,8 @@ from brandloop.cli_serve import serve
 from brandloop.cli_errors import cli_errors
 from brandloop.errors import EXIT_INPUT, BriefError, HomeError, RunNotFound
 from brandloop.home import data_home
-from graph.context import RunSettings
-from graph.status import AWAITING
+from brandloop.graph.context import RunSettings
+from brandloop.graph.status import AWAITING
 
 
 @click.group()
@@ -120,8 +120,8 @@ def resume(ctx, run_id, as_json):
 @click.pass_context
 def runs(ctx, as_json, limit):
     """List past runs."""
-    from graph.status import run_counts, status_text
-    from graph.store import open_store
+    from brandloop.graph.status import run_counts, status_text
+    from brandloop.graph.store import open_store
 
     with cli_errors():
         rows = open_store(ctx.obj["home"]).list_runs(limit)
@@ -148,7 +148,7 @@ def runs(ctx, as_json, limit):
 def trace(ctx, run_id, node, as_json, full):
     """Summarise a run's steps, one line each (time, tokens, violations, scores); --full prints everything."""
     from brandloop.report import NODES, trace_summary, trace_text
-    from graph.store import open_store
+    from brandloop.graph.store import open_store
 
     with cli_errors():
         if node is not None and node not in NODES:
@@ -174,9 +174,9 @@ def trace(ctx, run_id, node, as_json, full):
 @click.pass_context
 def describe(ctx, files, as_json, summary, model, no_summary):
     """Describe ad materials (images, video, audio, pages, text): measured features and facts; --summary adds a sentence."""
-    from agents.describer import describe_files
-    from agents.tracing import NodeTrace
-    from graph.context import RunSettings
+    from brandloop.agents.describer import describe_files
+    from brandloop.agents.tracing import NodeTrace
+    from brandloop.graph.context import RunSettings
 
     with cli_errors():
         llm = ctx.obj["llm_factory"](model) if summary and not no_summary else None
@@ -232,7 +232,7 @@ def eval_cmd(ctx, briefs, model, max_revisions, max_new_tokens, as_json, out, en
 def diff(ctx, run_id, variant):
     """Show the text diff between the revisions of one VARIANT (e.g. v1) of a run."""
     from brandloop.report import revision_diffs
-    from graph.store import open_store
+    from brandloop.graph.store import open_store
 
     with cli_errors():
         values = open_store(ctx.obj["home"]).latest_values(run_id)

@@ -43,9 +43,9 @@ def check(ctx, files, rulebook_name, channel, product, output, ext):
 
     Prints FILE:LINE:COL  severity  message  rule for each alert; exits 1 when an error-level alert is found."""
     from brandloop.errors import BriefError
-    from knowledge.channels import channel_table
-    from knowledge.copycheck import CopyChecker, as_vale_json, kind_of, summary
-    from knowledge.registry import RulebookRegistry
+    from brandloop.knowledge.channels import channel_table
+    from brandloop.knowledge.copycheck import CopyChecker, as_vale_json, kind_of, summary
+    from brandloop.knowledge.registry import RulebookRegistry
 
     if channel and channel not in channel_table():
         raise BriefError("(arguments)", "--channel", f"unknown channel '{channel}'",

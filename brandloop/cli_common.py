@@ -18,7 +18,7 @@ def llm_factory(home: Path):
 
 
 def make_runner(ctx: click.Context):
-    from graph.runner import Runner
+    from brandloop.graph.runner import Runner
 
     return Runner(ctx.obj["home"], ctx.obj["llm_factory"])
 

@@ -26,8 +26,8 @@ def export(ctx, run_id, fmt, out, include_all, campaign, ad_group, final_url, pa
     """Write RUN_ID's approved variants (all with --all) in the columns an ad tool imports."""
     from brandloop.export import FORMATS, Target, render, write_atomic
     from brandloop.errors import BriefError
-    from graph.runner import stored_result
-    from graph.store import open_store
+    from brandloop.graph.runner import stored_result
+    from brandloop.graph.store import open_store
 
     if not fmt:
         raise BriefError("(arguments)", "--format", "no format given", f"pass --format {'|'.join(FORMATS)}")

@@ -24,7 +24,7 @@ def bar(report: dict) -> str:
 @contextmanager
 def llm_progress(runner, quiet: bool):
     """Attach an LLMProgress to `runner` for the duration of a command."""
-    from graph.progress import LLMProgress, progress_text
+    from brandloop.graph.progress import LLMProgress, progress_text
 
     tty = sys.stderr.isatty()
     lock = threading.Lock()

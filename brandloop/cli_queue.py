@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from brandloop.cli_errors import cli_errors
-from graph.context import RunSettings
+from brandloop.graph.context import RunSettings
 
 
 @click.command()
@@ -31,7 +31,7 @@ def batch(ctx, briefs, model, engine, variants, max_revisions, threshold, max_ne
     """Enqueue one run per BRIEF for 'brandloop worker' processes (needs BRANDLOOP_DATABASE_URL)."""
     from brandloop.queue.table import JobQueue
     from brandloop.queue.worker import wait_for
-    from graph.brief import load_brief
+    from brandloop.graph.brief import load_brief
 
     with cli_errors():
         settings = RunSettings(model=model, engine=engine, variants=variants, max_revisions=max_revisions,

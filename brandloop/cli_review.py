@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from brandloop.cli_errors import guarded
-from graph.status import AWAITING
+from brandloop.graph.status import AWAITING
 
 
 def default_reviewer() -> str:
@@ -30,7 +30,7 @@ def _show(p: dict, limits: dict, wide: bool) -> None:
 
 
 def _edit(p: dict, recheck) -> dict:
-    from knowledge.checks import label
+    from brandloop.knowledge.checks import label
 
     fields = {k: list(v) for k, v in (p.get("fields") or {}).items()}
     while True:

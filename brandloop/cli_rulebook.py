@@ -21,7 +21,7 @@ def _home(ctx: click.Context) -> pathlib.Path:
 
 
 def _registry(ctx):
-    from knowledge.registry import RulebookRegistry
+    from brandloop.knowledge.registry import RulebookRegistry
 
     return RulebookRegistry(_home(ctx))
 
@@ -40,7 +40,7 @@ def validate(ctx, path, name):
     """Check a rulebook folder; report every error as file:line, field and fix."""
     reg = _registry(ctx)
     L = reg.validate(path, name)
-    from knowledge.rulebook.loader import flatten
+    from brandloop.knowledge.rulebook.loader import flatten
 
     data = flatten(L)
     for w in data.warnings:
@@ -153,8 +153,8 @@ def test(ctx, name):
     reg = _registry(ctx)
     p = pathlib.Path(name)
     if not reg.installed(name) and p.is_dir():
-        from knowledge.retrieval import BrandKnowledge
-        from knowledge.rulebook.loader import flatten
+        from brandloop.knowledge.retrieval import BrandKnowledge
+        from brandloop.knowledge.rulebook.loader import flatten
 
         know = BrandKnowledge(flatten(reg.validate(p)))
     else:

@@ -5,12 +5,12 @@ from collections import Counter
 from pathlib import Path
 from statistics import mean
 
-from agents.compliance import check_variant
+from brandloop.agents.compliance import check_variant
 from brandloop.report import CLEAN, write_result
-from graph.context import RunSettings
-from graph.runner import Runner, load_knowledge, rulebook_of
-from graph.store import open_store
-from knowledge.violations import hard_count
+from brandloop.graph.context import RunSettings
+from brandloop.graph.runner import Runner, load_knowledge, rulebook_of
+from brandloop.graph.store import open_store
+from brandloop.knowledge.violations import hard_count
 
 
 def _finished_run(home: Path, run_id: str):
@@ -36,8 +36,8 @@ def recheck(values: dict, knowledge) -> list[dict]:
 
 def model_output_checks(store, run_id: str, values: dict, knowledge) -> dict:
     """From the trace, before any repair: replies that did not parse, and model-written lines over their limit."""
-    from agents.common import channel_of
-    from knowledge.text import char_length
+    from brandloop.agents.common import channel_of
+    from brandloop.knowledge.text import char_length
 
     spec = channel_of(values, knowledge)
     lines = over = 0

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from brandloop.errors import BriefError
-from knowledge.channels import get_channel
-from knowledge.checks import check_channel
+from brandloop.knowledge.channels import get_channel
+from brandloop.knowledge.checks import check_channel
 
 FORMATS = ("google-ads-editor", "meta", "csv", "json")
 FORMAT_CHANNEL = {"google-ads-editor": "google_rsa", "meta": "meta_feed"}

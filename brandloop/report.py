@@ -5,8 +5,8 @@ import difflib
 import json
 from pathlib import Path
 
-from agents.common import labelled
-from graph.status import delivery_counts  # noqa: F401 - re-exported: one definition, in graph.status
+from brandloop.agents.common import labelled
+from brandloop.graph.status import delivery_counts  # noqa: F401 - re-exported: one definition, in graph.status
 
 DELIVERY_MARK = {"approved": "APPROVED", "below_threshold": "CLEAN, but below the score threshold",
                  "failed": "FAILED (hard-rule violations remain)"}
@@ -21,7 +21,7 @@ def delivery_mark(v: dict) -> str:
 
 def field_limits(result: dict) -> tuple[dict[str, int], bool]:
     """({field: characters allowed}, whether wide characters count 2) for a result's channel."""
-    from knowledge.channels import get_channel
+    from brandloop.knowledge.channels import get_channel
 
     try:
         spec = get_channel(result.get("channel") or "")
@@ -32,7 +32,7 @@ def field_limits(result: dict) -> tuple[dict[str, int], bool]:
 
 def counter(text: str, field: str, limits: dict[str, int], wide: bool = False) -> str:
     """'15/30': characters as the channel counts them, over the limit; '15 chars' when the field has none."""
-    from knowledge.text import char_length
+    from brandloop.knowledge.text import char_length
 
     n = char_length(text or "", wide_counts_double=wide)
     return f"{n}/{limits[field]}" if field in limits else f"{n} chars"

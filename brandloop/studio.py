@@ -13,14 +13,14 @@ import asyncio
 from functools import lru_cache
 from pathlib import Path
 
-from agents.context import Context, set_default_context
+from brandloop.agents.context import Context, set_default_context
 from brandloop.home import data_home
-from graph.builder import compiled_graph
+from brandloop.graph.builder import compiled_graph
 
 
 def build_for_config(config: dict | None = None):
     from brandloop.llm import get_chat_model
-    from graph.runner import load_knowledge, rulebook_of
+    from brandloop.graph.runner import load_knowledge, rulebook_of
 
     conf = (config or {}).get("configurable", {})
     home = data_home(conf.get("home"))

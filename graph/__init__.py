@@ -3,7 +3,7 @@
 
 def build_graph():
     """See graph.builder.build_graph (imported lazily: importing graph.brief stays light)."""
-    from graph.builder import build_graph as _build
+    from brandloop.graph.builder import build_graph as _build
 
     return _build()
 

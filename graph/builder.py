@@ -12,17 +12,17 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
-from agents.compliance import compliance
-from agents.context import Context, emit
-from agents.copywriter import copywriter
-from agents.critic import critic
-from agents.describer import describer
-from agents.finalizer import finalize
-from agents.retriever import retrieve
-from agents.tracing import NodeTrace
-from graph.review import review, route_after_finalize, route_after_review
-from graph.routing import route_after_critic
-from graph.state import RunInput, RunOutput, RunState
+from brandloop.agents.compliance import compliance
+from brandloop.agents.context import Context, emit
+from brandloop.agents.copywriter import copywriter
+from brandloop.agents.critic import critic
+from brandloop.agents.describer import describer
+from brandloop.agents.finalizer import finalize
+from brandloop.agents.retriever import retrieve
+from brandloop.agents.tracing import NodeTrace
+from brandloop.graph.review import review, route_after_finalize, route_after_review
+from brandloop.graph.routing import route_after_critic
+from brandloop.graph.state import RunInput, RunOutput, RunState
 
 NODES = ("describer", "retrieve", "copywriter", "compliance", "critic", "revise", "finalize", "review")
 

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from knowledge.violations import Violation
+from brandloop.knowledge.violations import Violation
 
 
 class Repair(BaseModel):

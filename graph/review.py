@@ -14,10 +14,10 @@ from langgraph.graph import END
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
-from agents.compliance import check_variant
-from agents.context import Context, context_of, emit
+from brandloop.agents.compliance import check_variant
+from brandloop.agents.context import Context, context_of, emit
 from brandloop.errors import ReviewError  # noqa: F401 - re-exported for old imports
-from agents.tracing import NodeTrace
+from brandloop.agents.tracing import NodeTrace
 
 ACTIONS = ("approve", "edit", "reject")
 SETTLED = ("approved", "edited")

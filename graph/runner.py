@@ -9,15 +9,15 @@ from typing import Callable
 
 from langchain_core.language_models import BaseChatModel
 
-from agents.context import Context
+from brandloop.agents.context import Context
 from brandloop.errors import BriefError, ReviewError, RulebookError, RunCancelled, RunNotFound, RunStateError
-from graph.brief import Brief, load_brief
-from graph.builder import recursion_limit, with_checkpointer
-from graph.context import RunSettings
-from graph.result import RunResult, VariantResult
-from graph.review import recheck, review_payload, validate_decisions
-from graph.status import AWAITING, delivery_counts
-from graph.store import RunStore, open_store, typed_values
+from brandloop.graph.brief import Brief, load_brief
+from brandloop.graph.builder import recursion_limit, with_checkpointer
+from brandloop.graph.context import RunSettings
+from brandloop.graph.result import RunResult, VariantResult
+from brandloop.graph.review import recheck, review_payload, validate_decisions
+from brandloop.graph.status import AWAITING, delivery_counts
+from brandloop.graph.store import RunStore, open_store, typed_values
 
 LLMFactory = Callable[..., BaseChatModel]  # (model spec, engine=...) -> chat model
 Progress = Callable[[str, dict], None]
@@ -37,8 +37,8 @@ def load_knowledge(home: Path, rulebook: str | None, brief_dir: Path, brief_file
     if not rulebook:
         return None
     from brandloop.errors import InvalidName
-    from knowledge.names import check_name
-    from knowledge.registry import RulebookRegistry  # noqa: PLC0415 - heavy (chromadb); only when needed
+    from brandloop.knowledge.names import check_name
+    from brandloop.knowledge.registry import RulebookRegistry  # noqa: PLC0415 - heavy (chromadb); only when needed
 
     if names_only:
         try:
@@ -107,7 +107,7 @@ def stored_result(store: RunStore, run_id: str) -> tuple[dict, dict]:
 
 
 def _limits(values: dict, knowledge) -> dict[str, int] | None:
-    from agents.common import channel_of
+    from brandloop.agents.common import channel_of
 
     try:
         return {name: f.max_chars for name, f in channel_of(values, knowledge).fields.items()}

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal, Sequence, TypedDict
 
 from langgraph.channels import LastValue
 
-from agents.inputs import Brief, RunSettings
+from brandloop.agents.inputs import Brief, RunSettings
 
 
 class ModelValue(LastValue):

@@ -14,7 +14,7 @@ from pathlib import Path
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
 
-from agents.inputs import Brief, RunSettings
+from brandloop.agents.inputs import Brief, RunSettings
 
 DB_NAME = "brandloop.sqlite"
 DATABASE_URL_ENV = "BRANDLOOP_DATABASE_URL"
@@ -66,7 +66,7 @@ def open_store(home: Path):
     """The run store in force: Postgres when BRANDLOOP_DATABASE_URL is set, else SQLite under `home`."""
     url = os.environ.get(DATABASE_URL_ENV, "").strip()
     if url:
-        from graph.store_pg import PostgresRunStore  # noqa: PLC0415 - psycopg only when configured
+        from brandloop.graph.store_pg import PostgresRunStore  # noqa: PLC0415 - psycopg only when configured
 
         return PostgresRunStore(url)
     return RunStore(home)

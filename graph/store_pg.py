@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from brandloop.errors import ConfigError
-from graph.store import CHECKPOINT_SERDE, DATABASE_URL_ENV, MIGRATIONS, SqlRunStore
+from brandloop.graph.store import CHECKPOINT_SERDE, DATABASE_URL_ENV, MIGRATIONS, SqlRunStore
 
 MIGRATION_LOCK = 7_140_014  # advisory lock ids: one process migrates at a time
 CHECKPOINT_LOCK = 7_140_015

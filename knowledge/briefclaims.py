@@ -4,10 +4,10 @@ message) and its materials' facts. Without this, "the lightest ale in the world"
 delivered unmarked."""
 from __future__ import annotations
 
-from knowledge.rules.engine import RuleEngine
-from knowledge.rules.model import Rule
-from knowledge.rules.types import Ctx
-from knowledge.violations import Violation
+from brandloop.knowledge.rules.engine import RuleEngine
+from brandloop.knowledge.rules.model import Rule
+from brandloop.knowledge.rules.types import Ctx
+from brandloop.knowledge.violations import Violation
 
 RULE = Rule(id="brief.claims", type="claim", severity="error",
             message="Unbacked claim '%s': no fact in the brief or its materials backs it")

@@ -31,7 +31,7 @@ class ChannelSpec(BaseModel):
 
 @lru_cache(maxsize=1)
 def channel_table() -> dict[str, ChannelSpec]:
-    raw = yaml.safe_load(resources.files("knowledge").joinpath("data/channels.yaml").read_text("utf-8"))
+    raw = yaml.safe_load(resources.files("brandloop.knowledge").joinpath("data/channels.yaml").read_text("utf-8"))
     return {name: ChannelSpec(name=name, **spec) for name, spec in raw.items()}
 
 

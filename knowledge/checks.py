@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import regex
 
-from knowledge.channels import ChannelSpec
-from knowledge.text import char_length, has_emoji
-from knowledge.violations import Violation
+from brandloop.knowledge.channels import ChannelSpec
+from brandloop.knowledge.text import char_length, has_emoji
+from brandloop.knowledge.violations import Violation
 
 _WORD = regex.compile(r"[\p{L}\p{N}']+")
 _STOP = {"the", "a", "an", "and", "or", "for", "to", "of", "in", "on", "with", "your", "you", "our", "is", "at", "by"}

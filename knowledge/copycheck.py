@@ -14,9 +14,9 @@ import io
 import re
 from dataclasses import dataclass
 
-from knowledge.channels import channel_table, get_channel
-from knowledge.checks import check_channel
-from knowledge.violations import Violation
+from brandloop.knowledge.channels import channel_table, get_channel
+from brandloop.knowledge.checks import check_channel
+from brandloop.knowledge.violations import Violation
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "suggestion": 2}
 _MD_PREFIX = re.compile(r"^(\s*(?:#{1,6}\s+|>\s*|[-*+]\s+)?)")

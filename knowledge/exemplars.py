@@ -11,8 +11,8 @@ import pathlib
 import regex
 
 from brandloop.errors import Issue
-from knowledge.rulebook.schema import Exemplar
-from knowledge.yamlmap import LineMap, YamlSyntaxError, load_yaml
+from brandloop.knowledge.rulebook.schema import Exemplar
+from brandloop.knowledge.yamlmap import LineMap, YamlSyntaxError, load_yaml
 
 PERFORMANCE = ("best", "good", "learning", "low")  # best first
 _KEYS = {"id", "channel", "product", "audience", "performance", "campaign", "ad_group", "final_url", "path"}
@@ -157,8 +157,8 @@ def _from_csv(text: str, rel: str, rulebook: str, issues: list[Issue]) -> list[E
 
 def _check(ex: Exemplar, overrides: dict) -> list[Issue]:
     """The ad's channel, performance label, fields, line counts and lengths."""
-    from knowledge.channels import channel_table, get_channel
-    from knowledge.text import char_length
+    from brandloop.knowledge.channels import channel_table, get_channel
+    from brandloop.knowledge.text import char_length
 
     where = ex.id.split("#", 1)[1]
     if ex.channel not in channel_table():

@@ -8,7 +8,7 @@ import os
 import pathlib
 from functools import lru_cache
 
-from knowledge.rulebook.schema import Chunk
+from brandloop.knowledge.rulebook.schema import Chunk
 
 logging.getLogger("chromadb.telemetry").setLevel(logging.CRITICAL)
 CHROMA_URL_ENV = "BRANDLOOP_CHROMA_URL"
@@ -68,7 +68,7 @@ class GuidelineIndex:
         self.client = chromadb.PersistentClient(path=str(self.path), settings=settings)
 
     def _collection(self, name: str, create: bool = False):
-        from knowledge.embeddings import ChromaEmbedder
+        from brandloop.knowledge.embeddings import ChromaEmbedder
 
         if create:
             return self.client.create_collection(name=name, embedding_function=ChromaEmbedder(),
@@ -77,7 +77,7 @@ class GuidelineIndex:
 
     def build(self, name: str, chunks: list[Chunk], version: str) -> int:
         """Create collection `name` holding every chunk (with its metadata)."""
-        from knowledge.embeddings import embed
+        from brandloop.knowledge.embeddings import embed
 
         col = self._collection(name, create=True)
         if not chunks:
@@ -94,7 +94,7 @@ class GuidelineIndex:
     def build_exemplars(self, name: str, exemplars: list, version: str) -> int:
         """Create collection `name` holding one document per approved ad (all its lines), with its channel,
         performance label, product and audience as metadata."""
-        from knowledge.embeddings import embed
+        from brandloop.knowledge.embeddings import embed
 
         col = self._collection(name, create=True)
         if not exemplars:
@@ -110,7 +110,7 @@ class GuidelineIndex:
         return len(exemplars)
 
     def query(self, name: str, text: str, k: int = 4, where: dict | None = None) -> list[dict]:
-        from knowledge.embeddings import embed
+        from brandloop.knowledge.embeddings import embed
 
         col = self._collection(name)
         n = col.count()

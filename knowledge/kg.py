@@ -11,9 +11,9 @@ from collections import Counter
 
 import networkx as nx
 
-from knowledge.rulebook.schema import Fact, RulebookData
-from knowledge.rules.model import Rule
-from knowledge.rules.precedence import resolve
+from brandloop.knowledge.rulebook.schema import Fact, RulebookData
+from brandloop.knowledge.rules.model import Rule
+from brandloop.knowledge.rules.precedence import resolve
 
 
 def _rid(r: Rule) -> str:

@@ -10,9 +10,9 @@ from typing import Any, Iterable, Mapping, Sequence
 import regex
 from pydantic import BaseModel, ConfigDict, Field
 
-from knowledge.channels import ChannelSpec
-from knowledge.text import char_length
-from knowledge.violations import Violation
+from brandloop.knowledge.channels import ChannelSpec
+from brandloop.knowledge.text import char_length
+from brandloop.knowledge.violations import Violation
 
 _WORD = regex.compile(r"[\p{L}\p{N}][\p{L}\p{N}'’-]*")
 _STOP = set("a an the and or but of to in on at by for from with your you our we is are be it its as so no not "

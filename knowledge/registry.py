@@ -18,12 +18,12 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 from brandloop.errors import InvalidName, Issue, PathEscape, RulebookError
-from knowledge.rulebook.loader import RULEBOOK_FILE, chain_hash, flatten, load_folder
-from knowledge.rulebook.schema import RulebookData
-from knowledge.names import check_name, is_valid_name
-from knowledge.index import ads_collection  # noqa: F401 - also re-exported for old imports
-from knowledge.retrieval import BrandKnowledge
-from knowledge.safepaths import resolve_user_path
+from brandloop.knowledge.rulebook.loader import RULEBOOK_FILE, chain_hash, flatten, load_folder
+from brandloop.knowledge.rulebook.schema import RulebookData
+from brandloop.knowledge.names import check_name, is_valid_name
+from brandloop.knowledge.index import ads_collection  # noqa: F401 - also re-exported for old imports
+from brandloop.knowledge.retrieval import BrandKnowledge
+from brandloop.knowledge.safepaths import resolve_user_path
 
 BUNDLED = pathlib.Path(__file__).resolve().parent.parent / "rulebooks"
 STALE_STAGING_S = 600  # a staging folder this old belongs to no running add
@@ -31,7 +31,7 @@ STALE_STAGING_S = 600  # a staging folder this old belongs to no running add
 
 def slow_patterns(L) -> list[Issue]:
     """Rules whose patterns blow the time budget on their own golden examples (catastrophic backtracking)."""
-    from knowledge.rules.types import PATTERN_TIMEOUT_S, TIMEOUT_MESSAGE
+    from brandloop.knowledge.rules.types import PATTERN_TIMEOUT_S, TIMEOUT_MESSAGE
 
     data = flatten(L)
     origin = {r.id: r.origin for r in data.rules}
@@ -101,7 +101,7 @@ class RulebookRegistry:
     @property
     def index(self):
         if self._index is None:
-            from knowledge.index import GuidelineIndex
+            from brandloop.knowledge.index import GuidelineIndex
 
             self._index = GuidelineIndex(self.chroma)
         return self._index
@@ -166,13 +166,13 @@ class RulebookRegistry:
         staging = base / f".staging-{tag}"
         final = base / f"v-{version}-{tag}"
         collection = f"bl-{re.sub(r'[^A-Za-z0-9_-]', '-', name)[:40]}-{version}-{tag}"
-        from knowledge.index import index_errors  # noqa: PLC0415 - heavy (chromadb)
+        from brandloop.knowledge.index import index_errors  # noqa: PLC0415 - heavy (chromadb)
 
         try:
             staging.mkdir()
             shutil.copytree(path, staging / "src", ignore=shutil.ignore_patterns(".*", "__pycache__"))
             (staging / "data.json").write_text(data.model_dump_json(), "utf-8")
-            from knowledge import kg
+            from brandloop.knowledge import kg
 
             G = kg.build_graph(data)
             kg.save_graph(G, staging / "kg.json")

@@ -10,14 +10,14 @@ from typing import Iterable
 
 from pydantic import BaseModel
 
-from knowledge.rulebook.schema import Exemplar, Fact, RulebookData
-from knowledge.rules.engine import RuleEngine
-from knowledge.rules.model import Rule
-from knowledge.rules.precedence import by_id, resolve
+from brandloop.knowledge.rulebook.schema import Exemplar, Fact, RulebookData
+from brandloop.knowledge.rules.engine import RuleEngine
+from brandloop.knowledge.rules.model import Rule
+from brandloop.knowledge.rules.precedence import by_id, resolve
 
 log = logging.getLogger("brandloop.knowledge")
-from knowledge.rules.types import Ctx
-from knowledge.violations import Violation
+from brandloop.knowledge.rules.types import Ctx
+from brandloop.knowledge.violations import Violation
 
 
 class Passage(BaseModel):
@@ -65,7 +65,7 @@ class BrandKnowledge:
     @property
     def graph(self):
         if self._graph is None:
-            from knowledge import kg
+            from brandloop.knowledge import kg
 
             if self.graph_path and self.graph_path.is_file():
                 self._graph = kg.load_graph(self.graph_path)
@@ -139,7 +139,7 @@ class BrandKnowledge:
     # --- quality lint ----------------------------------------------------------------------------
     @property
     def lint_config(self):
-        from knowledge.lint import LintConfig
+        from brandloop.knowledge.lint import LintConfig
 
         return LintConfig.from_section(self.data.lint)
 
@@ -198,7 +198,7 @@ class BrandKnowledge:
             where = conds[0] if len(conds) == 1 else {"$and": conds}
         hits = None
         if self.index_path and self.collection:
-            from knowledge.index import GuidelineIndex, index_errors
+            from brandloop.knowledge.index import GuidelineIndex, index_errors
 
             try:
                 if self._index is None:
@@ -241,7 +241,7 @@ class BrandKnowledge:
         then others; within each, nearest first, and among near ties (NEAR_TIE) the better performance label
         (best, good, unlabelled/learning, low). Each has .id, .channel, .fields ({"headline": [...], ...}),
         .performance and .score (cosine similarity plus the audience bonus). [] when the rulebook has no ads."""
-        from knowledge.exemplars import perf_rank
+        from brandloop.knowledge.exemplars import perf_rank
 
         ads = self.data.exemplars
         if not ads or k <= 0:
@@ -269,7 +269,7 @@ class BrandKnowledge:
     def _ad_similarities(self, text: str, ads: list[Exemplar]) -> dict[str, float]:
         """Cosine similarity per ad id from the Chroma ads collection; a lexical overlap when there is no index."""
         if self.index_path and self.collection:
-            from knowledge.index import GuidelineIndex, ads_collection, index_errors
+            from brandloop.knowledge.index import GuidelineIndex, ads_collection, index_errors
 
             try:
                 if self._index is None:
@@ -285,7 +285,7 @@ class BrandKnowledge:
     def copies_exemplar(self, line: str) -> str | None:
         """The id of an approved ad that has this exact line (case, spacing and punctuation aside), else None.
         Required texts (a disclaimer every ad carries) never count as copying."""
-        from knowledge.exemplars import normalize_line
+        from brandloop.knowledge.exemplars import normalize_line
 
         key = normalize_line(line)
         if not key or key in self._required_lines():
@@ -296,7 +296,7 @@ class BrandKnowledge:
         return None
 
     def _required_lines(self) -> set[str]:
-        from knowledge.exemplars import normalize_line
+        from brandloop.knowledge.exemplars import normalize_line
 
         texts = []
         for r in self.data.rules:

@@ -6,7 +6,7 @@ from typing import Any
 import yaml
 
 from brandloop.errors import Issue
-from knowledge import safeyaml
+from brandloop.knowledge import safeyaml
 
 Path = tuple  # a path into the loaded data: ("rules", 3, "tokens")
 

@@ -19,7 +19,7 @@ _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, trim_blocks=True, ls
 
 @lru_cache(maxsize=None)
 def _load(name: str) -> dict:
-    raw = yaml.safe_load(resources.files("prompts").joinpath(f"{name}.yaml").read_text("utf-8"))
+    raw = yaml.safe_load(resources.files(__name__).joinpath(f"{name}.yaml").read_text("utf-8"))
     out: dict = {role: _ENV.from_string(text) for role, text in raw.items() if isinstance(text, str)}
     out["shots"] = [(_ENV.from_string(s["user"]), _ENV.from_string(s["assistant"])) for s in raw.get("shots", [])]
     return out
@@ -64,4 +64,4 @@ def render_text(name: str, part: str, **variables) -> str:
 @lru_cache(maxsize=None)
 def load_data(name: str):
     """Plain YAML data that belongs with the prompts (e.g. the copywriter's creative angles)."""
-    return yaml.safe_load(resources.files("prompts").joinpath(f"{name}.yaml").read_text("utf-8"))
+    return yaml.safe_load(resources.files(__name__).joinpath(f"{name}.yaml").read_text("utf-8"))

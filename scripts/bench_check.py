@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from knowledge.copycheck import CopyChecker  # noqa: E402
-from knowledge.registry import RulebookRegistry  # noqa: E402
+from brandloop.knowledge.copycheck import CopyChecker  # noqa: E402
+from brandloop.knowledge.registry import RulebookRegistry  # noqa: E402
 
 SENTENCES = ["Automate handoffs with Cobalt Flow.", "Start a free trial today!", "Cobalt flow connects to 300+ apps.",
              "It is the fastest workflow tool on the market.", "Dashboards refresh every 5 minutes.",

@@ -37,10 +37,10 @@ MAX_NEW = 64
 def _prompts(n: int, offset: int = 0):
     """The copywriter's first-draft prompts for the example brief, one per angle."""
     sys.path.insert(0, str(ROOT))
-    import prompts
-    from agents.copywriter import prompt_fields
-    from graph.brief import load_brief
-    from knowledge.channels import get_channel
+    from brandloop import prompts
+    from brandloop.agents.copywriter import prompt_fields
+    from brandloop.graph.brief import load_brief
+    from brandloop.knowledge.channels import get_channel
 
     brief, _ = load_brief(BRIEF)
     spec = get_channel(brief.channel)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from knowledge.rules import Rule, RuleEngine  # noqa: E402
+from brandloop.knowledge.rules import Rule, RuleEngine  # noqa: E402
 
 
 def synthetic(n_rules: int, seed: int = 7):

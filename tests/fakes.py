@@ -6,8 +6,7 @@ from typing import Any, Callable, ClassVar
 
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-import prompts
-
+from brandloop import prompts
 Reply = str | Callable[[str], str]
 
 # Template ids (prompts/<id>.yaml): every rendered message carries its template's id, and the fakes route on it,

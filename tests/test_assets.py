@@ -7,13 +7,13 @@ import json
 
 import pytest
 
-from agents.common import channel_of
-from agents.selection import candidate_count
+from brandloop.agents.common import channel_of
+from brandloop.agents.selection import candidate_count
 from brandloop.export import GOOGLE_COLUMNS, Target, google_ads_editor
-from graph.brief import BriefError, load_brief
-from knowledge.channels import get_channel
-from knowledge.checks import check_channel
-from knowledge.rulebook.loader import RulebookError, validate
+from brandloop.graph.brief import BriefError, load_brief
+from brandloop.knowledge.channels import get_channel
+from brandloop.knowledge.checks import check_channel
+from brandloop.knowledge.rulebook.loader import RulebookError, validate
 from tests.fakes import COPY, CRITIC as CRITIC_TEMPLATE, REWRITE, ConstrainedScriptedChatModel
 from tests.test_engines import CRITIC
 from tests.test_graph import run
@@ -185,7 +185,7 @@ def test_the_google_ads_editor_csv_carries_every_headline_and_description():
 
 
 def test_a_variant_short_of_the_asked_count_gets_a_warning(tmp_path):
-    from agents.compliance import check_variant
+    from brandloop.agents.compliance import check_variant
 
     state = state_of(write(tmp_path, BRIEF))
     heads = [f"{a} {b}" for a, b in zip(WORDS[:8], WORDS[20:28])]
@@ -200,7 +200,7 @@ def test_a_variant_short_of_the_asked_count_gets_a_warning(tmp_path):
 
 
 def test_the_missing_lines_of_one_batch_start_from_different_brief_texts(tmp_path):
-    from agents.copywriter import new_line_prompt
+    from brandloop.agents.copywriter import new_line_prompt
 
     brief, _ = load_brief(write(tmp_path, BRIEF))
     asks = [new_line_prompt(brief, "headline", get_channel("google_rsa"), ["Save More"], k, "a call to action")[-1]

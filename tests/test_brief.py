@@ -1,6 +1,6 @@
 import pytest
 
-from graph.brief import BriefError, load_brief
+from brandloop.graph.brief import BriefError, load_brief
 
 
 def write(tmp_path, text, name="b.yaml"):

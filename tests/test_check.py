@@ -5,8 +5,8 @@ import pytest
 from click.testing import CliRunner
 
 from brandloop.cli import cli
-from knowledge.copycheck import CopyChecker, column_field, kind_of
-from knowledge.registry import RulebookRegistry
+from brandloop.knowledge.copycheck import CopyChecker, column_field, kind_of
+from brandloop.knowledge.registry import RulebookRegistry
 
 MD = ("# Start your free trial!\n\n```\nfree trial!\n```\n"
       "Cobalt flow is the fastest workflow tool. It is a game changer.\n\n- `free trial!` and [docs](https://x.example/fastest)\n")
@@ -101,7 +101,7 @@ def test_web_check_api_gives_the_same_alerts(home):
 
     from brandloop.web.app import create_app
 
-    from knowledge.registry import BUNDLED
+    from brandloop.knowledge.registry import BUNDLED
 
     RulebookRegistry(home).add(BUNDLED / "cobalt", "cobalt")
     with TestClient(create_app(home, lambda s, **kw: None)) as client:

@@ -1,6 +1,6 @@
-from knowledge.channels import get_channel
-from knowledge.checks import check_channel, check_terms
-from knowledge.text import char_length, trim_to_limit
+from brandloop.knowledge.channels import get_channel
+from brandloop.knowledge.checks import check_channel, check_terms
+from brandloop.knowledge.text import char_length, trim_to_limit
 
 
 def test_graphemes_and_wide_characters():

@@ -5,7 +5,7 @@ import chromadb
 from click.testing import CliRunner
 
 from brandloop.cli_rulebook import rulebook
-from knowledge.registry import RulebookRegistry
+from brandloop.knowledge.registry import RulebookRegistry
 from tests.servers import chroma_url  # noqa: F401 - fixture
 
 RULEBOOKS = pathlib.Path(__file__).resolve().parent.parent / "rulebooks"

@@ -2,13 +2,13 @@
 wherever they stand, are hard violations through the same check the delivery guarantee uses."""
 import pytest
 
-from agents.compliance import check_variant
-from agents.inputs import Brief
-from knowledge.registry import RulebookRegistry
-from knowledge.rules.claims import ClaimExtractor
-from knowledge.rules.engine import RuleEngine
-from knowledge.rules.model import Rule
-from knowledge.rules.types import Ctx
+from brandloop.agents.compliance import check_variant
+from brandloop.agents.inputs import Brief
+from brandloop.knowledge.registry import RulebookRegistry
+from brandloop.knowledge.rules.claims import ClaimExtractor
+from brandloop.knowledge.rules.engine import RuleEngine
+from brandloop.knowledge.rules.model import Rule
+from brandloop.knowledge.rules.types import Ctx
 
 HARBOR = "Harbor Pale Ale is the lightest and flavorful Ale in the world"
 

@@ -128,7 +128,7 @@ def test_trace_unknown_node_exits_2_and_lists_the_names(home, brief_file):
 
 def test_trace_node_names_match_the_graph():
     from brandloop.report import NODES
-    from graph.builder import build_graph
+    from brandloop.graph.builder import build_graph
 
     assert set(NODES) == set(build_graph().nodes) - {"__start__"}
 
@@ -149,7 +149,7 @@ def test_piping_into_head_never_raises_broken_pipe(home):
     import sys
     from pathlib import Path
 
-    from graph.store import RunStore
+    from brandloop.graph.store import RunStore
 
     store = RunStore(home)
     store.start_run("big", brand="B", channel="x", brief_path="b.yaml", model="small", out_dir="", run_input={})

@@ -1,6 +1,6 @@
 """A critic that speaks to this variant: instructions name the field their line belongs to, and an instruction that
 left its line unchanged is not given again."""
-from agents.critic import fixes, name_right_field, target_of, unheeded
+from brandloop.agents.critic import fixes, name_right_field, target_of, unheeded
 from tests.fakes import CRITIC, scripted
 from tests.test_graph import GOOD, run
 

@@ -2,11 +2,11 @@
 attribute; the shown score is the delivered text's; runs, CLI and web count the same way."""
 import json
 
-from agents.finalizer import delivery_status
-from agents.scoring import combine_score
+from brandloop.agents.finalizer import delivery_status
+from brandloop.agents.scoring import combine_score
 from brandloop.report import delivery_counts, result_markdown
-from graph.context import RunSettings
-from graph.runner import Runner
+from brandloop.graph.context import RunSettings
+from brandloop.graph.runner import Runner
 from tests.fakes import scripted
 from tests.test_cli import invoke
 from tests.test_graph import GOOD, GUARANTEED, run
@@ -56,8 +56,8 @@ def test_runs_cli_and_markdown_agree(home, brief_file):
 
 
 def test_a_clean_version_that_scores_higher_as_delivered_is_delivered(brief_file):
-    from agents.finalizer import best_clean_version
-    from graph.brief import load_brief
+    from brandloop.agents.finalizer import best_clean_version
+    from brandloop.graph.brief import load_brief
 
     brief, base = load_brief(brief_file)
     state = {"brief": brief, "brief_dir": str(base), "settings": RunSettings()}

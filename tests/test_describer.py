@@ -1,9 +1,9 @@
 """The describer inside the graph: real files parsed, facts reach the copywriter, bad files do not stop a run."""
 from PIL import Image, ImageDraw, ImageFont
 
-from graph.context import RunSettings
-from graph.runner import Runner
-from graph.store import RunStore
+from brandloop.graph.context import RunSettings
+from brandloop.graph.runner import Runner
+from brandloop.graph.store import RunStore
 from tests.fakes import COPY, DESCRIBE, scripted
 from tests.test_graph import GOOD
 
@@ -75,7 +75,7 @@ def test_describe_measures_without_the_model_unless_summary_is_asked(home, tmp_p
 
 
 def test_a_measured_number_with_another_unit_is_caught():
-    from agents.describer import unit_problems
+    from brandloop.agents.describer import unit_problems
 
     digest = "video clip.mp4\n1920x1080 px, 16:9 landscape, 6.0 s, 12.0 fps; 3 scene(s)"
     assert unit_problems("A 6-second landscape clip at 12.0 frames.", digest) == [
@@ -86,9 +86,9 @@ def test_a_measured_number_with_another_unit_is_caught():
 def test_a_constraining_engine_gets_a_one_sentence_summary_pattern(tmp_path):
     import re as _re
 
-    from agents.describer import describe_files
-    from agents.formats import summary_pattern
-    from agents.tracing import NodeTrace
+    from brandloop.agents.describer import describe_files
+    from brandloop.agents.formats import summary_pattern
+    from brandloop.agents.tracing import NodeTrace
     from tests.fakes import ConstrainedScriptedChatModel
 
     note = tmp_path / "note.txt"

@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from agents.copywriter import uncut
-from agents.formats import ad_pattern, critique_pattern, rewrite_pattern
+from brandloop.agents.copywriter import uncut
+from brandloop.agents.formats import ad_pattern, critique_pattern, rewrite_pattern
 from brandloop.cli import cli
 from brandloop.llm import ModelError, factory, ov_build
 from brandloop.llm.assets import _write_marker, marker_is_valid
 from brandloop.llm.integrity import check_folder, fingerprint_folder
 from brandloop.llm.loader import ResolvedSpec
-from knowledge.channels import get_channel, with_assets
+from brandloop.knowledge.channels import get_channel, with_assets
 from tests.fakes import COPY, CRITIC as CRITIC_TEMPLATE, ConstrainedScriptedChatModel
 from tests.test_graph import GOOD, run
 
@@ -210,8 +210,8 @@ def test_unknown_engine_is_a_usage_error(home, brief_file):
 
 
 def test_every_supported_rule_type_has_a_prompt_line():
-    from agents.retriever import rule_line
-    from knowledge.rules.model import SUPPORTED_TYPES, Rule
+    from brandloop.agents.retriever import rule_line
+    from brandloop.knowledge.rules.model import SUPPORTED_TYPES, Rule
 
     for kind in SUPPORTED_TYPES:
         line = rule_line(Rule(id=f"x.{kind}", type=kind, message="Keep it plain.", params={}))

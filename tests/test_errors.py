@@ -24,11 +24,11 @@ def test_every_error_class_carries_its_exit_code_and_http_status():
 
 def test_old_import_locations_are_the_same_classes():
     from brandloop.llm.assets import ModelError as from_llm
-    from graph.brief import BriefError as from_graph
-    from graph.context import HomeError
-    from knowledge.names import InvalidName
-    from knowledge.rulebook import RulebookError as from_knowledge
-    from knowledge.safepaths import PathEscape
+    from brandloop.graph.brief import BriefError as from_graph
+    from brandloop.graph.context import HomeError
+    from brandloop.knowledge.names import InvalidName
+    from brandloop.knowledge.rulebook import RulebookError as from_knowledge
+    from brandloop.knowledge.safepaths import PathEscape
 
     assert (from_llm, from_graph, from_knowledge) == (ModelError, BriefError, RulebookError)
     assert (HomeError, InvalidName, PathEscape) == (errors.HomeError, errors.InvalidName, errors.PathEscape)
@@ -71,7 +71,7 @@ def test_describe_error_is_one_line_by_class():
 
 
 def test_an_unknown_run_is_run_not_found(home):
-    from graph.runner import Runner
+    from brandloop.graph.runner import Runner
 
     with pytest.raises(RunNotFound) as caught:
         Runner(home, lambda spec, **kw: None).pending_review("nope")

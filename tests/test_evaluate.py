@@ -3,8 +3,8 @@ from click.testing import CliRunner
 
 from brandloop.cli import cli
 from brandloop.evaluate import evaluate
-from graph.context import RunSettings
-from graph.runner import Runner
+from brandloop.graph.context import RunSettings
+from brandloop.graph.runner import Runner
 from tests.test_graph import GOOD, LONG
 from tests.fakes import scripted
 

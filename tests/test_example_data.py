@@ -4,8 +4,8 @@ import pathlib
 
 import pytest
 
-from graph.brief import load_brief
-from knowledge.registry import BUNDLED, RulebookRegistry
+from brandloop.graph.brief import load_brief
+from brandloop.knowledge.registry import BUNDLED, RulebookRegistry
 
 BRIEFS = sorted((pathlib.Path(__file__).resolve().parent.parent / "examples" / "briefs").glob("*.yaml"))
 

@@ -5,10 +5,10 @@ import textwrap
 
 import pytest
 
-from knowledge.channels import get_channel
-from knowledge.lint import lint_for
-from knowledge.registry import BUNDLED, RulebookRegistry, ads_collection
-from knowledge.rulebook.errors import RulebookError
+from brandloop.knowledge.channels import get_channel
+from brandloop.knowledge.lint import lint_for
+from brandloop.knowledge.registry import BUNDLED, RulebookRegistry, ads_collection
+from brandloop.knowledge.rulebook.errors import RulebookError
 from tests.test_cli import invoke
 
 BUNDLED_NAMES = ["northwind_bank", "verdant", "verdant_kids", "cobalt", "harbor_brewing", "voltcycle", "fieldtable"]

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from brandloop.export import GOOGLE_COLUMNS, META_COLUMNS, Target, parse_export, render
-from graph.brief import BriefError
+from brandloop.graph.brief import BriefError
 from tests.fakes import scripted
 from tests.test_cli import invoke
 from tests.test_graph import GOOD, GUARANTEED

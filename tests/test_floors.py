@@ -15,6 +15,13 @@ PACKAGES = ("knowledge", "materials", "prompts", "agents", "graph", "brandloop")
 BASEMENT = ("brandloop.errors", "brandloop.home")
 MODEL_LAYER = "brandloop.llm"
 FLOOR = {"knowledge": 1, "materials": 1, "prompts": 1, "agents": 2, "graph": 3, "brandloop": 4}
+OWNER_FOLDERS = ("agents", "graph", "knowledge", "materials", "prompts")  # installed as brandloop.<folder>
+
+
+def _local(name: str) -> str:
+    """brandloop.agents.copywriter -> agents.copywriter: the folder a namespaced import lives in."""
+    head, _, rest = name.partition(".")
+    return rest if head == "brandloop" and rest.split(".")[0] in OWNER_FOLDERS else name
 
 # Issue 15 item 4: agents stop importing graph/ (Brief, RunSettings, stop_reason move down). Empty this list
 # when they do; an entry that no longer matches an import fails the test, so the list cannot go stale.
@@ -46,10 +53,11 @@ def imports(root: Path = ROOT, packages=PACKAGES) -> list[tuple[str, str, int]]:
                 if node.level:
                     up = package.split(".")[: len(package.split(".")) - (node.level - 1)]
                     base = ".".join(up + ([base] if base else []))
-                targets = [base] + [f"{base}.{a.name}" for a in node.names if f"{base}.{a.name}" in mods]
+                subs = [f"{base}.{a.name}" for a in node.names if _local(f"{base}.{a.name}") in mods]
+                targets = subs if base == "brandloop" and len(subs) == len(node.names) else [base] + subs
             else:
                 continue
-            for t in targets:
+            for t in map(_local, targets):
                 if t.split(".")[0] in packages:
                     while t not in mods and "." in t:  # `import a.b.c` of a non-module name: its module
                         t = t.rpartition(".")[0]
@@ -119,6 +127,18 @@ def package_cycles(edges, root: Path = ROOT, allowed=frozenset()) -> list[list[s
     for start in sorted(graph):
         walk(start, [start])
     return cycles
+
+
+def test_owner_folders_are_imported_through_the_brandloop_namespace():
+    """`import agents` works only from a checkout; installed, the folders are brandloop.agents and so on."""
+    bare = []
+    for name, f in _modules(ROOT, (*PACKAGES, "tests", "scripts")).items():
+        for node in ast.walk(ast.parse(f.read_text("utf-8"), str(f))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+            bare += [f"{f.relative_to(ROOT)}:{node.lineno} imports {n}" for n in names
+                     if n.split(".")[0] in OWNER_FOLDERS]
+    assert not bare, "use brandloop.<folder>:\n" + "\n".join(bare)
 
 
 def test_every_import_points_down_the_floors():

@@ -14,12 +14,12 @@ import yaml
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from agents.retriever import rule_line
+from brandloop.agents.retriever import rule_line
 from brandloop.web.app import create_app
-from graph.brief import BriefError, load_brief
-from knowledge.rulebook.loader import TOP_KEYS, flatten, load_folder
-from knowledge.rules.engine import RuleEngine
-from knowledge.rules.model import SUPPORTED_TYPES
+from brandloop.graph.brief import BriefError, load_brief
+from brandloop.knowledge.rulebook.loader import TOP_KEYS, flatten, load_folder
+from brandloop.knowledge.rules.engine import RuleEngine
+from brandloop.knowledge.rules.model import SUPPORTED_TYPES
 
 _SCRATCH = pathlib.Path(tempfile.mkdtemp(prefix="brandloop-fuzz-files-"))  # rewritten by every case
 FUZZ = settings(max_examples=1000, deadline=None, derandomize=True, database=None,

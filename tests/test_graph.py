@@ -1,12 +1,12 @@
 """The graph end to end with a scripted fake model: routing, loop termination, revisions, repairs, trace."""
 from langgraph.checkpoint.memory import InMemorySaver
 
-from agents.context import Context
-from graph.builder import recursion_limit, with_checkpointer
-from graph.brief import load_brief
-from graph.context import RunSettings
-from graph.routing import route_after_critic, stop_reason
-from graph.runner import Runner
+from brandloop.agents.context import Context
+from brandloop.graph.builder import recursion_limit, with_checkpointer
+from brandloop.graph.brief import load_brief
+from brandloop.graph.context import RunSettings
+from brandloop.graph.routing import route_after_critic, stop_reason
+from brandloop.graph.runner import Runner
 from tests.fakes import COPY, CRITIC, REWRITE, scripted
 
 GOOD = ("HEADLINE 1: Save More Every Day\nHEADLINE 2: Earn 4.10% APY\nHEADLINE 3: Open Online Today\n"
@@ -184,7 +184,7 @@ def test_variant_status_literal_lists_exactly_the_values_the_code_sets():
     import re
     from typing import get_args
 
-    from graph.state import VariantStatus
+    from brandloop.graph.state import VariantStatus
     from tests.conftest import ROOT
 
     set_values = set()

@@ -13,14 +13,14 @@ import pytest
 from click.testing import CliRunner
 
 from brandloop.cli import cli
-from graph.brief import BriefError, load_brief
-from graph.runner import Runner
-from graph.store import RunStore
-from knowledge.registry import STALE_STAGING_S, RulebookRegistry
-from knowledge.rulebook.loader import chunk_markdown
-from knowledge.rules.engine import RuleEngine
-from knowledge.rules.model import Rule
-from knowledge.rules.types import TIMEOUT_MESSAGE
+from brandloop.graph.brief import BriefError, load_brief
+from brandloop.graph.runner import Runner
+from brandloop.graph.store import RunStore
+from brandloop.knowledge.registry import STALE_STAGING_S, RulebookRegistry
+from brandloop.knowledge.rulebook.loader import chunk_markdown
+from brandloop.knowledge.rules.engine import RuleEngine
+from brandloop.knowledge.rules.model import Rule
+from brandloop.knowledge.rules.types import TIMEOUT_MESSAGE
 from tests.fakes import scripted
 from tests.test_graph import GOOD
 from tests.test_web_api import RULEBOOK, make_client
@@ -106,7 +106,7 @@ def test_checking_with_a_catastrophic_pattern_stops_at_the_budget():
 
 
 def test_conflict_detection_survives_slow_and_numeric_tokens():
-    from knowledge.rules.precedence import conflicts
+    from brandloop.knowledge.rules.precedence import conflicts
 
     rules = [Rule(id="e", type="existence", params={"tokens": ["(a|aa)+$", 1]}),
              Rule(id="r", type="required", params={"text": "a" * 40 + "!"})]
@@ -138,7 +138,7 @@ def test_oversized_rulebook_files_and_brief_fields_are_refused(home, tmp_path):
 
 
 def test_huge_page_material_is_refused_before_parsing(tmp_path):
-    from materials import analyze
+    from brandloop.materials import analyze
 
     page = tmp_path / "huge.html"
     page.write_bytes(b"<html><body>" + b"<p>Earn 4.10% APY</p>" * 300_000 + b"</body></html>")  # 6.3 MB
@@ -151,9 +151,9 @@ def test_huge_page_material_is_refused_before_parsing(tmp_path):
 def test_facts_beyond_the_prompt_budget_are_dropped_with_a_trace_note(tmp_path):
     from langgraph.runtime import Runtime
 
-    from agents.context import Context
-    from agents.inputs import Brief
-    from agents.retriever import MAX_FACT_CHARS_IN_PROMPT, retrieve
+    from brandloop.agents.context import Context
+    from brandloop.agents.inputs import Brief
+    from brandloop.agents.retriever import MAX_FACT_CHARS_IN_PROMPT, retrieve
 
     facts = [f"Fact number {i}: " + "y" * 400 for i in range(40)]
     brief = {"brand": "B", "product": {"name": "P", "facts": facts}, "audience": ["a"], "channel": "google_rsa"}
@@ -300,6 +300,6 @@ def test_documented_rule_forms_run(home, tmp_path, brief_file, rule):
 
 
 def _settings(**kw):
-    from graph.context import RunSettings
+    from brandloop.graph.context import RunSettings
 
     return RunSettings(max_revisions=0, **kw)

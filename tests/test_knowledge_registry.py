@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from brandloop.cli_rulebook import rulebook
-from knowledge.registry import RulebookRegistry
-from knowledge.rulebook import RulebookError
+from brandloop.knowledge.registry import RulebookRegistry
+from brandloop.knowledge.rulebook import RulebookError
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent / "rulebooks"
 REPO = ROOT.parent
@@ -73,7 +73,7 @@ def test_failed_readd_keeps_previous_version(home, tmp_path, monkeypatch):
     shutil.copytree(ROOT / "verdant", src)
     before = reg.load("verdant")
     (src / "guidelines" / "extra.md").write_text("# Extra\n\nNew section about packaging.\n", "utf-8")
-    from knowledge.index import GuidelineIndex
+    from brandloop.knowledge.index import GuidelineIndex
 
     def boom(self, *a, **k):
         raise RuntimeError("index exploded")

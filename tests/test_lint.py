@@ -3,12 +3,12 @@ import textwrap
 
 import pytest
 
-from agents.compliance import check_variant
-from agents.inputs import Brief
-from knowledge.channels import get_channel
-from knowledge.lint import LintConfig, lint_fields, lint_set
-from knowledge.registry import RulebookRegistry
-from knowledge.rulebook.errors import RulebookError
+from brandloop.agents.compliance import check_variant
+from brandloop.agents.inputs import Brief
+from brandloop.knowledge.channels import get_channel
+from brandloop.knowledge.lint import LintConfig, lint_fields, lint_set
+from brandloop.knowledge.registry import RulebookRegistry
+from brandloop.knowledge.rulebook.errors import RulebookError
 
 RSA = get_channel("google_rsa")
 META = get_channel("meta_feed")
@@ -112,7 +112,7 @@ def test_bad_lint_section_is_one_line_with_file_line_field(tmp_path):
 
 
 def test_an_article_or_joining_word_left_without_its_other_half_is_dangling():
-    from knowledge.lint import dangling
+    from brandloop.knowledge.lint import dangling
 
     assert dangling("our e-bikes are the in every regard.")[0] == "has an article without its noun 'the in'"
     assert dangling("VoltCycle City e-bikes deliver and ever.")[0] == (

@@ -101,7 +101,7 @@ def test_factory_returns_same_object(llm):
 
 
 def test_constrained_generation_never_exceeds_a_tiny_limit(llm):
-    from agents.formats import LineFormat
+    from brandloop.agents.formats import LineFormat
 
     pattern = LineFormat(latin=True).line(12)
     asks = ["Write a long, detailed sentence about the history of coffee.",
@@ -113,9 +113,9 @@ def test_constrained_generation_never_exceeds_a_tiny_limit(llm):
 
 
 def test_a_constrained_ad_always_parses_within_its_limits(llm):
-    from agents.formats import ad_pattern
-    from agents.parsing import parse_fields
-    from knowledge.channels import get_channel, with_assets
+    from brandloop.agents.formats import ad_pattern
+    from brandloop.agents.parsing import parse_fields
+    from brandloop.knowledge.channels import get_channel, with_assets
 
     spec = with_assets(get_channel("google_rsa"), {"headline": 3, "description": 2})  # fits the 160-token budget
     ask = ("Write a Google search ad for Everyday Savings, a savings account with 4.10% APY and no monthly fee. "

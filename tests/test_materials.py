@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-import materials
-from materials import Fact, MaterialReport, analyze
-from materials import core
-from materials.colors import name_color
-from materials.image import geometry
+from brandloop import materials
+from brandloop.materials import Fact, MaterialReport, analyze
+from brandloop.materials import core
+from brandloop.materials.colors import name_color
+from brandloop.materials.image import geometry
 
 FONT_CANDIDATES = [
     "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
@@ -79,7 +79,7 @@ def test_story_jpeg_with_exif_and_dark_text_on_light(tmp_path):
 
 
 def test_ocr_missing_is_recorded_not_raised(tmp_path, monkeypatch):
-    from materials import ocr
+    from brandloop.materials import ocr
 
     monkeypatch.setattr(ocr.shutil, "which", lambda name: None)
     ocr.tesseract_version.cache_clear()

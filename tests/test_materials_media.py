@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from materials import analyze
-from materials import audio as A
+from brandloop.materials import analyze
+from brandloop.materials import audio as A
 
 SR = 22050
 
@@ -233,7 +233,7 @@ def test_mov_keyframe_text_is_read(tmp_path):
 
 
 def test_keyframes_keep_longest_scenes_within_memory_bound(tmp_path, monkeypatch):
-    from materials import video
+    from brandloop.materials import video
 
     monkeypatch.setattr(video, "MAX_HELD_FRAMES", 2)
     monkeypatch.setattr(video, "MAX_KEYFRAMES", 2)

@@ -11,8 +11,8 @@ import uvicorn
 from click.testing import CliRunner
 from langchain_core.messages import HumanMessage
 
-from agents.llm_calls import batch_with_retry
-from agents.tracing import NodeTrace
+from brandloop.agents.llm_calls import batch_with_retry
+from brandloop.agents.tracing import NodeTrace
 from brandloop.cli import cli
 from brandloop.llm import ModelError, get_chat_model, model_info
 from brandloop.llm.remote import ModelSpecError, parse_spec

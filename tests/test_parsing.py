@@ -1,4 +1,4 @@
-from agents.parsing import parse_critique, parse_fields
+from brandloop.agents.parsing import parse_critique, parse_fields
 
 WANT = {"headline": 3, "description": 2}
 

@@ -10,9 +10,9 @@ from langchain_core.language_models import BaseChatModel
 
 from brandloop.cli import cli
 from brandloop.llm.batching import BatchedChatMixin, chat_result
-from graph.context import RunSettings
-from graph.progress import LLMProgress, RunCancelled
-from graph.runner import Runner
+from brandloop.graph.context import RunSettings
+from brandloop.graph.progress import LLMProgress, RunCancelled
+from brandloop.graph.runner import Runner
 from tests.fakes import scripted
 from tests.test_graph import GOOD
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from brandloop.cli import cli
 from brandloop.queue.coalesce import CoalescingModel
 from brandloop.queue.table import JobQueue
-from graph.store import open_store
+from brandloop.graph.store import open_store
 from tests.conftest import ROOT
 from tests.fakes import scripted
 from tests.servers import database_url, pg_admin_url  # noqa: F401 - fixtures
@@ -163,7 +163,7 @@ def test_concurrent_runs_batch_their_generate_calls_together():
 
 def test_shared_fake_model_in_a_real_run_goes_through_the_coalescer(home, brief_file):
     from brandloop.queue.coalesce import shared_model_factory
-    from graph.runner import Runner
+    from brandloop.graph.runner import Runner
 
     fake = scripted(GOOD)
     factory = shared_model_factory(lambda spec, **kw: fake, window_s=0.5)
@@ -187,7 +187,7 @@ def test_shared_fake_model_in_a_real_run_goes_through_the_coalescer(home, brief_
 
 def test_review_decisions_go_through_the_queue_too(home, brief_file, database_url):
     from brandloop.queue.worker import Worker
-    from graph.context import RunSettings
+    from brandloop.graph.context import RunSettings
 
     queue = JobQueue()
     settings = RunSettings(max_revisions=1, review=True).model_dump()

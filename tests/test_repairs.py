@@ -2,13 +2,13 @@
 line is cut only after a whole sentence or phrase, and gaps are never filled with another variant's lines."""
 import pytest
 
-from agents.compliance import check_variant
-from agents.finalizer import item_pool
-from agents.repairs import place_required, reads_whole, remove_phrase, repair_fields, trim_whole
-from graph.brief import load_brief
-from graph.context import RunSettings
-from knowledge.channels import get_channel
-from knowledge.lint import dangling
+from brandloop.agents.compliance import check_variant
+from brandloop.agents.finalizer import item_pool
+from brandloop.agents.repairs import place_required, reads_whole, remove_phrase, repair_fields, trim_whole
+from brandloop.graph.brief import load_brief
+from brandloop.graph.context import RunSettings
+from brandloop.knowledge.channels import get_channel
+from brandloop.knowledge.lint import dangling
 
 RSA = get_channel("google_rsa")
 HEADS = ["Save More Every Day", "Earn 4.10% APY", "Open Online Today"]

@@ -1,8 +1,8 @@
 import json
 
-from graph.context import RunSettings
-from graph.result import RunResult
-from graph.runner import Runner
+from brandloop.graph.context import RunSettings
+from brandloop.graph.result import RunResult
+from brandloop.graph.runner import Runner
 from tests.conftest import ROOT
 from tests.fakes import scripted
 from tests.test_graph import LONG

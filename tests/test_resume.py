@@ -8,11 +8,11 @@ import time
 
 from click.testing import CliRunner
 
-from agents.inputs import Brief
+from brandloop.agents.inputs import Brief
 from brandloop.cli import cli
-from graph.context import RunSettings
-from graph.runner import Runner
-from graph.store import RunStore
+from brandloop.graph.context import RunSettings
+from brandloop.graph.runner import Runner
+from brandloop.graph.store import RunStore
 from tests.conftest import ROOT
 from tests.fakes import scripted
 from tests.test_graph import GOOD, LONG
@@ -41,8 +41,8 @@ def test_crash_in_critic_then_resume_skips_finished_nodes(home, brief_file):
 KILLABLE = textwrap.dedent("""
     import sys, time
     sys.path.insert(0, {root!r})
-    from graph.context import RunSettings
-    from graph.runner import Runner
+    from brandloop.graph.context import RunSettings
+    from brandloop.graph.runner import Runner
     from tests.fakes import scripted
     from tests.test_graph import GOOD, LONG
 

@@ -6,8 +6,8 @@ from click.testing import CliRunner
 
 from brandloop.cli import cli
 from brandloop.export import render
-from graph.context import RunSettings
-from graph.runner import Runner
+from brandloop.graph.context import RunSettings
+from brandloop.graph.runner import Runner
 from tests.fakes import COPY, scripted
 from tests.test_cli import invoke
 from tests.test_graph import GOOD

@@ -1,6 +1,6 @@
 """A run with a real rulebook: rules reach the prompts, critiques cite real passage ids, repairs place disclaimers."""
-from graph.context import RunSettings
-from graph.runner import Runner
+from brandloop.graph.context import RunSettings
+from brandloop.graph.runner import Runner
 from tests.conftest import EXAMPLES
 from tests.fakes import COPY, CRITIC, scripted
 

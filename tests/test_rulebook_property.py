@@ -10,12 +10,12 @@ import numpy as np
 import yaml
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
-from agents import scoring
-from graph.brief import load_brief
-from graph.context import RunSettings
-from knowledge.retrieval import BrandKnowledge
-from knowledge.rulebook.errors import RulebookError
-from knowledge.rulebook.loader import flatten, validate
+from brandloop.agents import scoring
+from brandloop.graph.brief import load_brief
+from brandloop.graph.context import RunSettings
+from brandloop.knowledge.retrieval import BrandKnowledge
+from brandloop.knowledge.rulebook.errors import RulebookError
+from brandloop.knowledge.rulebook.loader import flatten, validate
 from tests.fakes import scripted
 from tests.test_graph import GOOD, invoke
 

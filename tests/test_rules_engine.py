@@ -3,8 +3,8 @@ import pathlib
 
 import pytest
 
-from knowledge.retrieval import BrandKnowledge
-from knowledge.rulebook import flatten, load_folder
+from brandloop.knowledge.retrieval import BrandKnowledge
+from brandloop.knowledge.rulebook import flatten, load_folder
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent / "rulebooks"
 
@@ -107,7 +107,7 @@ def test_audience_scope_and_facts(kids):
 
 
 def test_graph_queries_match(kids):
-    from knowledge import kg
+    from brandloop.knowledge import kg
 
     G = kg.build_graph(kids.data)
     assert {r.id for r in kg.rules_for(G, channel="google_rsa")} == {r.id for r in kids.rules_for(channel="google_rsa")}

@@ -5,8 +5,8 @@ import textwrap
 
 import pytest
 
-from knowledge.rules import RuleEngine
-from knowledge.rules.vale import load_vale
+from brandloop.knowledge.rules import RuleEngine
+from brandloop.knowledge.rules.vale import load_vale
 
 
 def _style(tmp_path, files: dict) -> tuple:

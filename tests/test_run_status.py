@@ -5,9 +5,9 @@ import re
 from fastapi.testclient import TestClient
 
 from brandloop.web.app import create_app
-from graph.context import RunSettings
-from graph.runner import Runner
-from graph.status import (AWAITING, current_status, delivery_counts, finish_line, outcome, run_counts,
+from brandloop.graph.context import RunSettings
+from brandloop.graph.runner import Runner
+from brandloop.graph.status import (AWAITING, current_status, delivery_counts, finish_line, outcome, run_counts,
                           status_text)
 from tests.fakes import scripted
 from tests.test_cli import invoke

@@ -1,4 +1,4 @@
-from agents.scoring import combine_score, distinct_2, measure_set, readability
+from brandloop.agents.scoring import combine_score, distinct_2, measure_set, readability
 
 
 def test_readability_prefers_plain_words():

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from brandloop.cli import cli
 from brandloop.web.guard import RedactTokenFilter, local_path
-from knowledge.names import InvalidName, check_name
+from brandloop.knowledge.names import InvalidName, check_name
 from tests.fakes import scripted
 from tests.test_graph import GOOD
 from tests.test_web_api import RULEBOOK, form_post, make_client, submit_upload, wait_done, zip_of

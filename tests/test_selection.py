@@ -1,6 +1,6 @@
 """Over-generate and select: clean, varied lines per variant, none shared while an alternative exists."""
-from agents.selection import LineSelector, candidate_count, repeated_word, shared_phrase
-from knowledge.channels import get_channel, with_assets
+from brandloop.agents.selection import LineSelector, candidate_count, repeated_word, shared_phrase
+from brandloop.knowledge.channels import get_channel, with_assets
 from tests.fakes import COPY, CRITIC as CRITIC_TEMPLATE, ConstrainedScriptedChatModel
 from tests.test_engines import CANDIDATES, CRITIC
 from tests.test_graph import run
@@ -77,7 +77,7 @@ def test_a_line_of_an_approved_ad_is_never_used():
 
 
 def test_worked_examples_cover_every_prompt_and_leaks_are_own_defects():
-    from agents.selection import own_defect, worked_examples
+    from brandloop.agents.selection import own_defect, worked_examples
 
     examples = worked_examples()
     assert "Pre-portioned dinners." in examples  # prompts/copy_examples.yaml

@@ -4,10 +4,10 @@ import sqlite3
 from click.testing import CliRunner
 
 from brandloop.cli import cli
-from graph.context import RunSettings
-from graph.runner import Runner
-from graph.store import DB_NAME, MIGRATIONS, RunStore, open_store
-from graph.store_pg import PostgresRunStore
+from brandloop.graph.context import RunSettings
+from brandloop.graph.runner import Runner
+from brandloop.graph.store import DB_NAME, MIGRATIONS, RunStore, open_store
+from brandloop.graph.store_pg import PostgresRunStore
 from tests.fakes import scripted
 from tests.servers import database_url, pg_admin_url  # noqa: F401 - fixtures
 from tests.test_graph import GOOD, LONG

@@ -4,7 +4,7 @@ import json
 
 import brandloop.llm
 from brandloop.studio import make_graph
-from graph.builder import NODES
+from brandloop.graph.builder import NODES
 from tests.conftest import ROOT
 from tests.fakes import scripted
 
@@ -24,9 +24,9 @@ def test_studio_runs_the_compiled_graph_with_the_rulebook_named_in_the_brief(mon
     brief, as the runner does (here northwind_search.yaml names northwind_bank; nothing is in the config)."""
     from langgraph.checkpoint.memory import InMemorySaver
 
-    from agents.context import set_default_context
-    from graph.brief import load_brief
-    from graph.builder import compiled_graph
+    from brandloop.agents.context import set_default_context
+    from brandloop.graph.brief import load_brief
+    from brandloop.graph.builder import compiled_graph
     from tests.conftest import EXAMPLES
     from tests.fakes import COPY
     from tests.test_rulebook_flow import DRAFT

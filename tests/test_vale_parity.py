@@ -5,11 +5,11 @@ import textwrap
 
 import pytest
 
-from knowledge.rules import Rule, RuleEngine
-from knowledge.rules.precedence import conflicts
-from knowledge.rules.model import Scope
-from knowledge.rules.types import RuleCompileError, compile_rule
-from knowledge.rules.vale import load_vale
+from brandloop.knowledge.rules import Rule, RuleEngine
+from brandloop.knowledge.rules.precedence import conflicts
+from brandloop.knowledge.rules.model import Scope
+from brandloop.knowledge.rules.types import RuleCompileError, compile_rule
+from brandloop.knowledge.rules.vale import load_vale
 
 
 def style(tmp_path, name, body):

@@ -331,7 +331,7 @@ def test_oversized_and_non_zip_uploads_are_rejected(client):
 
 
 def test_rulebook_validation_errors_are_listed_with_file_and_line(client):
-    pytest.importorskip("knowledge.registry", reason="knowledge.registry (RulebookRegistry) is not there yet")
+    pytest.importorskip("brandloop.knowledge.registry", reason="brandloop.knowledge.registry (RulebookRegistry) is not there yet")
     bad = RULEBOOK.replace("type: existence", "type: banned_terms") + "colour: blue\n"
     r = upload_zip(client, zip_of({"tiny/rulebook.yaml": bad}))
     assert r.status_code == 400
@@ -346,7 +346,7 @@ def test_rulebook_validation_errors_are_listed_with_file_and_line(client):
 
 
 def test_rulebook_install_show_use_in_a_run_and_remove(client, brief_file):
-    pytest.importorskip("knowledge.registry", reason="knowledge.registry (RulebookRegistry) is not there yet")
+    pytest.importorskip("brandloop.knowledge.registry", reason="brandloop.knowledge.registry (RulebookRegistry) is not there yet")
     data = zip_of({"tiny/rulebook.yaml": RULEBOOK, "tiny/guidelines/voice.md": "# Voice\n\nWrite plainly. Never say cheap.\n"})
     page = form_post(client, "/rulebooks", files={"file": ("tiny.zip", data)}, data={"action": "add", "name": "tinybrand"})
     assert page.status_code == 200 and 'id="rulebook-ok"' in page.text and "installed" in page.text
@@ -422,7 +422,7 @@ def test_serve_refuses_a_public_host_without_token(home, monkeypatch):
 
 def test_events_follow_a_run_started_from_the_cli_until_it_ends(home):
     """A running run this server did not start is followed, not reported as failed (issue #12, item 1)."""
-    from graph.store import RunStore
+    from brandloop.graph.store import RunStore
 
     cli = RunStore(home)  # the CLI's process: the pid is alive, so the run stays 'running'
     cli.start_run("clirun", brand="B", channel="google_rsa", brief_path="b.yaml", model="small", out_dir="",
@@ -445,7 +445,7 @@ def test_events_follow_a_run_started_from_the_cli_until_it_ends(home):
 
 
 def test_events_of_an_interrupted_cli_run_say_how_to_resume(home):
-    from graph.store import RunStore
+    from brandloop.graph.store import RunStore
 
     cli = RunStore(home)
     cli.start_run("gone", brand="B", channel="google_rsa", brief_path="b.yaml", model="small", out_dir="", run_input={})

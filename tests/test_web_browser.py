@@ -140,8 +140,8 @@ def test_result_page_downloads_round_trip(server, page, home, brief_file):
 
     from brandloop.export import parse_export
     from brandloop.report import write_result
-    from graph.context import RunSettings
-    from graph.runner import Runner
+    from brandloop.graph.context import RunSettings
+    from brandloop.graph.runner import Runner
     from tests.fakes import scripted
     from tests.test_graph import GOOD, GUARANTEED
 
@@ -179,7 +179,7 @@ def test_result_page_downloads_round_trip(server, page, home, brief_file):
 def test_rulebook_page_checks_copy_as_you_type(server, page, home):
     from playwright.sync_api import expect
 
-    from knowledge.registry import BUNDLED, RulebookRegistry
+    from brandloop.knowledge.registry import BUNDLED, RulebookRegistry
 
     base, gate = server
     gate.set()
@@ -278,7 +278,7 @@ def test_review_board(server, page, home, brief_file):
 def test_live_page_shows_llm_batches_and_cancel_leaves_the_run_resumable(server, page, home, brief_file):
     from playwright.sync_api import expect
 
-    from graph.runner import Runner
+    from brandloop.graph.runner import Runner
     from tests.test_web_api import fake_model
 
     base, gate = server
@@ -306,12 +306,12 @@ PHONE = 390
 
 def test_no_page_scrolls_sideways_at_phone_width(server, page, home, brief_file):
     """Every page at 390 px: nothing wider than the screen (issue #12, item 5)."""
-    from knowledge.registry import BUNDLED, RulebookRegistry
+    from brandloop.knowledge.registry import BUNDLED, RulebookRegistry
     from tests.test_web_api import fake_model
 
     from brandloop.report import write_result
-    from graph.context import RunSettings
-    from graph.runner import Runner
+    from brandloop.graph.context import RunSettings
+    from brandloop.graph.runner import Runner
 
     base, gate = server
     gate.set()
@@ -333,7 +333,7 @@ def test_live_page_follows_a_run_started_from_the_cli(server, page, home):
     """No false failure: a CLI run still going is followed until it ends (issue #12, item 1)."""
     from playwright.sync_api import expect
 
-    from graph.store import RunStore
+    from brandloop.graph.store import RunStore
 
     base, gate = server
     gate.set()

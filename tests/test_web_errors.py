@@ -5,8 +5,8 @@ from fastapi.testclient import TestClient
 from brandloop.errors import ModelError, RunNotFound, RunStateError
 from brandloop.web.app import create_app
 from brandloop.web.jobs import describe_error, user_error
-from graph.brief import BriefError
-from knowledge.rulebook.errors import Issue, RulebookError
+from brandloop.graph.brief import BriefError
+from brandloop.knowledge.rulebook.errors import Issue, RulebookError
 
 
 class RenamedRulebookError(RulebookError):

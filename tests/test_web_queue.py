@@ -39,9 +39,9 @@ def test_a_queued_web_run_holds_materials_to_the_web_folders(home, tmp_path, bri
 
     from brandloop.queue.table import Job
     from brandloop.queue.worker import execute
-    from graph.brief import BriefError
-    from graph.context import RunSettings
-    from graph.runner import Runner
+    from brandloop.graph.brief import BriefError
+    from brandloop.graph.context import RunSettings
+    from brandloop.graph.runner import Runner
 
     outside = tmp_path / "secret.txt"
     outside.write_text("Earn more with Everyday Savings.", encoding="utf-8")

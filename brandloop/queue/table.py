@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass
 
 from brandloop.errors import ConfigError
-from graph.store import DATABASE_URL_ENV
+from brandloop.graph.store import DATABASE_URL_ENV
 
 QUEUE_MIGRATIONS: list[tuple[int, list[str]]] = [
     (1, ["CREATE TABLE IF NOT EXISTS jobs (id BIGSERIAL PRIMARY KEY, run_id TEXT NOT NULL, kind TEXT NOT NULL,"
@@ -43,7 +43,7 @@ def database_url() -> str:
 
 class JobQueue:
     def __init__(self, url: str | None = None):
-        from graph.store_pg import connect, migrate
+        from brandloop.graph.store_pg import connect, migrate
 
         self.conn = connect(url or database_url())
         migrate(self.conn, "queue", QUEUE_MIGRATIONS)

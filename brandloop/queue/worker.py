@@ -15,8 +15,8 @@ from typing import Callable
 
 from brandloop.errors import UserError
 from brandloop.queue.table import DONE, ERROR, GAVE_UP, MAX_ATTEMPTS, Job, JobQueue
-from graph.status import AWAITING, FINISHED
-from graph.store import HOST
+from brandloop.graph.status import AWAITING, FINISHED
+from brandloop.graph.store import HOST
 
 log = logging.getLogger("brandloop.worker")
 FINISHED_RUN = FINISHED  # a run in this state needs no worker
@@ -24,7 +24,7 @@ FINISHED_RUN = FINISHED  # a run in this state needs no worker
 
 def execute(runner, job: Job, on_progress=None) -> dict | None:
     """Run, resume or review `job` with `runner`; None when an earlier attempt already finished the run."""
-    from graph.context import RunSettings
+    from brandloop.graph.context import RunSettings
 
     row = runner.store.get_run(job.run_id)
     started = row is not None and runner.store.latest_values(job.run_id) is not None
@@ -102,7 +102,7 @@ class Worker:
     def _work(self, job: Job, slots: threading.BoundedSemaphore) -> None:
         from brandloop.report import write_result
         from brandloop.errors import describe_error
-        from graph.runner import Runner
+        from brandloop.graph.runner import Runner
 
         try:
             queue = JobQueue()  # its own connection: the heartbeat and the finish are fenced writes

@@ -24,7 +24,7 @@ from brandloop.web.guard import CSRF_COOKIE, cross_site_reason, local_path, new_
 from brandloop.web.jobs import JobManager
 from brandloop.web.runs import RunInfo  # noqa: F401 - the API models, importable from here as before
 from brandloop.web.submit import RunCreated, RunRequest, is_remote_model  # noqa: F401
-from graph.status import run_counts
+from brandloop.graph.status import run_counts
 
 log = logging.getLogger("brandloop.web")
 HERE = Path(__file__).resolve().parent

@@ -7,7 +7,7 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from brandloop.web.deps import Home
-from knowledge.copycheck import Alert
+from brandloop.knowledge.copycheck import Alert
 
 MAX_CHECK_CHARS = 100_000
 router = APIRouter()
@@ -22,8 +22,8 @@ class CheckRequest(BaseModel):
 def checker(request: Request, home: Path, name: str, channel: str | None):
     """The rulebook's checker, kept per app while the installed version is unchanged. An unknown rulebook raises
     RulebookError (a 404, see web.errors)."""
-    from knowledge.copycheck import CopyChecker
-    from knowledge.registry import RulebookRegistry
+    from brandloop.knowledge.copycheck import CopyChecker
+    from brandloop.knowledge.registry import RulebookRegistry
 
     cache = request.app.state.checkers
     current = Path(home) / "rulebooks" / name / "current.json"
@@ -37,7 +37,7 @@ def checker(request: Request, home: Path, name: str, channel: str | None):
              response_model_exclude={"__all__": {"file"}},  # the box's copy has no file name
              summary="Check copy against a rulebook: Vale-style alerts with line and column")
 def check_copy(request: Request, name: str, req: CheckRequest, home: Home) -> list[Alert]:
-    from knowledge.channels import channel_table
+    from brandloop.knowledge.channels import channel_table
 
     if req.channel and req.channel not in channel_table():
         raise HTTPException(400, f"unknown channel '{req.channel}'; use one of: {', '.join(sorted(channel_table()))}")

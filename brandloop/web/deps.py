@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from brandloop.web.guard import CSRF_COOKIE, CSRF_FIELD, csrf_ok
 from brandloop.web.jobs import JobManager
-from knowledge.names import InvalidName, check_name
+from brandloop.knowledge.names import InvalidName, check_name
 
 
 @dataclass
@@ -43,7 +43,7 @@ def get_templates(request: Request) -> Jinja2Templates:
 @contextmanager
 def run_store(home: Path):
     """The run store, closed afterwards."""
-    from graph.store import open_store
+    from brandloop.graph.store import open_store
 
     s = open_store(home)
     try:
@@ -59,7 +59,7 @@ def get_store(home: Annotated[Path, Depends(get_home)]) -> Iterator:
 
 def get_registry(home: Annotated[Path, Depends(get_home)]):
     try:
-        from knowledge.registry import RulebookRegistry
+        from brandloop.knowledge.registry import RulebookRegistry
     except ImportError as exc:
         raise HTTPException(503, f"the rulebook registry is not available: {exc}") from None
     return RulebookRegistry(home)

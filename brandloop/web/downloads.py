@@ -20,7 +20,7 @@ def download(run_id: str, store: Store,
              path1: str = "", path2: str = "", cta: str = ""):
     """An unknown run is a 404, one not finished a 409, a bad format or target a 400 (BriefError, see web.errors)."""
     from brandloop.export import SUFFIX, Target, render
-    from graph.runner import stored_result
+    from brandloop.graph.runner import stored_result
 
     result, brief = stored_result(store, run_id)
     text = render(result, format, Target(campaign, ad_group, final_url, path1, path2, cta), include_all=all,

@@ -39,7 +39,7 @@ async def validation_error(request: Request, exc: RequestValidationError):
                                        "{\"brief\": {...}, \"settings\": {...}}"}, status_code=400)
     if wants_json(request):
         return JSONResponse({"detail": errors}, status_code=422)
-    from graph.brief import describe_problem
+    from brandloop.graph.brief import describe_problem
 
     said = [describe_problem({**e, "loc": [x for x in e.get("loc", ()) if x != "body"]}) for e in exc.errors()]
     message = "; ".join(f"{field}: {problem}" for field, problem, _ in said) or "invalid input"

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from brandloop.errors import UserError, describe_error
-from graph.status import finish_line
+from brandloop.graph.status import finish_line
 
 log = logging.getLogger("brandloop.web")
 
@@ -109,7 +109,7 @@ class JobManager:
         """Mirror a queued run's progress (its trace events, then its job status) into the job's event log."""
         from brandloop.queue.table import JobQueue
         from brandloop.report import progress_line
-        from graph.store import open_store
+        from brandloop.graph.store import open_store
 
         queue, store = JobQueue(), open_store(self.home)
         seen = len(store.events(job.run_id))
@@ -145,8 +145,8 @@ class JobManager:
     def _work(self, job: Job, brief_path: Path | None, settings, decisions: dict | None = None,
               material_roots: list[Path] | None = None) -> None:
         from brandloop.report import progress_line, write_result
-        from graph.progress import LLMProgress, RunCancelled, progress_text
-        from graph.runner import Runner
+        from brandloop.graph.progress import LLMProgress, RunCancelled, progress_text
+        from brandloop.graph.runner import Runner
 
         job.status = "running"
         job.push("started", line="started")

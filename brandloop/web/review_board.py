@@ -27,7 +27,7 @@ class FieldsIn(BaseModel):
 def paused(home: Path, run_id: str):
     """A Runner over the paused run, its state and review payload. Unknown run: 404; not paused: 409 (a
     BriefError, see web.errors). The caller closes runner.store."""
-    from graph.runner import Runner
+    from brandloop.graph.runner import Runner
 
     runner = Runner(home, lambda spec: None)  # reading the pause needs no model
     try:
@@ -40,7 +40,7 @@ def paused(home: Path, run_id: str):
 
 @router.get("/runs/{run_id}/review", response_class=HTMLResponse, include_in_schema=False)
 def review_page(request: Request, run_id: str, home: Home, templates: Templates):
-    from agents.common import channel_of
+    from brandloop.agents.common import channel_of
 
     runner, values, payload = paused(home, run_id)
     runner.store.close()
@@ -64,7 +64,7 @@ def review_check(run_id: str, body: FieldsIn, home: Home) -> list[dict[str, Any]
 @router.post("/api/runs/{run_id}/review", tags=["runs"], status_code=202,
              summary="Submit review decisions; the run resumes (a rejected variant is rewritten, then shown again)")
 def review_submit(run_id: str, body: ReviewSubmit, home: Home, jobs: Jobs) -> dict[str, str]:
-    from graph.review import ReviewError, validate_decisions
+    from brandloop.graph.review import ReviewError, validate_decisions
 
     runner, values, _ = paused(home, run_id)
     runner.store.close()

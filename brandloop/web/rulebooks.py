@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from brandloop.web.deps import FormToken, Home, Registry, RulebookName, Templates, get_registry
 from brandloop.web.submit import ErrorOut, read_limited
 from brandloop.web.uploads import MAX_ZIP_BYTES, UploadError, extract_zip, safe_name
-from knowledge.names import InvalidName, check_name
+from brandloop.knowledge.names import InvalidName, check_name
 from brandloop.errors import RulebookError
 
 router = APIRouter()
@@ -58,7 +58,7 @@ def rulebooks_view(request: Request, home: Path, templates, check: RulebookIssue
                    error: str | None = None):
     listing, unavailable = [], None
     try:
-        from knowledge.registry import RulebookRegistry
+        from brandloop.knowledge.registry import RulebookRegistry
 
         listing = RulebookRegistry(home).list()
     except ImportError as exc:

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from brandloop.web import render
 from brandloop.web.deps import Home, Jobs, Store, Templates, run_id_param, run_store
 from brandloop.web.submit import ErrorOut
-from graph.status import LIVE, current_status, outcome
+from brandloop.graph.status import LIVE, current_status, outcome
 
 router = APIRouter()
 TERMINAL = ("done", "failed")

@@ -14,8 +14,8 @@ from pydantic import BaseModel, Field
 from brandloop.web.deps import Config, FormToken, Home, Jobs, Templates, run_store
 from brandloop.web.uploads import (MAX_BRIEF_BYTES, MAX_MATERIAL_BYTES, FormError, UploadError, brief_from_form,
                                    check_size, number_setting, safe_name, write_brief_yaml)
-from graph.context import RunSettings
-from knowledge.names import InvalidName, check_name
+from brandloop.graph.context import RunSettings
+from brandloop.knowledge.names import InvalidName, check_name
 
 log = logging.getLogger("brandloop.web")
 router = APIRouter()
@@ -62,7 +62,7 @@ def validate_and_submit(config, jobs, run_id: str, brief_path: Path, settings: R
                         problems: list | None = None):
     """Check the brief and settings like the runner will; every problem at once as a FormError, else submit."""
     from brandloop.errors import BriefError
-    from graph.brief import load_brief
+    from brandloop.graph.brief import load_brief
 
     roots = [brief_path.parent.resolve(), *config.material_dirs]
     problems = list(problems or [])
@@ -104,7 +104,7 @@ def settings_from(model: str, max_revisions: str, threshold: str, rulebook: str)
 def rulebook_names(home: Path) -> list[str]:
     names = []
     try:
-        from knowledge.registry import BUNDLED, RulebookRegistry
+        from brandloop.knowledge.registry import BUNDLED, RulebookRegistry
 
         names = [r["name"] for r in RulebookRegistry(home).list()]
         if BUNDLED.is_dir():
@@ -115,7 +115,7 @@ def rulebook_names(home: Path) -> list[str]:
 
 
 def channels() -> dict[str, str]:
-    from knowledge.channels import channel_table
+    from brandloop.knowledge.channels import channel_table
 
     return {k: v.title for k, v in channel_table().items()}
 

@@ -15,12 +15,12 @@ import yaml
 from pydantic import ValidationError
 
 from brandloop.errors import Issue, RulebookError
-from knowledge.names import is_valid_name
-from knowledge.rules.model import BRAND_TYPES, SUPPORTED_TYPES, VALE_UNSUPPORTED, Example, Origin, Rule, Scope
-from knowledge.rules.precedence import conflicts as find_conflicts
-from knowledge.rules.types import RuleCompileError, compile_rule
-from knowledge.safepaths import links_leaving
-from knowledge.yamlmap import LineMap, YamlSyntaxError, load_yaml
+from brandloop.knowledge.names import is_valid_name
+from brandloop.knowledge.rules.model import BRAND_TYPES, SUPPORTED_TYPES, VALE_UNSUPPORTED, Example, Origin, Rule, Scope
+from brandloop.knowledge.rules.precedence import conflicts as find_conflicts
+from brandloop.knowledge.rules.types import RuleCompileError, compile_rule
+from brandloop.knowledge.safepaths import links_leaving
+from brandloop.knowledge.yamlmap import LineMap, YamlSyntaxError, load_yaml
 
 from .schema import Chunk, Fact, Product, RulebookData
 
@@ -260,7 +260,7 @@ def parse_channels(data: dict, lm: LineMap, L: Loaded) -> None:
                              "write 'channels: {google_rsa: {headline: {max_chars: 28}}}'"))
         chans = {}
     try:
-        from knowledge.channels import channel_table
+        from brandloop.knowledge.channels import channel_table
         known = channel_table()
     except (OSError, ValueError, TypeError, yaml.YAMLError):  # the bundled table failing must not break rulebooks
         known = {}
@@ -315,7 +315,7 @@ def parse_vale(data: dict, lm: LineMap, L: Loaded, seen_ids: set[str]) -> None:
     vdir = L.path / "vale"
     if not vdir.is_dir():
         return
-    from knowledge.rules.vale import load_vale
+    from brandloop.knowledge.rules.vale import load_vale
 
     errs = L.errors
     vrules, verrs, vwarn = load_vale(vdir, L.path, L.name, L.brand)
@@ -376,7 +376,7 @@ def parse_guidelines(L: Loaded) -> None:
 
 def parse_ads(L: Loaded) -> None:
     """Approved ads (the exemplars) from the folder's ads files."""
-    from knowledge.exemplars import load_ads
+    from brandloop.knowledge.exemplars import load_ads
 
     L.exemplars, ad_issues = load_ads(L.path, L.name, L.channels)
     L.errors.extend(ad_issues)
@@ -430,7 +430,7 @@ def _lint_section(section, lm: LineMap, errs: list[Issue]) -> dict:
         return {}
     from pydantic import ValidationError
 
-    from knowledge.lint import LintConfig
+    from brandloop.knowledge.lint import LintConfig
 
     if not isinstance(section, dict):
         errs.append(lm.issue(("lint",), "must be a mapping rule -> false|true|settings", "write 'lint: {filler: false}'"))
@@ -474,7 +474,7 @@ def _rule(r: dict, rp: tuple, lm: LineMap, errs: list[Issue], L: Loaded) -> Rule
     scope_raw = r.get("scope") or {}
     scope = Scope()
     if isinstance(scope_raw, (str, list)):  # Vale-style markup scope
-        from knowledge.rules.vale import vale_blocks
+        from brandloop.knowledge.rules.vale import vale_blocks
         blocks, not_heading = vale_blocks(scope_raw)
         scope = Scope(blocks=blocks, not_heading=not_heading)
     elif isinstance(scope_raw, dict):
@@ -525,7 +525,7 @@ def _rule(r: dict, rp: tuple, lm: LineMap, errs: list[Issue], L: Loaded) -> Rule
 def chunk_markdown(text: str, file: str, rulebook: str, brand: str, max_chars: int = 1200) -> list[Chunk]:
     """Split markdown by headings; each chunk carries its heading path and start line."""
     try:
-        from knowledge.channels import channel_table
+        from brandloop.knowledge.channels import channel_table
         channels = {n: (s.title or n) for n, s in channel_table().items()}
     except (OSError, ValueError, TypeError, yaml.YAMLError):
         channels = {}

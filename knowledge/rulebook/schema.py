@@ -5,7 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from knowledge.rules.model import Rule
+from brandloop.knowledge.rules.model import Rule
 
 
 class Fact(BaseModel):

@@ -2,7 +2,7 @@
 only runs the rules that could match it."""
 from __future__ import annotations
 
-from knowledge.violations import Violation
+from brandloop.knowledge.violations import Violation
 
 from .model import Rule
 from .types import TIMEOUT_MESSAGE, WORD, Compiled, Ctx, Hit, Length, compile_rule

@@ -14,7 +14,7 @@ from typing import Any
 
 import regex
 
-from knowledge.text import char_length
+from brandloop.knowledge.text import char_length
 
 from .claims import ClaimExtractor, numbers_in, phrase_backed
 from .factcontext import misstated
@@ -657,7 +657,7 @@ class Length(Compiled):
     def on_text(self, text, ctx):  # the field filter is applied by the engine
         n = char_length(text, wide_counts_double=self.wide)
         if self.max is not None and n > self.max:
-            from knowledge.text import trim_to_limit
+            from brandloop.knowledge.text import trim_to_limit
             return [Hit(len(trim_to_limit(text, self.max, wide_counts_double=self.wide)), len(text),
                         fmt(self.rule.message or f"%s characters; the limit is {self.max}", str(n)),
                         trim_to_limit(text, self.max, wide_counts_double=self.wide))]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pathlib
 
 from brandloop.errors import Issue
-from knowledge.yamlmap import YamlSyntaxError, load_yaml
+from brandloop.knowledge.yamlmap import YamlSyntaxError, load_yaml
 
 from .model import LEVEL_TO_SEVERITY, VALE_TYPES, VALE_UNSUPPORTED, Origin, Rule, Scope
 from .types import RuleCompileError, compile_rule
