@@ -91,7 +91,7 @@ def worked_examples() -> tuple[str, ...]:
 
     from brandloop import prompts
     out = [t for ex in prompts.load_data("copy_examples") for ls in ex["lines"].values() for t in ls]
-    for f in sorted(resources.files("prompts").iterdir(), key=lambda f: f.name):
+    for f in sorted(resources.files("brandloop.prompts").iterdir(), key=lambda f: f.name):
         if not f.name.endswith(".yaml") or f.name == "copy_examples.yaml":
             continue
         raw = yaml.safe_load(f.read_text("utf-8"))

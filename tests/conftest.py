@@ -1,11 +1,26 @@
 import brandloop  # noqa: F401 - first: sets OMP_WAIT_POLICY before torch loads
+import importlib.abc
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+class _BareOwnerFolders(importlib.abc.MetaPathFinder):
+    """pytest puts the checkout on sys.path, where `import prompts` would work; installed it does not (the folders
+    are brandloop.prompts ...). Refuse the bare names so a test fails where a user's run would."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname.split(".")[0] in ("agents", "graph", "knowledge", "materials", "prompts"):
+            raise ModuleNotFoundError(f"No module named '{fullname}' (use brandloop.{fullname})", name=fullname)
+        return None
+
+
+sys.meta_path.insert(0, _BareOwnerFolders())
 EXAMPLES = ROOT / "examples" / "briefs"
 
 
