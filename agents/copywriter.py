@@ -98,8 +98,8 @@ def new_line_prompt(brief, field: str, spec: ChannelSpec, others: list[str], k: 
     seeds = seeds or [brief.product.name]
     return prompts.render("rewrite", brand=brief.brand, product=brief.product, field_label=label(field),
                           max_chars=limit, words=words_for(limit), text=seeds[k % len(seeds)],
-                          problems=[f"a new {label(field).lower()} about {brief.product.name}"
-                                    + (f" ({angle})" if angle else "") + (f", unlike: {avoid}" if avoid else "")],
+                          problems=[prompts.render_text("rewrite", "new_line", field_label=label(field),
+                                                        product=brief.product, angle=angle, avoid=avoid)],
                           facts=[])
 
 

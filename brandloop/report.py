@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 from brandloop.agents.common import labelled
-from brandloop.graph.status import delivery_counts  # noqa: F401 - re-exported: one definition, in graph.status
 
 DELIVERY_MARK = {"approved": "APPROVED", "below_threshold": "CLEAN, but below the score threshold",
                  "failed": "FAILED (hard-rule violations remain)"}

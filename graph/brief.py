@@ -7,10 +7,8 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from brandloop.agents.inputs import (  # noqa: F401 - re-exported: graph.brief.Brief etc. keep working
-    MAX_BRIEF_FILE_BYTES, MAX_FACT_CHARS, MAX_LIST_ITEMS, MAX_MATERIAL_CHARS, MAX_NAME_CHARS, MAX_TEXT_CHARS, Brief,
-    ExportTarget, Name, Product, Text)
-from brandloop.errors import BriefError, OutsideRoots, PathEscape  # BriefError: re-exported for old imports
+from brandloop.agents.inputs import MAX_BRIEF_FILE_BYTES, Brief
+from brandloop.errors import BriefError, OutsideRoots, PathEscape
 from brandloop.knowledge import safeyaml
 from brandloop.knowledge.channels import channel_table
 from brandloop.knowledge.safepaths import confine

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
 
-from brandloop.errors import RunCancelled  # noqa: F401 - re-exported for old imports
+from brandloop.errors import RunCancelled
 
 
 log = logging.getLogger("brandloop.progress")

@@ -16,7 +16,7 @@ from langgraph.types import interrupt
 
 from brandloop.agents.compliance import check_variant
 from brandloop.agents.context import Context, context_of, emit
-from brandloop.errors import ReviewError  # noqa: F401 - re-exported for old imports
+from brandloop.errors import ReviewError
 from brandloop.agents.tracing import NodeTrace
 
 ACTIONS = ("approve", "edit", "reject")

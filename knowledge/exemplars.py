@@ -12,7 +12,7 @@ import regex
 
 from brandloop.errors import Issue
 from brandloop.knowledge.rulebook.schema import Exemplar
-from brandloop.knowledge.yamlmap import LineMap, YamlSyntaxError, load_yaml
+from brandloop.knowledge.yamlmap import YamlSyntaxError, load_yaml
 
 PERFORMANCE = ("best", "good", "learning", "low")  # best first
 _KEYS = {"id", "channel", "product", "audience", "performance", "campaign", "ad_group", "final_url", "path"}

@@ -21,7 +21,7 @@ from brandloop.errors import InvalidName, Issue, PathEscape, RulebookError
 from brandloop.knowledge.rulebook.loader import RULEBOOK_FILE, chain_hash, flatten, load_folder
 from brandloop.knowledge.rulebook.schema import RulebookData
 from brandloop.knowledge.names import check_name, is_valid_name
-from brandloop.knowledge.index import ads_collection  # noqa: F401 - also re-exported for old imports
+from brandloop.knowledge.index import ads_collection
 from brandloop.knowledge.retrieval import BrandKnowledge
 from brandloop.knowledge.safepaths import resolve_user_path
 

@@ -11,7 +11,7 @@ from typing import Callable
 
 from .models import Fact, MaterialReport
 
-from brandloop.errors import MaterialError  # noqa: F401 - re-exported for old imports
+from brandloop.errors import MaterialError
 
 ANALYZER_VERSION = "1"
 DIGEST_MAX_CHARS = 800

@@ -4,7 +4,8 @@ import json
 
 from brandloop.agents.finalizer import delivery_status
 from brandloop.agents.scoring import combine_score
-from brandloop.report import delivery_counts, result_markdown
+from brandloop.graph.status import delivery_counts
+from brandloop.report import result_markdown
 from brandloop.graph.context import RunSettings
 from brandloop.graph.runner import Runner
 from tests.fakes import scripted

@@ -7,8 +7,9 @@ import pytest
 
 from brandloop.knowledge.channels import get_channel
 from brandloop.knowledge.lint import lint_for
-from brandloop.knowledge.registry import BUNDLED, RulebookRegistry, ads_collection
-from brandloop.knowledge.rulebook.errors import RulebookError
+from brandloop.knowledge.index import ads_collection
+from brandloop.knowledge.registry import BUNDLED, RulebookRegistry
+from brandloop.errors import RulebookError
 from tests.test_cli import invoke
 
 BUNDLED_NAMES = ["northwind_bank", "verdant", "verdant_kids", "cobalt", "harbor_brewing", "voltcycle", "fieldtable"]

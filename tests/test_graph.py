@@ -5,7 +5,8 @@ from brandloop.agents.context import Context
 from brandloop.graph.builder import recursion_limit, with_checkpointer
 from brandloop.graph.brief import load_brief
 from brandloop.graph.context import RunSettings
-from brandloop.graph.routing import route_after_critic, stop_reason
+from brandloop.agents.stopping import stop_reason
+from brandloop.graph.routing import route_after_critic
 from brandloop.graph.runner import Runner
 from tests.fakes import COPY, CRITIC, REWRITE, scripted
 

@@ -8,7 +8,7 @@ from brandloop.agents.inputs import Brief
 from brandloop.knowledge.channels import get_channel
 from brandloop.knowledge.lint import LintConfig, lint_fields, lint_set
 from brandloop.knowledge.registry import RulebookRegistry
-from brandloop.knowledge.rulebook.errors import RulebookError
+from brandloop.errors import RulebookError
 
 RSA = get_channel("google_rsa")
 META = get_channel("meta_feed")

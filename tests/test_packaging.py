@@ -1,4 +1,5 @@
 """The installed distribution: everything under the brandloop namespace, nothing generic in site-packages."""
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -21,8 +22,13 @@ def test_every_package_folder_is_listed_under_the_brandloop_namespace():
 
 
 def test_the_wheel_holds_one_top_level_package_with_its_data(tmp_path):
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w",
-                    str(tmp_path), str(ROOT)], check=True, capture_output=True, cwd=tmp_path)
+    leftover = not (ROOT / "build").exists()  # setuptools builds in the checkout's build/; leave no trace
+    try:
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w",
+                        str(tmp_path), str(ROOT)], check=True, capture_output=True, cwd=tmp_path)
+    finally:
+        if leftover:
+            shutil.rmtree(ROOT / "build", ignore_errors=True)
     [wheel] = tmp_path.glob("brandloop-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert {n.split("/")[0] for n in names} == {"brandloop", wheel.name.split("-py")[0] + ".dist-info"}

@@ -11,7 +11,8 @@ from langchain_core.language_models import BaseChatModel
 from brandloop.cli import cli
 from brandloop.llm.batching import BatchedChatMixin, chat_result
 from brandloop.graph.context import RunSettings
-from brandloop.graph.progress import LLMProgress, RunCancelled
+from brandloop.errors import RunCancelled
+from brandloop.graph.progress import LLMProgress
 from brandloop.graph.runner import Runner
 from tests.fakes import scripted
 from tests.test_graph import GOOD

@@ -1,6 +1,5 @@
 """`rulebook` CLI: broken rulebooks give file:line errors and exit code 2; examples validate."""
 import pathlib
-import shutil
 import textwrap
 
 import pytest

@@ -10,7 +10,7 @@ import pytest
 from brandloop.knowledge.rulebook.loader import (Loaded, attach_tests, check_folder, load_parent, parse_ads, parse_brand,
                                        parse_channels, parse_fact, parse_guidelines, parse_products, parse_rules,
                                        parse_tests, parse_vale, read_rulebook_yaml)
-from brandloop.knowledge.rulebook.yamlmap import load_yaml
+from brandloop.knowledge.yamlmap import load_yaml
 
 BUNDLED = Path(__file__).resolve().parents[1] / "rulebooks"
 

@@ -14,7 +14,7 @@ from brandloop.agents import scoring
 from brandloop.graph.brief import load_brief
 from brandloop.graph.context import RunSettings
 from brandloop.knowledge.retrieval import BrandKnowledge
-from brandloop.knowledge.rulebook.errors import RulebookError
+from brandloop.errors import RulebookError
 from brandloop.knowledge.rulebook.loader import flatten, validate
 from tests.fakes import scripted
 from tests.test_graph import GOOD, invoke

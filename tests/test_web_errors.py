@@ -6,7 +6,7 @@ from brandloop.errors import ModelError, RunNotFound, RunStateError
 from brandloop.web.app import create_app
 from brandloop.web.jobs import describe_error, user_error
 from brandloop.graph.brief import BriefError
-from brandloop.knowledge.rulebook.errors import Issue, RulebookError
+from brandloop.errors import Issue, RulebookError
 
 
 class RenamedRulebookError(RulebookError):

@@ -21,7 +21,6 @@ few seconds.  The weights are bit-identical, so generation is unchanged.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import shutil

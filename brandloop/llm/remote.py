@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qsl

@@ -22,8 +22,6 @@ from brandloop.web.deps import WebConfig
 from brandloop.web.errors import plain_error
 from brandloop.web.guard import CSRF_COOKIE, cross_site_reason, local_path, new_csrf_token
 from brandloop.web.jobs import JobManager
-from brandloop.web.runs import RunInfo  # noqa: F401 - the API models, importable from here as before
-from brandloop.web.submit import RunCreated, RunRequest, is_remote_model  # noqa: F401
 from brandloop.graph.status import run_counts
 
 log = logging.getLogger("brandloop.web")

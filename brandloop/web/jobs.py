@@ -145,7 +145,8 @@ class JobManager:
     def _work(self, job: Job, brief_path: Path | None, settings, decisions: dict | None = None,
               material_roots: list[Path] | None = None) -> None:
         from brandloop.report import progress_line, write_result
-        from brandloop.graph.progress import LLMProgress, RunCancelled, progress_text
+        from brandloop.errors import RunCancelled
+        from brandloop.graph.progress import LLMProgress, progress_text
         from brandloop.graph.runner import Runner
 
         job.status = "running"

@@ -64,7 +64,8 @@ def review_check(run_id: str, body: FieldsIn, home: Home) -> list[dict[str, Any]
 @router.post("/api/runs/{run_id}/review", tags=["runs"], status_code=202,
              summary="Submit review decisions; the run resumes (a rejected variant is rewritten, then shown again)")
 def review_submit(run_id: str, body: ReviewSubmit, home: Home, jobs: Jobs) -> dict[str, str]:
-    from brandloop.graph.review import ReviewError, validate_decisions
+    from brandloop.errors import ReviewError
+    from brandloop.graph.review import validate_decisions
 
     runner, values, _ = paused(home, run_id)
     runner.store.close()

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from brandloop.errors import Issue, RulebookError
 from brandloop.knowledge.names import is_valid_name
-from brandloop.knowledge.rules.model import BRAND_TYPES, SUPPORTED_TYPES, VALE_UNSUPPORTED, Example, Origin, Rule, Scope
+from brandloop.knowledge.rules.model import SUPPORTED_TYPES, VALE_UNSUPPORTED, Example, Origin, Rule, Scope
 from brandloop.knowledge.rules.precedence import conflicts as find_conflicts
 from brandloop.knowledge.rules.types import RuleCompileError, compile_rule
 from brandloop.knowledge.safepaths import links_leaving
