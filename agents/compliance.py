@@ -27,7 +27,22 @@ def check_variant(fields: dict[str, list[str]], state, knowledge=None) -> list[V
                                                    for f in m.get("facts", [])]
         found += knowledge.check(fields, channel=brief.channel, product=brief.product.name,
                                  audience=brief.audience, extra_facts=evidence)
+        found += approved_ad_copies(fields, knowledge)
     return found
+
+
+def approved_ad_copies(fields: dict[str, list[str]], knowledge) -> list[Violation]:
+    """Lines identical to a line of the brand's approved ads (case, spacing and punctuation aside): the ads are
+    style examples, never copy to reuse. Hard: never delivered."""
+    copies = getattr(knowledge, "copies_exemplar", None)
+    out = []
+    for name, items in fields.items() if copies else ():
+        for i, text in enumerate(items):
+            if text and (ad := copies(text)):
+                out.append(Violation(rule_id="copy.approved_ad", severity="error", field=name, index=i, start=0,
+                                     end=len(text), message=f"{label(name).lower()} {i + 1} copies the approved "
+                                     f"ad {ad}; write a new line"))
+    return out
 
 
 def short_of_count(fields: dict[str, list[str]], spec) -> list[Violation]:

@@ -117,13 +117,14 @@ def _line_problems(state, knowledge, rules: dict):
 
 
 def approved_ads(knowledge, brief, spec: ChannelSpec, k: int = 2) -> list[str]:
-    """The brand's nearest approved ads for this channel, one line each ('HEADLINE: ... / DESCRIPTION: ...')."""
+    """Lines of the brand's nearest approved ads of this product, one per entry ('headline: ...'): each line on its
+    own, so no joining mark (' / ') is taken for part of the copy."""
     if knowledge is None or not hasattr(knowledge, "exemplars_for"):
         return []
     ads = knowledge.exemplars_for(" ".join([brief.key_message, brief.product.name, brief.product.description]),
-                                  brief.channel, brief.audience, k=k)
-    return [" / ".join(f"{label(f)}: {t}" for f, items in ad.fields.items() if f in spec.fields for t in items[:2])
-            for ad in ads]
+                                  brief.channel, brief.audience, k=k, product=brief.product.name)
+    return [f"{label(f).lower()}: {t}" for ad in ads for f, items in ad.fields.items() if f in spec.fields
+            for t in items[:2]]
 
 
 def copywriter(state, runtime: Runtime[Context]) -> dict:

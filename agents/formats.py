@@ -17,6 +17,7 @@ from brandloop.knowledge.checks import label
 _LATIN_EXTRA = "‘’“”–—…€£¥®™°·•"
 _OPENING_QUOTES = "\"'‘“"
 _PLACEHOLDER_OPENERS = "<["  # a line may not start like the prompt's '<at most 30 characters>' placeholder
+_DANGLING = " ,:;&/-\u2013\u2014"  # a line may not end in a space or a joining mark ('No Monthly Fee /')
 
 
 def _escape(cp: int) -> str:
@@ -52,11 +53,13 @@ class LineFormat:
             self.body = _class(allowed - banned)
             self.first = _class(allowed - banned - {0x20} - {ord(c) for c in _OPENING_QUOTES + _PLACEHOLDER_OPENERS})
             self.no_stop = _class(allowed - banned - {0x2E})
+            self.last = _class(allowed - banned - {ord(c) for c in _DANGLING})
         else:  # any script: everything but line breaks and the banned characters (emoji are left to the checker)
             neg = "".join(_escape(c) for c in sorted(banned))
             self.body = f"[^{neg}]"
             self.first = f"[^{neg}\\x20\\x22\\x27\\x3C\\x5B]"
             self.no_stop = f"[^{neg}\\x2E]"
+            self.last = f"[^{neg}{''.join(_escape(ord(c)) for c in _DANGLING)}]"
 
     def sentence(self) -> str:
         """One sentence of any length: it ends at its first full stop (a decimal point does not end it)."""
@@ -64,8 +67,10 @@ class LineFormat:
 
     def line(self, max_chars: int) -> str:
         """One line of 1..max_chars characters that does not start with a space, a quote mark or a placeholder's
-        '<' or '['."""
-        return f"{self.first}{self.body}{{0,{max(0, max_chars - 1)}}}"
+        '<' or '[', and does not end in a space or a joining mark (comma, colon, slash, dash, '&')."""
+        if max_chars <= 1:
+            return self.first
+        return f"{self.first}(?:{self.body}{{0,{max_chars - 2}}}{self.last})?"
 
 
 def line_format(brief_text: str, field: FieldSpec | None = None) -> LineFormat:

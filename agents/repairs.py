@@ -210,7 +210,31 @@ def repair_fields(fields: dict[str, list[str]], violations: list[dict], state, k
     if pool and recheck is not None:
         _replace_from_pool(fields, pool, spec, recheck, log)
         _fill_from_pool(fields, pool, spec, recheck, log)
+    # 6. A line still broken in a field that holds more than the channel's minimum is dropped (an RSA with 9
+    #    clean headlines, not a failed one with 10).
+    if recheck is not None:
+        _drop_broken(fields, spec, recheck, log)
     return fields, log
+
+
+def _drop_broken(fields, spec, recheck, log) -> None:
+    """Drop each line that breaks a hard rule of its own, last first, while its field keeps the channel's minimum
+    and the drop lowers the hard-violation count."""
+    found = recheck(fields)
+    current = hard_count(found)
+    broken = sorted({(x["field"], x["index"]) for x in found if x["severity"] == "error"
+                     and x["field"] in fields and x["index"] < len(fields[x["field"]])}, reverse=True)
+    for name, i in broken:
+        fs = spec.fields.get(name)
+        if fs is None or len(fields[name]) <= max(fs.min_count, 1):
+            continue
+        trial = {k: list(v) for k, v in fields.items()}
+        before = trial[name].pop(i)
+        n = hard_count(recheck(trial))
+        if n < current:
+            fields[name] = trial[name]
+            current = n
+            log.append({"rule_id": "dropped", "field": name, "index": i, "before": before, "after": ""})
 
 
 def _fits(spec, name: str, text: str) -> bool:

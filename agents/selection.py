@@ -22,6 +22,7 @@ LineProblems = Callable[[str, str], list[str]]  # (field, line) -> hard problems
 
 SIMILARITY_WEIGHT = 0.5
 USED = "already used by another variant"
+COPIES = "copies the "
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 _MINOR = {"a", "an", "and", "the", "of", "to", "in", "on", "for", "with", "your", "you", "our", "or", "at", "by",
           "is", "are", "it", "its", "be", "no", "not", "from", "all", "more", "per"}
@@ -109,9 +110,9 @@ def own_defect(line: str, examples: list[str], copies: Callable[[str], str | Non
     if w := repeated_word(line):
         return f"repeats '{w}'"
     if p := shared_phrase(line, examples):
-        return f"copies the worked example's '{p}'"
+        return f"{COPIES}worked example's '{p}'"
     if copies is not None and (ad := copies(line)):
-        return f"copies the approved ad {ad}"
+        return f"{COPIES}approved ad {ad}"
     return None
 
 
@@ -185,11 +186,13 @@ class LineSelector:
                 best = max(clean, key=mmr)
                 chosen.append(best)
                 clean.remove(best)
-            # too few clean lines: keep lines with problems (the revision loop rewrites them); a line another variant
-            # uses only as a last resort up to the channel's minimum (the set lint reports it). Above that minimum
-            # the copywriter writes the missing lines anew; finalize never fills a gap from another variant.
+            # too few clean lines: keep lines with problems a rewrite can fix (the revision loop rewrites them), not
+            # copies of an approved ad or a worked example (a rewrite shown the line copies it again); a line another
+            # variant uses only as a last resort up to the channel's minimum (the set lint reports it). Above that
+            # minimum the copywriter writes the missing lines anew; finalize never fills a gap from another variant.
             floor = min(need, self.spec.fields[field].min_count) if field in self.spec.fields else need
-            for spare, upto in (([t for t in unique if t in dropped and dropped[t] != USED], need),
+            fixable = [t for t in unique if t in dropped and dropped[t] != USED and not dropped[t].startswith(COPIES)]
+            for spare, upto in ((fixable, need),
                                 ([t for t in unique if dropped.get(t) == USED], floor)):
                 while spare and len(chosen) < upto:
                     best = max(spare, key=lambda t: self.quality(field, t))

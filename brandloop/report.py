@@ -57,7 +57,8 @@ def variant_lines(v: dict, limits: dict[str, int] | None = None, wide: bool = Fa
     if v.get("cited"):
         lines.append(f"- cited guidelines: {', '.join(v['cited'])}")
     for r in v.get("repairs") or []:
-        lines.append(f"- repaired ({r['rule_id']}) {r['field']} {r['index'] + 1}: “{r['before']}” → “{r['after']}”")
+        change = f"“{r['before']}” → “{r['after']}”" if r["after"] else f"“{r['before']}” dropped"
+        lines.append(f"- repaired ({r['rule_id']}) {r['field']} {r['index'] + 1}: {change}")
     for x in v.get("violations") or []:
         lines.append(f"- violation [{x['severity']}] {x['rule_id']}: {x['message']}")
     return lines + [""]

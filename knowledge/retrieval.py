@@ -236,14 +236,17 @@ class BrandKnowledge:
     AUDIENCE_BONUS = 0.03  # an ad for one of the brief's audiences counts as a little nearer
     NEAR_TIE = 0.05  # ads within this much similarity of each other are a tie: the better performance label first
 
-    def exemplars_for(self, text: str, channel: str, audience: list[str] | None = None, k: int = 3) -> list[Exemplar]:
+    def exemplars_for(self, text: str, channel: str, audience: list[str] | None = None, k: int = 3,
+                      product: str = "") -> list[Exemplar]:
         """The k approved ads nearest `text` (e.g. the brief's key message and product): ads of `channel` first,
         then others; within each, nearest first, and among near ties (NEAR_TIE) the better performance label
-        (best, good, unlabelled/learning, low). Each has .id, .channel, .fields ({"headline": [...], ...}),
-        .performance and .score (cosine similarity plus the audience bonus). [] when the rulebook has no ads."""
+        (best, good, unlabelled/learning, low). With `product`, an ad that names another product is left out: its
+        facts (a card's APR in a savings ad) are not this brief's. Each has .id, .channel, .fields
+        ({"headline": [...], ...}), .performance and .score (cosine similarity plus the audience bonus). [] when
+        the rulebook has no ads."""
         from brandloop.knowledge.exemplars import perf_rank
 
-        ads = self.data.exemplars
+        ads = [e for e in self.data.exemplars if not (product and e.product and _n(e.product) != _n(product))]
         if not ads or k <= 0:
             return []
         if isinstance(audience, str):

@@ -65,6 +65,27 @@ def test_exemplars_for_prefers_the_channel_then_nearness(installed):
     assert know.exemplars_for("anything", "google_rsa", k=0) == []
 
 
+def test_ads_of_another_product_are_left_out(installed):
+    reg, _ = installed
+    know = reg.load("harbor_brewing")
+    text = "smooth porter with roasted malt and cocoa for winter"
+    mine = know.exemplars_for(text, "meta_feed", k=9, product="Harbor Pale Ale")
+    ids = [e.id for e in mine]
+    assert "harbor_brewing/ads/social.yaml#meta-porter-season" not in ids  # names Harbor Night Porter
+    assert all(e.product in ("", "Harbor Pale Ale") for e in mine) and ids
+    assert len(know.exemplars_for(text, "meta_feed", k=9)) > len(mine)  # no product given: every ad
+
+
+def test_a_line_copied_from_an_approved_ad_is_a_hard_violation(installed):
+    from brandloop.agents.compliance import approved_ad_copies
+
+    reg, _ = installed
+    know = reg.load("harbor_brewing")
+    found = approved_ad_copies({"headline": ["Harbor Night Porter is back", "A porter for long nights"]}, know)
+    assert [(x.rule_id, x.severity, x.index) for x in found] == [("copy.approved_ad", "error", 0)]
+    assert "rsa.csv#row3" in found[0].message
+
+
 def test_better_performance_label_first_among_near_ties(tmp_path):
     d = tmp_path / "tie"
     (d / "ads").mkdir(parents=True)

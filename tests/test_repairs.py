@@ -99,6 +99,19 @@ def test_an_unrepairable_line_takes_the_next_clean_alternative(state):
     assert not [x for x in _recheck(state)(out) if x["severity"] == "error"]
 
 
+def test_an_unrepairable_line_is_dropped_only_above_the_channels_minimum(state):
+    long_line = "Savings Plan for Young Savers Today"  # over 30 characters, no phrase to cut at
+    fields = {"headline": ["Save More Every Day", long_line, "Open Online Today", "Earn 4.10% APY"],
+              "description": list(DESCS)}
+    out, log = repair_fields(fields, _recheck(state)(fields), state, recheck=_recheck(state))
+    assert out["headline"] == ["Save More Every Day", "Open Online Today", "Earn 4.10% APY"]
+    assert log == [{"rule_id": "dropped", "field": "headline", "index": 1, "before": long_line, "after": ""}]
+    assert not [x for x in _recheck(state)(out) if x["severity"] == "error"]
+    at_minimum = {"headline": ["Save More Every Day", long_line, "Open Online Today"], "description": list(DESCS)}
+    out, log = repair_fields(at_minimum, _recheck(state)(at_minimum), state, recheck=_recheck(state))
+    assert out == at_minimum and log == []  # 3 headlines is the RSA minimum: delivered marked failed instead
+
+
 def test_disclaimer_keeps_whole_phrases_of_the_line_it_joins():
     fields = {"description": ["Open an Everyday Savings account in minutes. Earn 4.10% APY on every dollar you save.",
                               "Earn 4.10% APY on every savings dollar with no monthly fee and no minimum balance to start"]}
