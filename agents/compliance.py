@@ -62,6 +62,7 @@ def example_leaks(fields: dict[str, list[str]], state) -> list[Violation]:
 
     brief = brief_of(state)
     own = " ".join([brief_text(brief), brief.tone, *brief.product.facts, *brief.keywords])
+    title = channel_of(state).title
     out = []
     for name, items in fields.items():
         for i, text in enumerate(items):
@@ -69,6 +70,10 @@ def example_leaks(fields: dict[str, list[str]], state) -> list[Violation]:
                 out.append(Violation(rule_id="copy.worked_example", severity="error", field=name, index=i,
                                      start=0, end=len(text), message=f"{label(name).lower()} {i + 1} copies the "
                                      f"prompt's worked example ('{phrase}'); write about {brief.product.name}"))
+            elif phrase := shared_phrase(text or "", [title], allowed=own):
+                out.append(Violation(rule_id="copy.worked_example", severity="error", field=name, index=i,
+                                     start=0, end=len(text), message=f"{label(name).lower()} {i + 1} names the "
+                                     f"channel ('{phrase}'), not the product; write about {brief.product.name}"))
     return out
 
 

@@ -91,10 +91,10 @@ def uncut(spec: ChannelSpec, field: str, text: str, source: str) -> str:
 def new_line_prompt(brief, field: str, spec: ChannelSpec, others: list[str], k: int = 0, angle: str = ""):
     """A one-line prompt for an item the drafts left missing: a new line about the brief, in the variant's angle,
     unlike the variant's lines. The k-th missing line of the run starts from the k-th of the brief's texts (key
-    message, facts, description, goal), so the lines of one batch differ (rewrites are greedy)."""
+    message, facts, description; not the goal, which is no copy), so the lines of one batch differ."""
     limit = spec.fields[field].max_chars if field in spec.fields else 90
     avoid = "; ".join(others[-4:])
-    seeds = [t for t in (brief.key_message, *brief.product.facts, brief.product.description, brief.goal) if t]
+    seeds = [t for t in (brief.key_message, *brief.product.facts, brief.product.description) if t]
     seeds = seeds or [brief.product.name]
     return prompts.render("rewrite", brand=brief.brand, product=brief.product, field_label=label(field),
                           max_chars=limit, words=words_for(limit), text=seeds[k % len(seeds)],
@@ -178,7 +178,7 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
     if constrains(llm) and not single:
         drafts = [({k: [uncut(spec, k, t, source) for t in x] for k, x in fields.items()} if fields else fields,
                    problems) for fields, problems in drafts]
-    example_texts = worked_examples()
+    example_texts = [*worked_examples(), spec.title]  # the prompt's own words are no copy either
     drafting = {v["id"] for v, _ in whole}
     taken: dict[str, list[str]] = {}
     for v in variants:
@@ -209,7 +209,8 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
     longest = max((spec.fields[f].max_chars for _, f, _, _ in items if f in spec.fields), default=90)
     lines = batch_with_retry(llm, [f"{v['id']}.{f}.{i + 1}" for v, f, i, _ in items], [p for *_, p in items],
                              parse_line, trace, max_new_tokens=min(settings.max_new_tokens, item_tokens(longest)),
-                             stop=["\n"], patterns=[rewrite_pattern(spec, f, source) for _, f, _, _ in items])
+                             stop=["\n"], patterns=[rewrite_pattern(spec, f, source) for _, f, _, _ in items],
+                             **({**sampling, "seed": sampling["seed"] + 100} if sampling else {}))
     if constrains(llm) and not single:
         lines = [(uncut(spec, f, text, source) if text else text, problems)
                  for (_, f, _, _), (text, problems) in zip(items, lines)]

@@ -12,6 +12,7 @@ from brandloop.agents.formats import critique_pattern
 from brandloop.agents.llm_calls import batch_with_retry
 from brandloop.agents.parsing import parse_critique
 from brandloop.agents.scoring import combine_score, measure_set
+from brandloop.agents.selection import shared_phrase
 from brandloop.agents.tracing import NodeTrace
 from brandloop.knowledge.checks import label
 from brandloop.knowledge.violations import hard_count
@@ -130,6 +131,30 @@ def _norm(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.casefold()))
 
 
+ECHO_WORDS = 5  # content words in a row that a critique shares with a guideline passage: restated, not applied
+
+
+def echoed(sentence: str, passages: list[dict]) -> str | None:
+    """The short id (G1..) of the guideline passage ``sentence`` restates ('Comparisons with other banks need a
+    dated, sourced study' where the ad compares nothing), else None."""
+    for n, p in enumerate(passages):
+        if sentence and shared_phrase(sentence, [_gist(p["text"])], n=ECHO_WORDS):
+            return f"G{n + 1}"
+    return None
+
+
+def parse_own_critique(passages: list[dict]):
+    """parse_critique, where a critique or fix that only restates a guideline passage is a problem (re-asked once)."""
+    def parse(raw: str) -> tuple[dict, list[str]]:
+        parsed, problems = parse_critique(raw)
+        said = [parsed.get("critique", ""), *parsed.get("instructions", [])]
+        if gid := next((g for x in said if (g := echoed(x, passages))), None):
+            problems = [*problems, f"it restates guideline {gid} instead of reviewing this ad: name one line of this "
+                        "ad and what to change in it"]
+        return parsed, problems
+    return parse
+
+
 def findings_of(violations: list[dict]) -> list[str]:
     out = []
     for v in sorted(violations, key=lambda x: x["severity"] != "error"):
@@ -184,7 +209,8 @@ def critic(state, runtime: Runtime[Context]) -> dict:
             guidelines=[{"id": f"G{n + 1}", "text": _gist(p["text"])} for n, p in enumerate(passages)]))
     asked = [v for v in targets if v["id"] not in reused]
     answers = iter(zip(passages_per, batch_with_retry(
-        llm, [v["id"] for v in asked], batch, parse_critique, trace, max_new_tokens=settings.critic_max_new_tokens,
+        llm, [v["id"] for v in asked], batch, [parse_own_critique(p) for p in passages_per], trace,
+        max_new_tokens=settings.critic_max_new_tokens,
         patterns=[critique_pattern(brief_text(brief))] * len(asked))))
     scores = {}
     metrics = set_metrics(state, variants, knowledge)
@@ -193,7 +219,10 @@ def critic(state, runtime: Runtime[Context]) -> dict:
             passages, parsed = reused[v["id"]]["passages"], reused[v["id"]]["parsed"]
         else:
             passages, (parsed, _problems) = next(answers)
-        parsed = parsed or {}
+        parsed = dict(parsed or {})
+        if gid := echoed(parsed.get("critique", ""), passages):  # still restating after the re-ask: not shown
+            parsed["critique"] = f"(the critic only restated guideline {gid}; no critique of this ad)"
+        parsed["instructions"] = [x for x in parsed.get("instructions", []) if not echoed(x, passages)]
         measured = metrics["per_variant"].get(v["id"], {})
         score = combine_score(parsed.get("score10"), measured, v.get("violations", []))
         alias = {f"G{n + 1}": p["id"] for n, p in enumerate(passages)}  # short ids in the prompt

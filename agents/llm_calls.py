@@ -24,14 +24,17 @@ def constrains(llm: BaseChatModel) -> bool:
     return bool(getattr(llm, "supports_regex", False))
 
 
-def batch_with_retry(llm: BaseChatModel, targets: list[str], prompts: list[list[BaseMessage]], parse: Parser,
+def batch_with_retry(llm: BaseChatModel, targets: list[str], prompts: list[list[BaseMessage]],
+                     parse: Parser | list[Parser],
                      trace: NodeTrace, *, max_new_tokens: int, stop: list[str] | None = None,
                      patterns: list[str] | None = None, **generation) -> list[tuple[object, list[str]]]:
     """Run all prompts in one batch; re-ask (once, batched) those whose reply does not parse.
 
     `patterns` (one regex per prompt) constrain the replies where the engine supports it; elsewhere the
-    parse-and-retry path alone stands. Returns (parsed, problems) per prompt; problems is empty when it parsed.
+    parse-and-retry path alone stands. ``parse`` is one parser, or one per prompt. Returns (parsed, problems) per
+    prompt; problems is empty when it parsed.
     """
+    parsers = parse if isinstance(parse, list) else [parse] * len(prompts)
     results: list[tuple[object, list[str]]] = [(None, ["not generated"])] * len(prompts)
     if not prompts:
         return results
@@ -50,7 +53,7 @@ def batch_with_retry(llm: BaseChatModel, targets: list[str], prompts: list[list[
         still = []
         for i, prompt, reply in zip(pending, asked, replies):
             raw[i] = str(reply.content)
-            parsed, problems = parse(raw[i])
+            parsed, problems = parsers[i](raw[i])
             trace.llm_call(targets[i], prompt, reply, parsed, attempt=attempt,
                            error="; ".join(problems) or None, llm_seconds=per_call,
                            pattern=patterns[i] if "regex" in extra else None)

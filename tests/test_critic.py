@@ -54,3 +54,17 @@ def test_a_reused_critique_does_not_repeat_its_instruction(brief_file):
     for v in state["variants"]:
         assert [x["fixes"] for x in v["versions"]] == [["Shorten headline 2."], []]
         assert "Shorten headline 2." not in v["instructions"]
+
+
+def test_a_critique_that_only_restates_a_guideline_is_re_asked_and_never_shown_as_a_review():
+    from brandloop.agents.critic import echoed, parse_own_critique
+
+    passages = [{"id": "nw/tone", "text": "## Tone\nSpeak plainly."},
+                {"id": "nw/compare", "text": "## Comparisons\nComparisons with other banks need a dated, sourced study "
+                                             "approved by Compliance."}]
+    parse = parse_own_critique(passages)
+    parsed, problems = parse("SCORE: 6\nCRITIQUE: Comparisons with other banks need a dated, sourced study.\n"
+                             "FIX: Name the audience in headline 1.")
+    assert parsed["score10"] == 6 and len(problems) == 1 and "restates guideline G2" in problems[0]
+    parsed, problems = parse("SCORE: 6\nCRITIQUE: Headline 2 is vague.\nFIX: Name the rate in headline 2.")
+    assert problems == [] and echoed("Compare us with other banks.", passages) is None  # a few shared words are fine

@@ -150,3 +150,10 @@ def test_a_line_from_a_worked_example_is_a_hard_violation_and_a_cut_alternative_
     out, log = repair_fields(fields, found, state, pool=pool, recheck=_recheck(state))
     assert out["description"][0] == "Open an Everyday Savings account in minutes."  # not the cut line
     assert [r["rule_id"] for r in log] == ["alternative"]
+
+
+def test_a_line_naming_the_channel_is_a_prompt_leak(state):
+    fields = {"headline": [*HEADS, "Google Ads responsive search"], "description": DESCS}
+    leak = [x for x in _recheck(state)(fields) if x["rule_id"] == "copy.worked_example"]
+    assert [(x["field"], x["index"]) for x in leak] == [("headline", 3)]
+    assert "names the channel" in leak[0]["message"]
