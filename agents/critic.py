@@ -12,7 +12,7 @@ from brandloop.agents.formats import critique_pattern
 from brandloop.agents.llm_calls import batch_with_retry
 from brandloop.agents.parsing import parse_critique
 from brandloop.agents.scoring import combine_score, measure_set
-from brandloop.agents.selection import shared_phrase
+from brandloop.agents.selection import shared_phrase, worked_examples
 from brandloop.agents.tracing import NodeTrace
 from brandloop.knowledge.checks import label
 from brandloop.knowledge.violations import hard_count
@@ -131,26 +131,38 @@ def _norm(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.casefold()))
 
 
+RESTATED = "it restates"  # how a re-asked critique's problem starts (the eval counts these)
 ECHO_WORDS = 5  # content words in a row that a critique shares with a guideline passage: restated, not applied
+EXAMPLE_ECHO_WORDS = 4  # ... or with the prompt's worked review ('the description could name who it is for')
 
 
 def echoed(sentence: str, passages: list[dict]) -> str | None:
-    """The short id (G1..) of the guideline passage ``sentence`` restates ('Comparisons with other banks need a
-    dated, sourced study' where the ad compares nothing), else None."""
+    """What ``sentence`` restates instead of reviewing the ad: the short id (G1..) of a guideline passage
+    ('Comparisons with other banks need a dated, sourced study' where the ad compares nothing), 'the worked
+    example' (the prompt's own sample review), or None."""
+    if not sentence:
+        return None
     for n, p in enumerate(passages):
-        if sentence and shared_phrase(sentence, [_gist(p["text"])], n=ECHO_WORDS):
+        if shared_phrase(sentence, [_gist(p["text"])], n=ECHO_WORDS):
             return f"G{n + 1}"
+    if shared_phrase(sentence, list(worked_examples()), n=EXAMPLE_ECHO_WORDS):
+        return "the worked example"
     return None
 
 
+def _what(echo: str) -> str:
+    return f"guideline {echo}" if echo.startswith("G") else echo
+
+
 def parse_own_critique(passages: list[dict]):
-    """parse_critique, where a critique or fix that only restates a guideline passage is a problem (re-asked once)."""
+    """parse_critique, where a critique or fix that only restates a guideline passage or the worked example is a
+    problem (re-asked once)."""
     def parse(raw: str) -> tuple[dict, list[str]]:
         parsed, problems = parse_critique(raw)
         said = [parsed.get("critique", ""), *parsed.get("instructions", [])]
-        if gid := next((g for x in said if (g := echoed(x, passages))), None):
-            problems = [*problems, f"it restates guideline {gid} instead of reviewing this ad: name one line of this "
-                        "ad and what to change in it"]
+        if echo := next((e for x in said if (e := echoed(x, passages))), None):
+            problems = [*problems, f"{RESTATED} {_what(echo)} instead of reviewing this ad: name one line of this ad "
+                        "and what to change in it"]
         return parsed, problems
     return parse
 
@@ -220,8 +232,8 @@ def critic(state, runtime: Runtime[Context]) -> dict:
         else:
             passages, (parsed, _problems) = next(answers)
         parsed = dict(parsed or {})
-        if gid := echoed(parsed.get("critique", ""), passages):  # still restating after the re-ask: not shown
-            parsed["critique"] = f"(the critic only restated guideline {gid}; no critique of this ad)"
+        if echo := echoed(parsed.get("critique", ""), passages):  # still restating after the re-ask: not shown
+            parsed["critique"] = f"(the critic only restated {_what(echo)}; no critique of this ad)"
         parsed["instructions"] = [x for x in parsed.get("instructions", []) if not echoed(x, passages)]
         measured = metrics["per_variant"].get(v["id"], {})
         score = combine_score(parsed.get("score10"), measured, v.get("violations", []))

@@ -12,7 +12,7 @@ from brandloop.agents.compliance import check_variant
 from brandloop.agents.context import Context, context_of, emit
 from brandloop.agents.critic import set_metrics
 from brandloop.agents.scoring import combine_score
-from brandloop.agents.repairs import repair_fields
+from brandloop.agents.repairs import drop_lint_lines, is_lint, repair_fields
 from brandloop.agents.stopping import stop_reason
 from brandloop.agents.tracing import NodeTrace
 from brandloop.knowledge.violations import hard_count
@@ -93,10 +93,12 @@ def repaired(fields: dict, found: list[dict], state, knowledge, pool, recheck) -
 
 
 def delivery_status(violations: list[dict], score: float | None, threshold: float) -> str:
-    """approved: no hard violation and the delivered text scores at least the threshold; below_threshold: clean but
-    under it; failed: a hard violation remains."""
+    """approved: no hard violation, no lint hit, and the delivered text scores at least the threshold;
+    below_threshold: clean but under it, or with a line lint flags; failed: a hard violation remains."""
     if hard_count(violations):
         return "failed"
+    if any(is_lint(x) for x in violations):
+        return "below_threshold"
     return "approved" if score is not None and score >= threshold else "below_threshold"
 
 
@@ -148,6 +150,13 @@ def finalize(state, runtime: Runtime[Context]) -> dict:
                      critique=better["critique"], cited=better["cited"], judgement=better.get("judgement"),
                      chosen_loop=better["loop"], repairs=[], repaired=False)
             v.pop("violations_before_repair", None)
+    for v in delivered:  # lines lint flags go where the field can spare them
+        settled = (v.get("review") or {}).get("decision") in ("approved", "edited")
+        if settled or settings_of(state).single_shot or hard_count(v.get("violations", [])):
+            continue
+        fields, log = drop_lint_lines(v["fields"], state, knowledge, recheck)
+        if log:
+            v.update(fields=fields, violations=recheck(fields), repairs=[*v.get("repairs", []), *log], repaired=True)
     metrics = set_metrics(state, delivered, knowledge) if delivered else {"per_variant": {}}
     threshold = settings_of(state).pass_threshold
     for v in delivered:

@@ -6,6 +6,7 @@ from pathlib import Path
 from statistics import mean
 
 from brandloop.agents.compliance import check_variant
+from brandloop.agents.critic import RESTATED
 from brandloop.report import CLEAN, write_result
 from brandloop.graph.context import RunSettings
 from brandloop.graph.runner import Runner, load_knowledge, rulebook_of
@@ -42,9 +43,12 @@ def model_output_checks(store, run_id: str, values: dict, knowledge) -> dict:
     spec = channel_of(values, knowledge)
     lines = over = 0
     unparsed: Counter = Counter()
+    restated = 0
     for e in store.events(run_id):
         for c in e.get("calls", []):
-            if c.get("error"):
+            if c.get("error") and c["error"].startswith(RESTATED):
+                restated += 1
+            elif c.get("error"):
                 unparsed[e["node"]] += 1
             parsed = c.get("parsed") if e["node"] == "copywriter" else None
             if isinstance(parsed, dict):
@@ -57,7 +61,8 @@ def model_output_checks(store, run_id: str, values: dict, knowledge) -> dict:
                 fs = spec.fields.get(field)
                 lines += 1
                 over += bool(fs and char_length(text, wide_counts_double=spec.wide_chars_count_double) > fs.max_chars)
-    return {"model_lines": lines, "model_lines_over_limit": over, "unparsed_replies": dict(unparsed)}
+    return {"model_lines": lines, "model_lines_over_limit": over, "unparsed_replies": dict(unparsed),
+            "restated_critiques": restated}
 
 
 def quality_of(result: dict) -> dict:
@@ -124,6 +129,7 @@ def evaluate(runner: Runner, briefs: list[Path], settings: RunSettings, on_progr
         "mean_relevance": _mean(r["relevance"] for r in rows),
         "stop_reasons": dict(Counter(r["stop_reason"] for r in rows)),
         "parse_failures": sum(r["parse_failures"] for r in rows),
+        "restated_critiques": sum(r["restated_critiques"] for r in rows),
         "model_lines": sum(r["model_lines"] for r in rows),
         "model_lines_over_limit": sum(r["model_lines_over_limit"] for r in rows),
         "loop": _pooled([r["quality"] for r in rows]),
@@ -159,7 +165,7 @@ def markdown(report: dict) -> str:
                   f"mean score {s['mean_first_draft_score']} (first drafts) → {s['mean_final_score']} (final); "
                   f"stop reasons {s['stop_reasons']}. Before any repair: {s['parse_failures']} model replies did not "
                   f"parse, {s['model_lines_over_limit']} of {s['model_lines']} model-written lines were over their "
-                  f"limit."]
+                  f"limit; {s['restated_critiques']} critiques only restated a guideline and were re-asked."]
     if "baseline" in s:
         lines += ["", "| | approved share | mean delivered score | lint hits | lines shared between variants | "
                       "distinct-2 |", "|---|---|---|---|---|---|"]

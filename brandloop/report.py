@@ -7,13 +7,14 @@ from pathlib import Path
 
 from brandloop.agents.common import labelled
 
-DELIVERY_MARK = {"approved": "APPROVED", "below_threshold": "CLEAN, but below the score threshold",
+DELIVERY_MARK = {"approved": "APPROVED",
+                 "below_threshold": "CLEAN, not approved (score under the threshold or a line lint flags)",
                  "failed": "FAILED (hard-rule violations remain)"}
 CLEAN = ("approved", "below_threshold")
 
 
 def delivery_mark(v: dict) -> str:
-    """APPROVED / CLEAN, but below ... / FAILED, plus '(repaired)' when deterministic repairs changed the text."""
+    """APPROVED / CLEAN, not approved ... / FAILED, plus '(repaired)' when deterministic repairs changed the text."""
     mark = DELIVERY_MARK.get(v.get("delivered"), str(v.get("delivered")))
     return f"{mark} (repaired: {len(v.get('repairs') or [])} fix(es))" if v.get("repaired") else mark
 

@@ -1,6 +1,7 @@
 """Built-in quality lint: soft rules (warnings) for copy a marketer would not ship — a word repeated in a
 line, a line far shorter than its limit where the channel rewards length, dangling punctuation or a trailing
-connector, shouting caps, generic filler, and the same line in two variants of one run.
+connector, shouting caps, generic filler, and the same line twice in a variant (two fields) or in two variants
+of one run.
 
 On by default; a rulebook's `lint:` section switches each off or sets its parameters (docs/rulebooks.md)."""
 from __future__ import annotations
@@ -18,7 +19,8 @@ _WORD = regex.compile(r"[\p{L}\p{N}][\p{L}\p{N}'’-]*")
 _STOP = set("a an the and or but of to in on at by for from with your you our we is are be it its as so no not "
             "this that all any more less".split())
 _CONNECTORS = {"and", "or", "but", "with", "for", "to", "of", "the", "a", "an", "your", "our", "from", "by", "in",
-               "on", "at", "&", "plus", "as", "than", "that", "so"}
+               "on", "at", "&", "plus", "as", "than", "that", "so", "into", "about",
+               "is", "are", "was", "were", "will", "can", "be"}  # a verb left without its rest: 'Night Porter is'
 _SENTENCE_END = regex.compile(r"[.!?](?=\s|$)")
 _DANGLING_END = regex.compile(r"[,:;&/\-\u2013\u2014]\s*$")
 # a determiner with its noun gone: "the in every regard", "our, and"
@@ -175,11 +177,17 @@ def lint_fields(fields: Mapping[str, Sequence[str]], spec: ChannelSpec, config: 
     known = _known(known_terms, config)
     wants_length = set(config.short_line.channels.get(spec.name, [])) if config.short_line.enabled else set()
     out: list[Violation] = []
+    first: dict[str, tuple[str, int]] = {}  # a line's first field in this variant
     for field, items in fields.items():
         fs = spec.fields.get(field)
         limit = fs.max_chars if fs is not None and field in wants_length else None
         for i, text in enumerate(items or []):
             out.extend(lint_line(text or "", field, i, config, known, limit))
+            key = " ".join(w.casefold() for w in _WORD.findall(text or ""))
+            owner = first.setdefault(key, (field, i)) if key else None
+            if owner and owner[0] != field and config.duplicate_line.enabled:  # same field: channel.duplicate
+                out.append(_v("lint.duplicate_line", field, i, f"{field} {i + 1} is the same as {owner[0]} "
+                              f"{owner[1] + 1}; write a different line", 0, len(text)))
     return out
 
 

@@ -206,6 +206,6 @@ def test_the_missing_lines_of_one_batch_start_from_different_brief_texts(tmp_pat
     asks = [new_line_prompt(brief, "headline", get_channel("google_rsa"), ["Save More"], k, "a call to action")[-1]
             .content for k in range(5)]
     assert [a.splitlines()[-1] for a in asks] == ["Headline: Earn more.", "Headline: 4.10% APY",
-                                                  "Headline: A savings account.", "Headline: sign-ups",
-                                                  "Headline: Earn more."]
+                                                  "Headline: A savings account.", "Headline: Earn more.",
+                                                  "Headline: 4.10% APY"]  # the goal ('sign-ups') is no copy
     assert all("Everyday Savings (a call to action), unlike: Save More" in a for a in asks)

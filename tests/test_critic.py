@@ -68,3 +68,5 @@ def test_a_critique_that_only_restates_a_guideline_is_re_asked_and_never_shown_a
     assert parsed["score10"] == 6 and len(problems) == 1 and "restates guideline G2" in problems[0]
     parsed, problems = parse("SCORE: 6\nCRITIQUE: Headline 2 is vague.\nFIX: Name the rate in headline 2.")
     assert problems == [] and echoed("Compare us with other banks.", passages) is None  # a few shared words are fine
+    parsed, problems = parse("SCORE: 7\nCRITIQUE: Clear, but the description could name who it is for.\nFIX: Add it.")
+    assert problems and "restates the worked example" in problems[0]

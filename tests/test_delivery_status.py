@@ -20,6 +20,9 @@ def test_delivery_status_rules():
     assert delivery_status(warn, 59.9, 60) == "below_threshold"
     assert delivery_status(err, 99.0, 60) == "failed"
     assert delivery_status([], None, 60) == "below_threshold"
+    lint = [{"severity": "warning", "rule_id": "lint.dangling"}]
+    assert delivery_status(lint, 99.0, 60) == "below_threshold"  # a line a marketer would not ship
+    assert delivery_status([{"severity": "warning", "rule_id": "channel.count"}], 99.0, 60) == "approved"
 
 
 def test_repaired_low_scorer_is_not_approved_and_clean_high_scorer_is(brief_file):
@@ -49,7 +52,7 @@ def test_runs_cli_and_markdown_agree(home, brief_file):
     listing = invoke(home, ["runs"]).output
     assert "APPROVED/BELOW/FAILED" in listing and "2/1/0" in listing
     md = result_markdown(result)
-    assert md.count("APPROVED") == 2 and "CLEAN, but below the score threshold (repaired: 1 fix(es))" in md
+    assert md.count("APPROVED") == 2 and "CLEAN, not approved (score under the threshold or a line lint flags) (repaired: 1 fix(es))" in md
     assert "PASSED" not in md
     v1 = result["variants"][0]
     assert f"score of the delivered text: {v1['score']}" in md

@@ -49,4 +49,8 @@ def test_injection_cannot_switch_off_rulebook_rules(home, tmp_path):
     found = {x["rule_id"] for x in (v.get("violations_before_repair") or v["violations"])}
     assert {"nw.banned", "nw.claims", "nw.rate-disclaimer"} <= found
     assert v["delivered"] == "failed"  # unbacked 9% and 'Best' cannot be repaired: marked, never passed off
-    assert {x["rule_id"] for x in v["violations"] if x["severity"] == "error"} >= {"nw.claims"}
+    # each unbacked 9% is listed as a violation, or its line was dropped (the field holds more than its minimum)
+    text = " ".join(t for items in v["fields"].values() for t in items)
+    assert "9%" not in text or "nw.claims" in {x["rule_id"] for x in v["violations"] if x["severity"] == "error"}
+    dropped = [r["before"] for r in v.get("repairs", []) if r["rule_id"] == "dropped"]
+    assert all("9%" in t or "Risk-free" in t or "Rules no longer" in t for t in dropped)

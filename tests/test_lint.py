@@ -35,7 +35,7 @@ def test_short_line_only_where_the_channel_rewards_length():
 
 
 @pytest.mark.parametrize("text", ["Save more and", "Banking made simple with", "Rates,, fees and more",
-                                  "Open today:", "Fast setup -", "Earn interest ,today"])
+                                  "Open today:", "Fast setup -", "Earn interest ,today", "Harbor Night Porter is"])
 def test_dangling_punctuation_and_connectors(text):
     assert "lint.dangling" in [x[0] for x in _ids({"description": [text]})]
 
@@ -76,6 +76,12 @@ def test_duplicate_line_across_variants():
     assert "v1" not in out
     assert lint_set({"v1": {"headline": ["A"]}, "v2": {"headline": ["a"]}},
                     LintConfig.from_section({"duplicate_line": False})) == {}
+
+
+def test_the_same_line_in_two_fields_of_one_variant():
+    out = _ids({"headline": ["Put money aside today", "Open in minutes"],
+                "description": ["Put money aside, today.", "Open an account in minutes."]})
+    assert [x for x in out if x[0] == "lint.duplicate_line"] == [("lint.duplicate_line", "description", 0)]
 
 
 def _rulebook(tmp_path, lint_yaml: str):
