@@ -27,6 +27,8 @@ from brandloop.knowledge.text import char_length
 TO_WRITE = ("new", "revise")
 VARIANT_LEVEL = ("channel.count", "channel.field", "brief.keyword")
 MAX_AVOID = 6
+UNSPOKEN = ("channel.count",)  # not shown as a problem to avoid: the pattern sets the count, and a small model
+# copies 'headline: 8 of the 10 item(s) asked for' as a headline
 
 
 def initial_variants(n: int) -> list[dict]:
@@ -89,18 +91,16 @@ def uncut(spec: ChannelSpec, field: str, text: str, source: str) -> str:
 
 
 def new_line_prompt(brief, field: str, spec: ChannelSpec, others: list[str], k: int = 0, angle: str = ""):
-    """A one-line prompt for an item the drafts left missing: a new line about the brief, in the variant's angle,
-    unlike the variant's lines. The k-th missing line of the run starts from the k-th of the brief's texts (key
-    message, facts, description; not the goal, which is no copy), so the lines of one batch differ."""
+    """A one-line prompt for an item the drafts left missing: a new line built on one of the brief's texts, in the
+    variant's angle, unlike the variant's lines. The k-th missing line of the run starts from the k-th of the
+    brief's texts (key message, facts, description; not the goal, which is no copy), so the lines of one batch
+    differ."""
     limit = spec.fields[field].max_chars if field in spec.fields else 90
-    avoid = "; ".join(others[-4:])
     seeds = [t for t in (brief.key_message, *brief.product.facts, brief.product.description) if t]
     seeds = seeds or [brief.product.name]
-    return prompts.render("rewrite", brand=brief.brand, product=brief.product, field_label=label(field),
-                          max_chars=limit, words=words_for(limit), text=seeds[k % len(seeds)],
-                          problems=[prompts.render_text("rewrite", "new_line", field_label=label(field),
-                                                        product=brief.product, angle=angle, avoid=avoid)],
-                          facts=[])
+    return prompts.render("new_line", brand=brief.brand, product=brief.product, audience=brief.audience,
+                          field_label=label(field), max_chars=limit, words=words_for(limit), seed=seeds[k % len(seeds)],
+                          angle=angle, avoid="; ".join(others[-4:]))
 
 
 def _line_problems(state, knowledge, rules: dict):
@@ -162,8 +162,11 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
                     max_chars=limit, words=max(2, words_for(limit) - (loop - 1)), text=v["fields"][field][i],
                     problems=msgs, facts=facts[:6] if claims else [])))
         else:
-            avoid = ([x["message"] for x in v.get("violations", [])] + v.get("instructions", []))[:MAX_AVOID] \
-                if v["status"] == "revise" else []
+            unspoken = tuple(x["message"] for x in v.get("violations", []) if x["rule_id"] in UNSPOKEN)
+            avoid = list(dict.fromkeys(
+                [x["message"] for x in v.get("violations", []) if x["rule_id"] not in UNSPOKEN]
+                + [i for i in v.get("instructions", []) if not i.startswith(unspoken or ("\0",))]
+            ))[:MAX_AVOID] if v["status"] == "revise" else []
             whole.append((v, prompts.render("copywriter", angle=v["angle"], avoid=avoid, **common)))
     wanted = {n: count(f) for n, f in drafted.items()}
     budget = min(settings.max_new_tokens, sum(count(f) * (6 + item_tokens(f.max_chars)) for f in drafted.values()))

@@ -13,6 +13,7 @@ Reply = str | Callable[[str], str]
 # so rewording a prompt never changes which scripted reply it gets.
 COPY = "copywriter"     # a whole-ad draft: the first, or a fresh one after a rejection
 REWRITE = "rewrite"     # one line rewritten with its problems
+NEW_LINE = "new_line"   # one new line for an item the drafts left missing
 CRITIC = "critic"
 DESCRIBE = "describer"
 RETRY = "retry"         # the parse-retry follow-up (a conversation keeps its first template's id)
@@ -71,15 +72,18 @@ class ServedScriptedChatModel(ScriptedChatModel):
 def served_run_model(copy: Reply | list) -> ServedScriptedChatModel:
     """A whole run behind a server: each agent's prompt told apart by a line its template always writes."""
     return ServedScriptedChatModel(rules=[
-        ("Angle for this version", copy), ("Rewrite this", "Earn 4.10% APY"),
+        ("Angle for this version", copy), ("Rewrite this", "Earn 4.10% APY"), ("Build it on:", "Earn 4.10% APY"),
         ("Review this", "SCORE: 8\nCRITIQUE: Clear and on brief.\nFIX: none"),
         ("Describe it in one short sentence", "A product photo.")], calls=[])
 
 
 def scripted(copy: Reply | list, critic: Reply | list = "SCORE: 8\nCRITIQUE: Clear and on brief.\nFIX: none",
-             describe: Reply = "A product photo.", rewrite: Reply | list = "Earn 4.10% APY") -> ScriptedChatModel:
-    return ScriptedChatModel(rules=[(COPY, copy), (REWRITE, rewrite), (CRITIC, critic), (DESCRIBE, describe)],
-                             calls=[])
+             describe: Reply = "A product photo.", rewrite: Reply | list = "Earn 4.10% APY",
+             new_line: Reply | list | None = None) -> ScriptedChatModel:
+    """New lines get the rewrite's replies unless scripted apart (a list is shared, consumed by both in call order)."""
+    return ScriptedChatModel(rules=[(COPY, copy), (REWRITE, rewrite), (NEW_LINE, rewrite if new_line is None
+                                                                        else new_line),
+                                    (CRITIC, critic), (DESCRIBE, describe)], calls=[])
 
 
 class ConstrainedScriptedChatModel(ScriptedChatModel):

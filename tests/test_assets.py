@@ -14,7 +14,7 @@ from brandloop.graph.brief import BriefError, load_brief
 from brandloop.knowledge.channels import get_channel
 from brandloop.knowledge.checks import check_channel
 from brandloop.knowledge.rulebook.loader import RulebookError, validate
-from tests.fakes import COPY, CRITIC as CRITIC_TEMPLATE, REWRITE, ConstrainedScriptedChatModel
+from tests.fakes import COPY, CRITIC as CRITIC_TEMPLATE, NEW_LINE, REWRITE, ConstrainedScriptedChatModel
 from tests.test_engines import CRITIC
 from tests.test_graph import run
 
@@ -145,14 +145,14 @@ def test_missing_lines_are_written_anew_never_copied_from_a_sibling(tmp_path):
             reply = "\n".join(lines)
         return reply
 
-    llm = ConstrainedScriptedChatModel(rules=[(COPY, ad), (REWRITE, lambda p: next(next_new)),
+    llm = ConstrainedScriptedChatModel(rules=[(COPY, ad), (NEW_LINE, lambda p: next(next_new)),
                                               (CRITIC_TEMPLATE, CRITIC)], calls=[], patterns=[])
     out, state = run(write(tmp_path, BRIEF), llm, max_revisions=0)
     v1, v2 = out["variants"][0]["fields"]["headline"], out["variants"][1]["fields"]["headline"]
     assert len(v2) == 10 and not {t.casefold() for t in v1} & {t.casefold() for t in v2}
     written = [t for t in v2 if t.endswith("Account Perks")]
-    bad = [p[-300:] for p in llm.prompts_with(REWRITE) if "a new headline about Everyday Savings" not in p]
-    assert written and not bad, bad
+    bad = [p[-300:] for p in llm.prompts_with(NEW_LINE) if "Write one headline for Everyday Savings" not in p]
+    assert written and not bad and not llm.prompts_with(REWRITE), bad
     loop0 = [c["target"] for e in state["trace"] if e["node"] == "copywriter" for c in e["calls"]]
     assert loop0[:3] == ["v1", "v2", "v3"] and all(t.startswith("v2.headline.") for t in loop0[3:])
     assert len(loop0[3:]) == len(written)
@@ -205,7 +205,8 @@ def test_the_missing_lines_of_one_batch_start_from_different_brief_texts(tmp_pat
     brief, _ = load_brief(write(tmp_path, BRIEF))
     asks = [new_line_prompt(brief, "headline", get_channel("google_rsa"), ["Save More"], k, "a call to action")[-1]
             .content for k in range(5)]
-    assert [a.splitlines()[-1] for a in asks] == ["Headline: Earn more.", "Headline: 4.10% APY",
-                                                  "Headline: A savings account.", "Headline: Earn more.",
-                                                  "Headline: 4.10% APY"]  # the goal ('sign-ups') is no copy
-    assert all("Everyday Savings (a call to action), unlike: Save More" in a for a in asks)
+    built_on = [next(ln for ln in a.splitlines() if ln.startswith("Build it on: ")) for a in asks]
+    assert built_on == ["Build it on: Earn more.", "Build it on: 4.10% APY", "Build it on: A savings account.",
+                        "Build it on: Earn more.", "Build it on: 4.10% APY"]  # the goal ('sign-ups') is no copy
+    assert all("Angle: a call to action" in a and "Say something different from: Save More" in a
+               and "Write one headline for Everyday Savings, at most 30 characters" in a for a in asks)
