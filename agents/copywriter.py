@@ -90,17 +90,17 @@ def uncut(spec: ChannelSpec, field: str, text: str, source: str) -> str:
     return trim_whole(text, char_length(text) - 1) or ""
 
 
-def new_line_prompt(brief, field: str, spec: ChannelSpec, others: list[str], k: int = 0, angle: str = ""):
+def new_line_prompt(brief, field: str, spec: ChannelSpec, k: int = 0, angle: str = ""):
     """A one-line prompt for an item the drafts left missing: a new line built on one of the brief's texts, in the
-    variant's angle, unlike the variant's lines. The k-th missing line of the run starts from the k-th of the
-    brief's texts (key message, facts, description; not the goal, which is no copy), so the lines of one batch
-    differ."""
+    variant's angle. The k-th missing line of the run starts from the k-th of the brief's texts (key message, facts,
+    description; not the goal, which is no copy), so the lines of one batch differ. The variant's other lines are
+    not shown: a small model copies them."""
     limit = spec.fields[field].max_chars if field in spec.fields else 90
     seeds = [t for t in (brief.key_message, *brief.product.facts, brief.product.description) if t]
     seeds = seeds or [brief.product.name]
     return prompts.render("new_line", brand=brief.brand, product=brief.product, audience=brief.audience,
                           field_label=label(field), max_chars=limit, words=words_for(limit), seed=seeds[k % len(seeds)],
-                          angle=angle, avoid="; ".join(others[-4:]))
+                          angle=angle)
 
 
 def _line_problems(state, knowledge, rules: dict):
@@ -150,6 +150,7 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
                   rules=state.get("rules_summary", []), approved=approved_ads(knowledge, brief, spec),
                   fields=prompt_fields(drafted, count))
     whole, items = [], []  # (variant, prompt) and (variant, field, index, prompt)
+    slot: dict[int, tuple] = {}  # items position -> the missing line it is a candidate for
     for v in targets:
         problems = _item_problems(v, rules) if v["status"] == "revise" else {}
         if v["status"] == "revise" and problems:
@@ -177,7 +178,8 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
                               lambda raw: parse_fields(raw, wanted, examples, {n: f.draft for n, f in drafted.items()}),
                               trace, max_new_tokens=budget,
                               patterns=None if single else [ad_pattern(spec, source, wanted)] * len(whole),
-                              **sampling)
+                              **sampling, **({"frequency_penalty": settings.frequency_penalty}
+                                             if settings.frequency_penalty else {}))
     if constrains(llm) and not single:
         drafts = [({k: [uncut(spec, k, t, source) for t in x] for k, x in fields.items()} if fields else fields,
                    problems) for fields, problems in drafts]
@@ -204,11 +206,13 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
                 v.update(status="drafted", error="revision reply could not be parsed; kept the previous draft")
             continue
         v.update(fields={k: x for k, x in fields.items() if x} or v["fields"], status="drafted", error="")
-        for field, picked in selection.get(v["id"], {}).items():  # too few usable lines: write the rest anew
-            gaps = len(items)  # a running offset: variants start from different brief texts
-            items += [(v, field, len(v["fields"].get(field, [])) + k, new_line_prompt(
-                brief, field, spec, v["fields"].get(field, []), gaps + k, v.get("angle", "")))
-                for k in range(picked["missing"])]
+        for field, picked in selection.get(v["id"], {}).items():  # too few usable lines: write the rest anew,
+            gaps = len(items)  # two candidates per missing line, from different brief texts (a running offset:
+            for k in range(picked["missing"]):  # variants start from different ones); the first usable one is kept
+                for seed in (gaps + 2 * k, gaps + 2 * k + 1):
+                    slot[len(items)] = (v["id"], field, k)
+                    items.append((v, field, len(v["fields"].get(field, [])) + k, new_line_prompt(
+                        brief, field, spec, seed, v.get("angle", ""))))
     longest = max((spec.fields[f].max_chars for _, f, _, _ in items if f in spec.fields), default=90)
     lines = batch_with_retry(llm, [f"{v['id']}.{f}.{i + 1}" for v, f, i, _ in items], [p for *_, p in items],
                              parse_line, trace, max_new_tokens=min(settings.max_new_tokens, item_tokens(longest)),
@@ -219,21 +223,28 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
                  for (_, f, _, _), (text, problems) in zip(items, lines)]
     rewritten: dict[str, dict] = {}
     rejected = {}
-    for (v, field, i, _), (text, problems) in zip(items, lines):
+    filled: set[tuple] = set()
+    for n, ((v, field, i, _), (text, problems)) in enumerate(zip(items, lines)):
+        if slot.get(n) in filled:
+            continue  # its other candidate was kept
         fields = rewritten.setdefault(v["id"], {k: list(x) for k, x in v["fields"].items()})
         mine = fields.setdefault(field, [])
         reason = own_defect(text, example_texts, selector.copies) if text else None
         others = {t.casefold() for j, t in enumerate(mine) if j != i}
         if text and not reason and (text.casefold() in others or selector.why_not(field, text) == USED):
             reason = "repeats a line of this or another variant"
+        if text and not reason and n in slot:  # a new line must be clean on its own: there is another candidate
+            reason = selector.why_not(field, text)
         if not problems and text and not reason:
             if i < len(mine):
                 mine[i] = text
             else:
                 mine.append(text)
             selector.take(field, text)
+            if n in slot:
+                filled.add(slot[n])
         elif reason:
-            rejected[f"{v['id']}.{field}.{i + 1}"] = f"{text!r}: {reason}"
+            rejected[f"{v['id']}.{field}.{i + 1}" + (f"#{n}" if n in slot else "")] = f"{text!r}: {reason}"
     for v in targets:
         if v["id"] in rewritten:
             v.update(fields={k: x for k, x in rewritten[v["id"]].items() if x}, status="drafted", error="")

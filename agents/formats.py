@@ -92,17 +92,37 @@ def item_label(name: str, count: int, n: int) -> str:
     return f"{label(name)} {n}" if count > 1 else label(name)
 
 
+def item_number(count: int) -> str:
+    """Any item number from 1 to ``count``: the pattern leaves the numbering to the model (the prompt shows it)."""
+    tens, ones = divmod(count, 10)
+    if count <= 9:
+        return f"[1-{count}]" if count > 1 else "1"
+    alts = ["[1-9]"] + [f"{t}[0-9]" for t in range(1, tens)] + [f"{tens}[0-{ones}]" if ones else f"{tens}0"]
+    return "(?:" + "|".join(alts) + ")"
+
+
 def ad_pattern(spec: ChannelSpec, brief_text: str, counts: dict[str, int] | None = None) -> str:
-    """A whole ad: every drafted field's lines (``counts`` per field, default the ad's), numbered as the copywriter
-    prompt asks, each within its limit.
-    The last line break is optional, so the model can end its reply where it wants to."""
-    lines = []
-    for name, f in spec.drafted_fields().items():
+    """A whole ad: every drafted field's lines (``counts`` per field, default the ad's), labelled as the copywriter
+    prompt asks, each within its limit. A field's lines are one line pattern repeated ``count`` times, with the item
+    number left open (the parser tolerates a wrong one): the engine compiles a repeated line once, where 13 headlines
+    and 5 descriptions spelled out item by item took it seconds. The last line break is optional, so the model can
+    end its reply where it wants to."""
+    fields = [(name, f, (counts or {}).get(name, f.draft)) for name, f in spec.drafted_fields().items()]
+    fields = [x for x in fields if x[2] > 0]
+    parts = []
+    for k, (name, f, count) in enumerate(fields):
         fmt = line_format(brief_text, f)
-        count = (counts or {}).get(name, f.draft)
-        for n in range(1, count + 1):
-            lines.append(f"{literal(item_label(name, count, n))}: {fmt.line(char_cap(spec, f, fmt))}\\n")
-    return "".join(lines)[: -len("\\n")] + "(?:\\n)?" if lines else ""
+        head = literal(label(name)) + (f" {item_number(count)}" if count > 1 else "")
+        line = f"{head}: {fmt.line(char_cap(spec, f, fmt))}"
+        last = k == len(fields) - 1
+        repeated = count - 1 if last else count
+        if repeated == 1:
+            parts.append(f"{line}\\n")
+        elif repeated > 1:
+            parts.append(f"(?:{line}\\n){{{repeated}}}")
+        if last:
+            parts.append(f"{line}(?:\\n)?")
+    return "".join(parts)
 
 
 def rewrite_pattern(spec: ChannelSpec, field_name: str, brief_text: str) -> str:

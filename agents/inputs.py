@@ -111,8 +111,10 @@ class RunSettings(BaseModel):
     summary_max_new_tokens: int = Field(60, ge=8, le=512, description="Token budget of one material summary.")
     rulebook: str | None = Field(None, description="Overrides the brief's rulebook (name or folder).")
     temperature: float = Field(0.7, ge=0, le=2, description="Sampling temperature of whole-ad drafts (variety between "
-                               "variants); 0 is greedy. Line rewrites and critiques are always greedy.")
+                               "variants), and of line rewrites and new lines; 0 is greedy. Critiques are always greedy.")
     seed: int = Field(7, description="Sampling seed (with temperature > 0), so runs are repeatable.")
+    frequency_penalty: float = Field(0.5, ge=0, le=2, description="Lowers a token's odds each time a whole-ad draft "
+                                     "already holds it, so its 13 headlines don't repeat each other; 0 is off.")
     single_shot: bool = Field(False, description="Baseline for `eval --baseline`: one prompt per variant with every "
                               "rule written in; no constrained decoding, no candidates to choose from, no repairs. "
                               "Use with max_revisions=0.")

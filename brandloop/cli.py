@@ -62,6 +62,8 @@ def cli(ctx: click.Context, home: Path | None, debug: bool) -> None:
 @click.option("--temperature", type=click.FloatRange(0, 2), default=0.7, show_default=True,
               help="Sampling temperature of whole-ad drafts (0 = greedy); seeded, so runs repeat.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Sampling seed.")
+@click.option("--frequency-penalty", type=click.FloatRange(0, 2), default=0.5, show_default=True,
+              help="Lowers a token's odds each time a whole-ad draft already holds it (0 = off).")
 @click.option("--rulebook", default=None, help="Rulebook name or folder (overrides the brief's).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where to write result.json and result.md (default: HOME/runs/RUN_ID).")
@@ -70,15 +72,15 @@ def cli(ctx: click.Context, home: Path | None, debug: bool) -> None:
 @click.option("--review", "review_", is_flag=True, help="Pause after the critique: approve, edit or reject each variant.")
 @click.option("--reviewer", default=None, help="Who reviews (default: your login name); kept in the trace.")
 @click.pass_context
-def run(ctx, brief, model, engine, variants, max_revisions, threshold, max_new_tokens, temperature, seed, rulebook, out,
-        as_json, quiet, review_, reviewer):
+def run(ctx, brief, model, engine, variants, max_revisions, threshold, max_new_tokens, temperature, seed,
+        frequency_penalty, rulebook, out, as_json, quiet, review_, reviewer):
     """Run BRIEF (YAML or JSON) end to end and print critiqued variants."""
     from brandloop.report import progress_line
 
     with cli_errors():
         settings = RunSettings(model=model, engine=engine, variants=variants, max_revisions=max_revisions,
                                pass_threshold=threshold, max_new_tokens=max_new_tokens, temperature=temperature,
-                               seed=seed, rulebook=rulebook, review=review_)
+                               seed=seed, frequency_penalty=frequency_penalty, rulebook=rulebook, review=review_)
         runner = make_runner(ctx)
 
         def progress(node, update):
@@ -207,8 +209,10 @@ def describe(ctx, files, as_json, summary, model, no_summary):
 @click.option("--engine", type=click.Choice(["auto", "openvino", "transformers"]), default="auto", show_default=True)
 @click.option("--baseline", is_flag=True,
               help="Also run each brief single-shot (every rule in one prompt, no loop, no repairs) and compare.")
+@click.option("--frequency-penalty", type=click.FloatRange(0, 2), default=0.5, show_default=True,
+              help="Lowers a token's odds each time a whole-ad draft already holds it (0 = off).")
 @click.pass_context
-def eval_cmd(ctx, briefs, model, max_revisions, max_new_tokens, as_json, out, engine, baseline):
+def eval_cmd(ctx, briefs, model, max_revisions, max_new_tokens, as_json, out, engine, baseline, frequency_penalty):
     """Run BRIEFS (default: examples/briefs/*.yaml) and report compliance, scores, diversity and stop reasons."""
     from brandloop.evaluate import evaluate, markdown
     from brandloop.report import progress_line
@@ -217,7 +221,8 @@ def eval_cmd(ctx, briefs, model, max_revisions, max_new_tokens, as_json, out, en
         paths = list(briefs) or sorted(Path("examples/briefs").glob("*.yaml"))
         if not paths:
             raise BriefError("(arguments)", "BRIEFS", "no briefs given and none in examples/briefs", "name brief files")
-        settings = RunSettings(model=model, engine=engine, max_revisions=max_revisions, max_new_tokens=max_new_tokens)
+        settings = RunSettings(model=model, engine=engine, max_revisions=max_revisions, max_new_tokens=max_new_tokens,
+                               frequency_penalty=frequency_penalty)
         report = evaluate(make_runner(ctx), paths, settings, on_progress=lambda n, u: click.echo(progress_line(n, u), err=True),
                           baseline=baseline)
         if out:

@@ -1,7 +1,7 @@
 """An OpenAI-compatible HTTP server on brandloop's own engine (``brandloop model-server``).
 
 ``GET /v1/models`` and ``POST /v1/chat/completions`` (messages, ``max_tokens``/``max_completion_tokens``,
-temperature, top_p, stop, seed, n=1, and vLLM's guided decoding: ``structured_outputs: {regex}`` or
+temperature, top_p, frequency_penalty, stop, seed, n=1, and vLLM's guided decoding: ``structured_outputs: {regex}`` or
 ``guided_regex``). Requests that arrive together from many clients are gathered into one batched engine call
 (``CoalescingModel``: a short window, then one ``batch`` per set of generation arguments), so workers sharing
 the server share its batches. Errors are OpenAI-style JSON bodies: ``{"error": {"message", "type", "param",
@@ -106,6 +106,9 @@ def generation_call(body: dict, max_tokens_cap: int) -> tuple[list, dict]:
         max_tokens = _number(body, "max_tokens", int, 1, max_tokens_cap)
     temperature = _number(body, "temperature", float, 0, 2)
     kwargs: dict[str, Any] = {"max_new_tokens": max_tokens or 256}
+    frequency_penalty = _number(body, "frequency_penalty", float, -2, 2)
+    if frequency_penalty:
+        kwargs["frequency_penalty"] = frequency_penalty
     if temperature:
         kwargs["temperature"] = temperature
         seed = _number(body, "seed", int, -2**63, 2**63 - 1)

@@ -33,6 +33,18 @@ def test_ad_pattern_holds_lines_counts_and_limits():
     assert not re.fullmatch(p, GOOD.replace("Save More Every Day", "<at most 30 characters>"))  # no placeholder
 
 
+def test_ad_pattern_repeats_one_line_per_field_with_the_count_exact():
+    full = get_channel("google_rsa")
+    p = ad_pattern(full, "Northwind Bank savings", {"headline": 13, "description": 5})
+    heads = [f"HEADLINE {n}: Save More Every Day {n}" for n in range(1, 14)]
+    descs = [f"DESCRIPTION {n}: Open an account in minutes, {n}." for n in range(1, 6)]
+    assert re.fullmatch(p, "\n".join(heads + descs)) and re.fullmatch(p, "\n".join(heads + descs) + "\n")
+    assert not re.fullmatch(p, "\n".join(heads[:12] + descs))  # one headline short
+    assert not re.fullmatch(p, "\n".join(heads + descs[:4]))
+    assert not re.fullmatch(p, "\n".join(heads + descs).replace("HEADLINE 13", "HEADLINE 14"))
+    assert p.count("HEADLINE") == 1 and p.count("DESCRIPTION") == 2  # the last line twice: its break is optional
+
+
 def test_rewrite_pattern_keeps_channel_characters_and_counts_wide_characters_double():
     tiktok = rewrite_pattern(get_channel("tiktok"), "ad_text", "Verdant snacks")
     assert re.fullmatch(tiktok, "Crunchy snacks for busy kids")
@@ -216,3 +228,23 @@ def test_every_supported_rule_type_has_a_prompt_line():
     for kind in SUPPORTED_TYPES:
         line = rule_line(Rule(id=f"x.{kind}", type=kind, message="Keep it plain.", params={}))
         assert line.strip(), kind
+
+
+def test_frequency_penalty_counts_the_reply_not_the_prompt():
+    import torch
+
+    from brandloop.llm.constraints import FrequencyPenalty
+
+    ids = torch.tensor([[5, 5, 1, 2, 2], [5, 3, 4, 4, 4]])  # 2 prompt tokens, then the reply so far
+    scores = torch.zeros(2, 6)
+    out = FrequencyPenalty(0.5, prompt_len=2)(ids, scores.clone())
+    assert out[0].tolist() == [0.0, -0.5, -1.0, 0.0, 0.0, 0.0]  # token 5 is only in the prompt: free
+    assert out[1].tolist() == [0.0, 0.0, 0.0, 0.0, -1.5, 0.0]
+
+
+def test_whole_ad_drafts_carry_the_frequency_penalty_and_single_lines_do_not(brief_file):
+    llm = ConstrainedScriptedChatModel(rules=[(COPY, CANDIDATES), (CRITIC_TEMPLATE, CRITIC)], calls=[], patterns=[])
+    run(brief_file, llm, max_revisions=0)
+    drafts = [c["kwargs"] for c in llm.calls if c["template"] == COPY]
+    assert drafts and all(k.get("frequency_penalty") == 0.5 for k in drafts)
+    assert not [c for c in llm.calls if c["template"] != COPY and c["kwargs"].get("frequency_penalty")]

@@ -153,8 +153,10 @@ def test_missing_items_are_written_anew_never_taken_from_another_variant(brief_f
     # v1 answers with a single headline and no descriptions; v2 and v3 are complete. The copywriter writes v1's
     # missing lines one by one; finalize never fills a gap with a line another variant carries.
     short = "HEADLINE 1: Save More Every Day"
-    new = iter(["Northwind Savings For You", "A Rate Worth Keeping", "Open Everyday Savings online in five minutes.",
-                "Earn 4.10% APY with no monthly fee at Northwind."])
+    # two candidates per missing line, in order: the first usable one is kept
+    new = iter(["Northwind Savings For You", "Second Choice One", "A Rate Worth Keeping", "Second Choice Two",
+                "Open Everyday Savings online in five minutes.", "Unused second description one.",
+                "Earn 4.10% APY with no monthly fee at Northwind.", "Unused second description two."])
     llm = scripted(lambda p: short if "main benefit" in p else GOOD, rewrite=lambda p: next(new))
     out, _ = run(brief_file, llm, max_revisions=0)
     v1, v2 = out["variants"][0], out["variants"][1]

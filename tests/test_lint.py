@@ -35,7 +35,8 @@ def test_short_line_only_where_the_channel_rewards_length():
 
 
 @pytest.mark.parametrize("text", ["Save more and", "Banking made simple with", "Rates,, fees and more",
-                                  "Open today:", "Fast setup -", "Earn interest ,today", "Harbor Night Porter is"])
+                                  "Open today:", "Fast setup -", "Earn interest ,today", "Harbor Night Porter is",
+                                  "Open online in minutes.!", "Save for your first home? No,!"])
 def test_dangling_punctuation_and_connectors(text):
     assert "lint.dangling" in [x[0] for x in _ids({"description": [text]})]
 

@@ -68,6 +68,16 @@ def test_openai_spec_generates_through_the_server_with_usage_and_info():
     assert not llm.supports_regex  # guided=none by default: the agents parse and retry
 
 
+def test_frequency_penalty_reaches_the_engine_behind_the_server():
+    fake = ServedScriptedChatModel(rules=[("hello", "Hi there")], calls=[])
+    with ServedModel(fake) as s:
+        llm = get_chat_model(f"openai:{s.url}#small")
+        assert llm._request_kwargs({"frequency_penalty": 1.0}, None)["frequency_penalty"] == 1.0
+        llm.batch([[HumanMessage("hello")]], max_new_tokens=8, temperature=0.7, seed=1, frequency_penalty=1.0)
+        llm.batch([[HumanMessage("hello")]], max_new_tokens=8)
+    assert [c["kwargs"].get("frequency_penalty") for c in fake.calls] == [1.0, None]
+
+
 @pytest.mark.parametrize("guided", ["vllm", "vllm-legacy"])
 def test_guided_vllm_sends_each_prompts_regex_and_concurrent_requests_share_a_batch(guided):
     fake = ServedConstrainedChatModel(rules=[("code", "AB-12")], calls=[], patterns=[])

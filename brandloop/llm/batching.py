@@ -17,8 +17,11 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from langchain_core.runnables import RunnableConfig
 from langchain_core.runnables.config import ensure_config, get_config_list
 
-GEN_KWARGS = {"max_new_tokens", "max_tokens", "temperature", "top_p", "top_k", "repetition_penalty", "seed", "regex"}
-"""Per-call generation arguments every local engine accepts. ``regex`` constrains the whole reply."""
+GEN_KWARGS = {"max_new_tokens", "max_tokens", "temperature", "top_p", "top_k", "repetition_penalty", "frequency_penalty",
+              "seed", "regex"}
+"""Per-call generation arguments every local engine accepts. ``regex`` constrains the whole reply;
+``frequency_penalty`` (OpenAI's meaning) lowers a token's logit by that much for each time the reply already has it
+(the prompt's tokens are not counted, unlike ``repetition_penalty``)."""
 
 _local = threading.local()
 

@@ -93,7 +93,7 @@ class LocalChatModel(BatchedChatMixin, ChatHuggingFace):
                        **kwargs: Any) -> list[ChatResult]:
         import torch
 
-        from .constraints import RegexLogitsProcessor
+        from .constraints import FrequencyPenalty, RegexLogitsProcessor
 
         kwargs = generation_kwargs(kwargs)
         max_new = kwargs.get("max_new_tokens") or kwargs.get("max_tokens") or self.max_tokens or self.max_new_tokens
@@ -129,8 +129,13 @@ class LocalChatModel(BatchedChatMixin, ChatHuggingFace):
             extra: dict[str, Any] = {}
             if stops:
                 extra = {"stop_strings": stops, "tokenizer": tok}
+            processors = []
+            if kwargs.get("frequency_penalty"):  # before the pattern's mask, which sets banned tokens to -inf
+                processors.append(FrequencyPenalty(float(kwargs["frequency_penalty"]), enc["input_ids"].shape[1]))
             if any(regexes[i] for i in chunk):
-                extra["logits_processor"] = [RegexLogitsProcessor(tok, [regexes[i] for i in chunk], eos_ids)]
+                processors.append(RegexLogitsProcessor(tok, [regexes[i] for i in chunk], eos_ids))
+            if processors:
+                extra["logits_processor"] = processors
             t0 = time.perf_counter()
             with self._lock, torch.inference_mode():
                 out = model.generate(**enc, generation_config=gen_cfg, **extra)

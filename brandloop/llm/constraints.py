@@ -62,3 +62,23 @@ class RegexLogitsProcessor:
                 row_scores[self.eos_ids] = eos_scores
         self.started = True
         return scores
+
+
+class FrequencyPenalty:
+    """A transformers logits processor with OpenAI's ``frequency_penalty``: each token's logit goes down by
+    ``penalty`` times the number of times the reply so far holds it (tokens from ``prompt_len`` on; the prompt's own
+    tokens are not counted, so the brief's facts stay free to use)."""
+
+    def __init__(self, penalty: float, prompt_len: int):
+        self.penalty = penalty
+        self.prompt_len = prompt_len
+
+    def __call__(self, input_ids, scores):
+        import torch
+
+        generated = input_ids[:, self.prompt_len:]
+        if generated.shape[1] == 0 or not self.penalty:
+            return scores
+        counts = torch.zeros_like(scores)
+        counts.scatter_add_(1, generated, torch.ones_like(generated, dtype=scores.dtype))
+        return scores - self.penalty * counts

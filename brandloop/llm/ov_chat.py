@@ -65,7 +65,7 @@ class OpenVINOChatModel(BatchedChatMixin, BaseChatModel):
         return self._tokenizer.apply_chat_template(to_chat_dicts(messages), add_generation_prompt=True)
 
     def _config(self, max_new: int, temperature: float | None, top_p, top_k, repetition_penalty, seed, regex,
-                stops: list[str]):
+                stops: list[str], frequency_penalty: float | None = None):
         import openvino_genai
 
         cfg = openvino_genai.GenerationConfig()
@@ -82,6 +82,8 @@ class OpenVINOChatModel(BatchedChatMixin, BaseChatModel):
             cfg.do_sample = False
         if repetition_penalty is not None:
             cfg.repetition_penalty = float(repetition_penalty)
+        if frequency_penalty:
+            cfg.frequency_penalty = float(frequency_penalty)
         if stops:
             cfg.stop_strings = set(stops)
             cfg.include_stop_str_in_output = False
@@ -104,7 +106,7 @@ class OpenVINOChatModel(BatchedChatMixin, BaseChatModel):
         ids = [self._tokenizer.encode(p, add_special_tokens=False).input_ids for p in prompts]
         configs = [self._config(max_new, temperature, kwargs.get("top_p", self.top_p), kwargs.get("top_k"),
                                 kwargs.get("repetition_penalty"), None if seed is None else int(seed) + i,
-                                regexes[i], stops) for i in range(n)]
+                                regexes[i], stops, kwargs.get("frequency_penalty")) for i in range(n)]
         t0 = time.perf_counter()
         with self._lock:
             try:

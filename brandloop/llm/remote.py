@@ -149,6 +149,8 @@ class RemoteChatModel(BaseChatModel):
             out["seed"] = int(kwargs["seed"])
         if temperature and kwargs.get("top_p") is not None:
             out["top_p"] = float(kwargs["top_p"])
+        if kwargs.get("frequency_penalty"):
+            out["frequency_penalty"] = float(kwargs["frequency_penalty"])
         if stop:
             out["stop"] = [stop] if isinstance(stop, str) else list(stop)
         extra: dict[str, Any] = {}
