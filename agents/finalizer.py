@@ -2,7 +2,8 @@
 rule it is repaired deterministically (agents/repairs.py) and re-checked, or delivered marked failed. The delivered
 text is scored again, and only a clean variant whose delivered score reaches the threshold is `approved`. Where an
 earlier clean version scores higher as delivered than the chosen (or repaired) text, that version is delivered, so
-the final score never falls below a clean draft's; `first_draft_score` records the first draft's score beside it."""
+the final score never falls below a clean draft's; `first_draft_score` records the first draft's score beside it,
+measured the same way (beside the other variants' delivered text)."""
 from __future__ import annotations
 
 from langgraph.runtime import Runtime
@@ -76,6 +77,19 @@ def best_clean_version(state, delivered: list[dict], v: dict, knowledge) -> dict
         if score > best_score:
             best, best_score = x, score
     return best
+
+
+def first_draft_as_delivered(state, delivered: list[dict], v: dict, knowledge) -> float | None:
+    """The first draft's score measured as the delivered text is: beside the other variants' delivered text (its
+    uniqueness moves when a sibling is revised), so the two scores compare the texts alone."""
+    first = (v.get("versions") or [None])[0]
+    if first is None:
+        return v.get("score")
+    if first["fields"] == v["fields"] and first["violations"] == v.get("violations"):
+        return v["score"]
+    score, _ = _as_delivered(state, delivered, v, first["fields"], first["violations"], first.get("judgement"),
+                             knowledge)
+    return score
 
 
 def repaired(fields: dict, found: list[dict], state, knowledge, pool, recheck) -> tuple[dict, list[dict], list[dict]]:
@@ -161,9 +175,10 @@ def finalize(state, runtime: Runtime[Context]) -> dict:
     threshold = settings_of(state).pass_threshold
     for v in delivered:
         v["critiqued_score"] = v.get("score")
-        v["first_draft_score"] = (v.get("score_history") or [None])[0]
         v["metrics"] = metrics["per_variant"].get(v["id"], {})
         v["score"] = combine_score(v.get("judgement"), v["metrics"], v.get("violations", []))
+        v["first_draft_critiqued_score"] = (v.get("score_history") or [None])[0]
+        v["first_draft_score"] = first_draft_as_delivered(state, delivered, v, knowledge)
         v["delivered"] = delivery_status(v["violations"], v["score"], threshold)
         if v["delivered"] == "approved":
             v["stop_reason"] = "passed"

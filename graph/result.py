@@ -47,8 +47,11 @@ class VariantResult(BaseModel):
                                 "remaining violations")
     critiqued_score: float | None = Field(None, description="The critic's score of the chosen version as critiqued, "
                                           "before any deterministic repair")
-    first_draft_score: float | None = Field(None, description="The critic's score of the first draft (loop 0); "
-                                            "finalize delivers the best-scoring clean version")
+    first_draft_score: float | None = Field(None, description="The first draft's (loop 0) score measured as `score` "
+                                            "is: beside the other variants' delivered text; finalize delivers the "
+                                            "best-scoring clean version")
+    first_draft_critiqued_score: float | None = Field(None, description="The critic's score of the first draft when "
+                                                      "it was critiqued (beside the other first drafts)")
     score_history: list[float] = Field(default_factory=list, description="Critic score after each critique loop")
     metrics: dict | None = Field(None, description="Measured parts of `score` on the delivered text: relevance, voice, "
                                  "readability, uniqueness (0-100), max cosine")

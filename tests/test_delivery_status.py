@@ -86,4 +86,5 @@ def test_the_first_draft_score_is_recorded_beside_the_final_one(brief_file):
                    critic="SCORE: 9\nCRITIQUE: Sharp.\nFIX: none")
     out, _ = run(brief_file, llm, max_revisions=0)
     for v in out["variants"]:
-        assert v["first_draft_score"] == v["score_history"][0] and v["score"] is not None
+        assert v["first_draft_critiqued_score"] == v["score_history"][0] and v["score"] is not None
+        assert v["first_draft_score"] is not None and v["score"] >= v["first_draft_score"]
