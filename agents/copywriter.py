@@ -80,11 +80,17 @@ def _item_problems(v: dict, rules: dict) -> dict[tuple[str, int], list[str]]:
 
 
 def uncut(spec: ChannelSpec, field: str, text: str, source: str) -> str:
-    """A constrained line that reached its pattern's cap was cut there: keep its whole sentences or phrases before
-    the cut, or nothing (never a cut phrase such as 'Savings Plan for Young')."""
+    """A constrained line that reached its pattern's cap (or stopped a letter into a word just short of it) was cut
+    there: keep its whole sentences or phrases before the cut, or nothing (never a cut phrase such as 'Savings Plan
+    for Young')."""
     f = spec.fields.get(field)
-    if f is None or char_length(text) < char_cap(spec, f, line_format(source, f)) or text.rstrip()[-1:] in ("!", "?"):
+    if f is None or text.rstrip()[-1:] in ("!", "?"):
         return text
+    cap = char_cap(spec, f, line_format(source, f))
+    if char_length(text) < cap:  # the next token may not have fitted: one letter of a word is left ('Cocoa N')
+        last = text.split()[-1] if len(text.split()) > 1 else ""
+        cut = len(last) == 1 and last.isalpha() and last not in "aAI" and char_length(text) >= cap - 4
+        return (trim_whole(text, char_length(text) - 1) or "") if cut else text
     if text.endswith(".") and not text[-2:-1].isdigit():
         return text  # a sentence that ends exactly at the cap
     return trim_whole(text, char_length(text) - 1) or ""

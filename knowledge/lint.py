@@ -22,6 +22,8 @@ _CONNECTORS = {"and", "or", "but", "with", "for", "to", "of", "the", "a", "an", 
                "on", "at", "&", "plus", "as", "than", "that", "so", "into", "about",
                "is", "are", "was", "were", "will", "can", "be"}  # a verb left without its rest: 'Night Porter is'
 _SENTENCE_END = regex.compile(r"[.!?](?=\s|$)")
+_CUT_WORD = regex.compile(r"[^\W\dAaIi\p{Lu}]", regex.UNICODE)  # one small letter left of a cut word ('cocoa n');
+# a capital may be a name ('Vitamin C'): agents.copywriter.uncut judges those by the line's limit
 _DANGLING_END = regex.compile(r"[,:;&/\-\u2013\u2014]\s*$")
 # a determiner with its noun gone: "the in every regard", "our, and"
 _ORPHAN = regex.compile(r"(?<![\p{L}\p{N}'’-])(?:(?i:the|an|our|your|their|its)|a)\s*(?:(?i:and|or|but|nor|in|on|at|of|to|for|"
@@ -103,6 +105,8 @@ def dangling(text: str) -> tuple[str, int, int] | None:
         return None
     if _DANGLING_END.search(tail) or (last in _CONNECTORS and tail.casefold().endswith(last)):
         return f"ends in a dangling '{tail.split()[-1]}'", len(tail) - len(tail.split()[-1]), len(tail)
+    if len(words) > 1 and _CUT_WORD.fullmatch(words[-1].group()) and tail.endswith(words[-1].group()):
+        return f"ends in a cut word '{words[-1].group()}'", words[-1].start(), words[-1].end()
     m = _DOUBLED.search(text)
     if m:
         return f"has stray punctuation '{m.group().strip()}'", m.start(), m.end()

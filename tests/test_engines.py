@@ -67,6 +67,10 @@ def test_a_line_cut_at_its_cap_loses_the_cut_word():
     assert uncut(RSA, "headline", "Earn 4.10% APY", "x") == "Earn 4.10% APY"
     assert uncut(RSA, "headline", "Savings Plan for Young Saver W", "x") == ""  # never "Savings Plan for Young"
     assert uncut(RSA, "headline", "Open Your Savings Account Now.", "x") == "Open Your Savings Account Now."
+    meta = get_channel("meta_feed")  # description: 25 characters; "Nibs" did not fit, a letter of it did
+    assert uncut(meta, "description", "Roasted Malt, Cocoa N", "x") == "Roasted Malt"
+    assert uncut(meta, "description", "Roasted Malt and Cocoa N", "x") == ""
+    assert uncut(meta, "description", "Get Vitamin C", "x") == "Get Vitamin C"  # far from the limit: a name
 
 
 CANDIDATES = ("HEADLINE 1: Save More Every Day\nHEADLINE 2: Earn 4.10% APY\nHEADLINE 3: Open Online Today\n"

@@ -36,7 +36,8 @@ def test_short_line_only_where_the_channel_rewards_length():
 
 @pytest.mark.parametrize("text", ["Save more and", "Banking made simple with", "Rates,, fees and more",
                                   "Open today:", "Fast setup -", "Earn interest ,today", "Harbor Night Porter is",
-                                  "Open online in minutes.!", "Save for your first home? No,!"])
+                                  "Open online in minutes.!", "Save for your first home? No,!",
+                                  "Roasted malt and cocoa n"])
 def test_dangling_punctuation_and_connectors(text):
     assert "lint.dangling" in [x[0] for x in _ids({"description": [text]})]
 
@@ -77,6 +78,13 @@ def test_duplicate_line_across_variants():
     assert "v1" not in out
     assert lint_set({"v1": {"headline": ["A"]}, "v2": {"headline": ["a"]}},
                     LintConfig.from_section({"duplicate_line": False})) == {}
+
+
+@pytest.mark.parametrize("text", ["Plan a trip with a", "Roasted malt, cocoa and more", "Earn 4.10% APY", "Vitamin C",
+                                  "Save with a"])
+def test_whole_words_are_not_cut_words(text):
+    found = [x for x in lint_fields({"description": [text]}, RSA) if x.rule_id == "lint.dangling"]
+    assert not [x for x in found if "cut word" in x.message]
 
 
 def test_the_same_line_in_two_fields_of_one_variant():
