@@ -256,6 +256,14 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
             v.update(fields={k: x for k, x in rewritten[v["id"]].items() if x}, status="drafted", error="")
             if v["id"] not in drafting:  # a whole draft counted its revision above
                 v["revisions"] = v.get("revisions", 0) + 1
+        for field, picked in selection.get(v["id"], {}).items():  # new lines failed: a sibling's, up to the minimum
+            have = v["fields"].setdefault(field, [])
+            floor = spec.fields[field].min_count if field in spec.fields else 0
+            spare = [t for t in picked.get("siblings", []) if t.casefold() not in {x.casefold() for x in have}]
+            best = sorted(spare, key=lambda t: -selector.quality(field, t))[:max(0, floor - len(have))]
+            have += sorted(best, key=spare.index)
+            if not have:
+                v["fields"].pop(field)
     for v in targets:
         if v["status"] != "drafted":
             continue

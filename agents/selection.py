@@ -187,22 +187,21 @@ class LineSelector:
                 chosen.append(best)
                 clean.remove(best)
             # too few clean lines: keep lines with problems a rewrite can fix (the revision loop rewrites them), not
-            # copies of an approved ad or a worked example (a rewrite shown the line copies it again); a line another
-            # variant uses only as a last resort up to the channel's minimum (the set lint reports it). Above that
-            # minimum the copywriter writes the missing lines anew; finalize never fills a gap from another variant.
-            floor = min(need, self.spec.fields[field].min_count) if field in self.spec.fields else need
+            # copies of an approved ad or a worked example (a rewrite shown the line copies it again). The copywriter
+            # writes the missing lines anew; a line another variant uses is kept aside as `siblings`, a last resort
+            # up to the channel's minimum once new lines failed (the set lint reports it). Finalize never fills a gap
+            # from another variant.
             fixable = [t for t in unique if t in dropped and dropped[t] != USED and not dropped[t].startswith(COPIES)]
-            for spare, upto in ((fixable, need),
-                                ([t for t in unique if dropped.get(t) == USED], floor)):
-                while spare and len(chosen) < upto:
-                    best = max(spare, key=lambda t: self.quality(field, t))
-                    chosen.append(best)
-                    spare.remove(best)
+            while fixable and len(chosen) < need:
+                best = max(fixable, key=lambda t: self.quality(field, t))
+                chosen.append(best)
+                fixable.remove(best)
+            siblings = [t for t in unique if dropped.get(t) == USED]  # the model's order
             runners_up = sorted(clean, key=lambda t: -self.quality(field, t))
             chosen.sort(key=unique.index)  # the model's own order
             fields[field] = chosen
             report[field] = {"chosen": chosen, "dropped": dropped, "runners_up": runners_up,
-                             "missing": need - len(chosen)}
+                             "missing": need - len(chosen), "siblings": siblings}
         for field, chosen in fields.items():
             self.taken.setdefault(field, []).extend(chosen)
         return fields, report

@@ -77,12 +77,22 @@ def served_run_model(copy: Reply | list) -> ServedScriptedChatModel:
         ("Describe it in one short sentence", "A product photo.")], calls=[])
 
 
+def fresh_lines() -> Callable[[str], str]:
+    """New lines, each different: 'Savings Pick Number 1', ... for a headline; a sentence for other fields."""
+    n = iter(range(1, 10_000))
+
+    def reply(prompt: str) -> str:
+        k = next(n)
+        return f"Savings Pick Number {k}" if "Write one headline" in prompt else f"Open Everyday Savings, option {k}."
+    return reply
+
+
 def scripted(copy: Reply | list, critic: Reply | list = "SCORE: 8\nCRITIQUE: Clear and on brief.\nFIX: none",
              describe: Reply = "A product photo.", rewrite: Reply | list = "Earn 4.10% APY",
              new_line: Reply | list | None = None) -> ScriptedChatModel:
-    """New lines get the rewrite's replies unless scripted apart (a list is shared, consumed by both in call order)."""
-    return ScriptedChatModel(rules=[(COPY, copy), (REWRITE, rewrite), (NEW_LINE, rewrite if new_line is None
-                                                                        else new_line),
+    """New lines (gaps the drafts left) are each different unless scripted (fresh_lines)."""
+    return ScriptedChatModel(rules=[(COPY, copy), (REWRITE, rewrite),
+                                    (NEW_LINE, fresh_lines() if new_line is None else new_line),
                                     (CRITIC, critic), (DESCRIBE, describe)], calls=[])
 
 

@@ -14,6 +14,17 @@ GOOD = ("HEADLINE 1: Save More Every Day\nHEADLINE 2: Earn 4.10% APY\nHEADLINE 3
         "DESCRIPTION 1: Open an Everyday Savings account in minutes.\nDESCRIPTION 2: Earn 4.10% APY on savings.")
 LONG = GOOD.replace("Earn 4.10% APY\n", "Earn 4.10% APY, On Every Dollar You Save\n")  # cut after its first phrase
 GUARANTEED = GOOD.replace("in minutes.", "in minutes, guaranteed.")  # a separate phrase a repair may drop
+# Three clean ads with no line in common and the same word count, one per creative angle: variants that share no
+# line need no line written anew.
+GOOD_B = ("HEADLINE 1: Grow Savings Every Week\nHEADLINE 2: Get 4.10% APY\nHEADLINE 3: Start Saving Online\n"
+          "DESCRIPTION 1: Start an Everyday Savings account in minutes.\nDESCRIPTION 2: Get 4.10% APY on savings.")
+GOOD_C = ("HEADLINE 1: Savings That Grow Daily\nHEADLINE 2: Your 4.10% APY\nHEADLINE 3: Join Everyday Savings\n"
+          "DESCRIPTION 1: Join Everyday Savings from home in minutes.\nDESCRIPTION 2: Your 4.10% APY on savings.")
+
+
+def by_angle(prompt: str) -> str:
+    """GOOD, GOOD_B or GOOD_C by the draft's creative angle (prompts/angles.yaml)."""
+    return GOOD_B if "concrete product fact" in prompt else GOOD_C if "audience's problem" in prompt else GOOD
 
 
 def invoke(brief, base, settings: RunSettings, llm, knowledge=None) -> tuple[dict, dict]:
@@ -94,7 +105,7 @@ def test_unrepairable_variant_is_marked_failed(brief_file):
 
 
 def test_garbled_output_is_retried_once_then_marked_failed(brief_file):
-    llm = scripted(lambda p: "I cannot help with that.\n```\nstill nothing\n```" if "main benefit" in p else GOOD)
+    llm = scripted(lambda p: "I cannot help with that.\n```\nstill nothing\n```" if "main benefit" in p else by_angle(p))
     out, state = run(brief_file, llm, max_revisions=0)
     # v1 (the 'main benefit' angle) is garbled twice -> failed with its reason; v2 and v3 pass.
     v1 = out["variants"][0]
@@ -141,11 +152,12 @@ def test_runner_records_trace_and_runs(brief_file, home):
 
 def test_a_worse_revision_never_replaces_a_better_draft(brief_file):
     # First drafts are clean but judged mediocre; revisions break a hard rule. The clean draft is delivered.
-    llm = scripted([GOOD, GOOD, GOOD, LONG], critic="SCORE: 4\nCRITIQUE: Too plain.\nFIX: be bolder")
+    llm = scripted([GOOD, GOOD_B, GOOD_C, LONG], critic="SCORE: 4\nCRITIQUE: Too plain.\nFIX: be bolder",
+                   new_line="Save More Every Day")  # a line written anew for a redraft is never usable either
     out, _ = run(brief_file, llm, max_revisions=1, pass_threshold=90)
-    for v in out["variants"]:
-        assert v["chosen_loop"] == 0 and v["delivered"] == "below_threshold"
-        assert v["fields"]["headline"][1] == "Earn 4.10% APY"
+    for v, first in zip(out["variants"], (GOOD, GOOD_B, GOOD_C)):
+        assert v["fields"] == v["versions"][0]["fields"] and v["delivered"] == "below_threshold"
+        assert "HEADLINE 2: " + v["fields"]["headline"][1] in first
         assert v["score"] == max(v["score_history"])
 
 
@@ -157,7 +169,7 @@ def test_missing_items_are_written_anew_never_taken_from_another_variant(brief_f
     new = iter(["Northwind Savings For You", "Second Choice One", "A Rate Worth Keeping", "Second Choice Two",
                 "Open Everyday Savings online in five minutes.", "Unused second description one.",
                 "Earn 4.10% APY with no monthly fee at Northwind.", "Unused second description two."])
-    llm = scripted(lambda p: short if "main benefit" in p else GOOD, rewrite=lambda p: next(new))
+    llm = scripted(lambda p: short if "main benefit" in p else by_angle(p), new_line=lambda p: next(new))
     out, _ = run(brief_file, llm, max_revisions=0)
     v1, v2 = out["variants"][0], out["variants"][1]
     assert v1["delivered"] != "failed" and not v1["repaired"], v1["violations"]
@@ -165,7 +177,7 @@ def test_missing_items_are_written_anew_never_taken_from_another_variant(brief_f
                             "description": ["Open Everyday Savings online in five minutes.",
                                             "Earn 4.10% APY with no monthly fee at Northwind."]}
     # the model only repeats v2's lines: v1 stays short and is marked failed rather than borrow them
-    llm = scripted(lambda p: short if "main benefit" in p else GOOD, rewrite="Earn 4.10% APY")
+    llm = scripted(lambda p: short if "main benefit" in p else GOOD, new_line="Earn 4.10% APY")
     out, _ = run(brief_file, llm, max_revisions=0)
     v1 = out["variants"][0]
     assert v1["delivered"] == "failed" and any(x["rule_id"] == "channel.count" for x in v1["violations"])

@@ -15,7 +15,7 @@ from brandloop.errors import RunCancelled
 from brandloop.graph.progress import LLMProgress
 from brandloop.graph.runner import Runner
 from tests.fakes import scripted
-from tests.test_graph import GOOD
+from tests.test_graph import GOOD, by_angle
 
 
 class BatchedFake(BatchedChatMixin, BaseChatModel):
@@ -33,7 +33,7 @@ class BatchedFake(BatchedChatMixin, BaseChatModel):
 
 
 def batched(**kw) -> BatchedFake:
-    return BatchedFake(inner=scripted(GOOD, **kw))
+    return BatchedFake(inner=scripted(by_angle, **kw))
 
 
 def test_cli_run_reports_each_llm_batch_with_tokens_and_an_estimate(home, brief_file):

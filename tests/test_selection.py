@@ -40,8 +40,9 @@ def test_variants_do_not_share_lines_while_alternatives_exist():
     second, report = sel.pick({"headline": lines})
     assert not set(first["headline"]) & set(second["headline"])
     assert not set(report["headline"]["runners_up"]) & set(first["headline"] + second["headline"])
-    third, report = sel.pick({"headline": lines})  # nothing unused is left: the last resort, reported by the set lint
-    assert len(third["headline"]) == 3 and report["headline"]["runners_up"] == []
+    third, report = sel.pick({"headline": lines})  # nothing unused is left: new lines are written, siblings kept aside
+    assert third["headline"] == [] and report["headline"]["missing"] == 3 and report["headline"]["runners_up"] == []
+    assert len(report["headline"]["siblings"]) == 6
 
 
 def test_the_graph_spreads_the_models_candidates_over_the_variants(brief_file):
