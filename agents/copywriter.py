@@ -58,7 +58,9 @@ def prompt_fields(drafted: dict, count=candidate_count) -> list[dict]:
 
 
 def words_for(max_chars: int) -> int:
-    return max(2, round(max_chars / 7))
+    """Words to ask for: few enough that a line ends before its limit (asked for about 4 words in 30 characters,
+    the 0.5B model ran 40 of 133 whole-draft headlines into the limit in the 9-brief eval)."""
+    return max(2, round(max_chars / 9))
 
 
 def item_tokens(max_chars: int) -> int:

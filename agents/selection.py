@@ -17,6 +17,7 @@ from functools import lru_cache
 import numpy as np
 
 from brandloop.knowledge.channels import ChannelSpec, FieldSpec
+from brandloop.knowledge.checks import content_word_set, read_as_repeat
 
 LineProblems = Callable[[str, str], list[str]]  # (field, line) -> hard problems of that line alone
 
@@ -179,10 +180,13 @@ class LineSelector:
             clean = [t for t in unique if t not in dropped]
             chosen: list[str] = []
             others = [t for items in self.taken.values() for t in items]
+            combines = bool(self.spec.fields.get(field) and self.spec.fields[field].unique)
             while clean and len(chosen) < need:
                 def mmr(t: str) -> float:
                     near = [float(self._vec[t] @ self._vec[o]) for o in chosen + others]
-                    return self.quality(field, t) - SIMILARITY_WEIGHT * max(near, default=0.0)
+                    # a line that reads as a repeat beside a chosen one (RSA combinations) goes last
+                    repeat = combines and any(read_as_repeat(content_word_set(t), content_word_set(o)) for o in chosen)
+                    return self.quality(field, t) - SIMILARITY_WEIGHT * max(near, default=0.0) - 2.0 * repeat
                 best = max(clean, key=mmr)
                 chosen.append(best)
                 clean.remove(best)

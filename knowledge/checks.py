@@ -64,15 +64,25 @@ def check_channel(fields: dict[str, list[str]], spec: ChannelSpec) -> list[Viola
     return out
 
 
+def content_word_set(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.casefold()) if w not in _STOP and len(w) > 2}
+
+
+def read_as_repeat(a: set[str], b: set[str]) -> set[str]:
+    """The content words two items shown together share when they read as a repeat (2 or more, and most of the
+    shorter one's), else an empty set."""
+    shared = a & b
+    return shared if a != b and len(shared) >= 2 and len(shared) / (min(len(a), len(b)) or 1) >= 0.6 else set()
+
+
 def _overlapping_items(name: str, items: list[str]) -> list[Violation]:
     """Items shown together (e.g. any 3 search headlines) should not repeat each other's content words."""
     out = []
-    words = [{w for w in _WORD.findall(t.casefold()) if w not in _STOP and len(w) > 2} for t in items]
+    words = [content_word_set(t) for t in items]
     for i in range(len(items)):
         for j in range(i):
-            shared = words[i] & words[j]
-            smaller = min(len(words[i]), len(words[j])) or 1
-            if words[i] != words[j] and len(shared) >= 2 and len(shared) / smaller >= 0.6:
+            shared = read_as_repeat(words[i], words[j])
+            if shared:
                 out.append(Violation(rule_id="channel.repetitive_combination", severity="warning", field=name, index=i,
                                      message=f"{name} {i + 1} and {name} {j + 1} repeat the words {sorted(shared)}; "
                                              f"shown together they read as a repeat"))

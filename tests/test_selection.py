@@ -91,3 +91,10 @@ def test_worked_examples_cover_every_prompt_and_leaks_are_own_defects():
         "copies the worked example's 'snacks delivered door'")
     assert own_defect("Open your account online in minutes", examples) is None
     assert own_defect("Earn 4.10% APY for your first year", examples) is None
+
+
+def test_a_line_that_reads_as_a_repeat_of_a_chosen_one_goes_last():
+    fields, _ = _selector().pick({"headline": ["No Monthly Fee on Savings", "Savings With No Monthly Fee",
+                                               "Earn 4.10% APY Today", "Open Savings Online in Minutes"]})
+    assert len(fields["headline"]) == 3
+    assert not {"No Monthly Fee on Savings", "Savings With No Monthly Fee"} <= set(fields["headline"])
