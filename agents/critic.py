@@ -131,7 +131,6 @@ def _norm(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.casefold()))
 
 
-RESTATED = "it restates"  # how a re-asked critique's problem starts (the eval counts these)
 ECHO_WORDS = 5  # content words in a row that a critique shares with a guideline passage: restated, not applied
 EXAMPLE_ECHO_WORDS = 4  # ... or with the prompt's worked review ('the description could name who it is for')
 
@@ -154,17 +153,9 @@ def _what(echo: str) -> str:
     return f"guideline {echo}" if echo.startswith("G") else echo
 
 
-def parse_own_critique(passages: list[dict]):
-    """parse_critique, where a critique or fix that only restates a guideline passage or the worked example is a
-    problem (re-asked once)."""
-    def parse(raw: str) -> tuple[dict, list[str]]:
-        parsed, problems = parse_critique(raw)
-        said = [parsed.get("critique", ""), *parsed.get("instructions", [])]
-        if echo := next((e for x in said if (e := echoed(x, passages))), None):
-            problems = [*problems, f"{RESTATED} {_what(echo)} instead of reviewing this ad: name one line of this ad "
-                        "and what to change in it"]
-        return parsed, problems
-    return parse
+def said(parsed: dict | None) -> list[str]:
+    """A parsed critique's sentences: the critique and its fixes."""
+    return [(parsed or {}).get("critique", ""), *(parsed or {}).get("instructions", [])]
 
 
 def findings_of(violations: list[dict]) -> list[str]:
@@ -200,6 +191,14 @@ def critic(state, runtime: Runtime[Context]) -> dict:
     trace = NodeTrace("critic", loop, {"critique": [v["id"] for v in targets]})
     batch, passages_per, reused = [], [], {}
     stale = {v["id"]: unheeded(v) for v in targets}
+
+    def render(v: dict, passages: list[dict]):
+        return prompts.render(
+            "critic", brand=brief.brand, channel_title=spec.title, product=brief.product, audience=brief.audience,
+            goal=brief.goal, key_message=brief.key_message, variant=labelled(v["fields"]),
+            findings=findings_of(v.get("violations", [])), unheeded=stale[v["id"]],
+            guidelines=[{"id": f"G{n + 1}", "text": _gist(p["text"])} for n, p in enumerate(passages)])
+
     for v in targets:
         prev = (v.get("versions") or [{}])[-1]
         if prev.get("fields") == v["fields"] and prev.get("parsed") is not None:
@@ -214,27 +213,40 @@ def critic(state, runtime: Runtime[Context]) -> dict:
         else:
             passages = list(state.get("guidelines", []))[:3]
         passages_per.append(passages)
-        batch.append(prompts.render(
-            "critic", brand=brief.brand, channel_title=spec.title, product=brief.product, audience=brief.audience,
-            goal=brief.goal, key_message=brief.key_message, variant=labelled(v["fields"]),
-            findings=findings_of(v.get("violations", [])), unheeded=stale[v["id"]],
-            guidelines=[{"id": f"G{n + 1}", "text": _gist(p["text"])} for n, p in enumerate(passages)]))
+        batch.append(render(v, passages))
     asked = [v for v in targets if v["id"] not in reused]
-    answers = iter(zip(passages_per, batch_with_retry(
-        llm, [v["id"] for v in asked], batch, [parse_own_critique(p) for p in passages_per], trace,
-        max_new_tokens=settings.critic_max_new_tokens,
-        patterns=[critique_pattern(brief_text(brief))] * len(asked))))
+    pattern = critique_pattern(brief_text(brief))
+    replies = batch_with_retry(llm, [v["id"] for v in asked], batch, parse_critique, trace,
+                               max_new_tokens=settings.critic_max_new_tokens, patterns=[pattern] * len(asked))
+    # A critique that restates a guideline passage is asked once more without that passage (greedy decoding would
+    # restate it again from the same prompt); one that still restates one is not shown as a review (below).
+    restated = {k: echo for k, (parsed, _) in enumerate(replies)
+                if (echo := next((e for x in said(parsed) if (e := echoed(x, passages_per[k]))), None))}
+    redo = [k for k, echo in restated.items() if echo.startswith("G")]
+    shown = [list(p) for p in passages_per]  # what the first ask showed: an echo of any of it is no review
+    if redo:
+        for k in redo:
+            passages_per[k] = [p for n, p in enumerate(passages_per[k]) if f"G{n + 1}" != restated[k]]
+        again = batch_with_retry(llm, [f"{asked[k]['id']}.again" for k in redo],
+                                 [render(asked[k], passages_per[k]) for k in redo], parse_critique, trace,
+                                 max_new_tokens=settings.critic_max_new_tokens, patterns=[pattern] * len(redo))
+        for k, reply in zip(redo, again):
+            if reply[0] is not None:
+                replies[k] = reply
+    trace.set(restated={asked[k]["id"]: _what(echo) for k, echo in restated.items()})
+    answers = iter(zip(passages_per, shown, replies))
     scores = {}
     metrics = set_metrics(state, variants, knowledge)
     for v in targets:
         if v["id"] in reused:
             passages, parsed = reused[v["id"]]["passages"], reused[v["id"]]["parsed"]
+            first_shown = passages
         else:
-            passages, (parsed, _problems) = next(answers)
+            passages, first_shown, (parsed, _problems) = next(answers)
         parsed = dict(parsed or {})
-        if echo := echoed(parsed.get("critique", ""), passages):  # still restating after the re-ask: not shown
+        if echo := echoed(parsed.get("critique", ""), first_shown):  # still restating after the second ask: not shown
             parsed["critique"] = f"(the critic only restated {_what(echo)}; no critique of this ad)"
-        parsed["instructions"] = [x for x in parsed.get("instructions", []) if not echoed(x, passages)]
+        parsed["instructions"] = [x for x in parsed.get("instructions", []) if not echoed(x, first_shown)]
         measured = metrics["per_variant"].get(v["id"], {})
         score = combine_score(parsed.get("score10"), measured, v.get("violations", []))
         alias = {f"G{n + 1}": p["id"] for n, p in enumerate(passages)}  # short ids in the prompt

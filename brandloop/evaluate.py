@@ -6,7 +6,6 @@ from pathlib import Path
 from statistics import mean
 
 from brandloop.agents.compliance import check_variant
-from brandloop.agents.critic import RESTATED
 from brandloop.report import CLEAN, write_result
 from brandloop.graph.context import RunSettings
 from brandloop.graph.runner import Runner, load_knowledge, rulebook_of
@@ -45,10 +44,9 @@ def model_output_checks(store, run_id: str, values: dict, knowledge) -> dict:
     unparsed: Counter = Counter()
     restated = 0
     for e in store.events(run_id):
+        restated += len(e.get("restated") or {})
         for c in e.get("calls", []):
-            if c.get("error") and c["error"].startswith(RESTATED):
-                restated += 1
-            elif c.get("error"):
+            if c.get("error"):
                 unparsed[e["node"]] += 1
             parsed = c.get("parsed") if e["node"] == "copywriter" else None
             if isinstance(parsed, dict):
@@ -171,7 +169,8 @@ def markdown(report: dict) -> str:
                   f"{s['final_below_first']} variants below their first draft, both scored as delivered); "
                   f"stop reasons {s['stop_reasons']}. Before any repair: {s['parse_failures']} model replies did not "
                   f"parse, {s['model_lines_over_limit']} of {s['model_lines']} model-written lines were over their "
-                  f"limit; {s['restated_critiques']} critiques only restated a guideline and were re-asked."]
+                  f"limit; {s['restated_critiques']} critiques restated a guideline or the worked example (asked "
+                  f"once more without that guideline)."]
     if "baseline" in s:
         lines += ["", "| | approved share | mean delivered score | lint hits | lines shared between variants | "
                       "distinct-2 |", "|---|---|---|---|---|---|"]

@@ -2,7 +2,7 @@
 left its line unchanged is not given again."""
 from brandloop.agents.critic import fixes, name_right_field, target_of, unheeded
 from tests.fakes import CRITIC, scripted
-from tests.test_graph import GOOD, run
+from tests.test_graph import GOOD, by_angle, run
 
 FIELDS = {"headline": ["Save More Every Day", "Earn 4.10% APY", "Open Online Today"],
           "description": ["Open an account in minutes.", "Earn 4.10% APY on savings."]}
@@ -56,17 +56,36 @@ def test_a_reused_critique_does_not_repeat_its_instruction(brief_file):
         assert "Shorten headline 2." not in v["instructions"]
 
 
-def test_a_critique_that_only_restates_a_guideline_is_re_asked_and_never_shown_as_a_review():
-    from brandloop.agents.critic import echoed, parse_own_critique
+def test_a_critique_that_restates_a_guideline_is_asked_again_without_it(brief_file, home, tmp_path):
+    from brandloop.agents.critic import echoed
 
     passages = [{"id": "nw/tone", "text": "## Tone\nSpeak plainly."},
                 {"id": "nw/compare", "text": "## Comparisons\nComparisons with other banks need a dated, sourced study "
                                              "approved by Compliance."}]
-    parse = parse_own_critique(passages)
-    parsed, problems = parse("SCORE: 6\nCRITIQUE: Comparisons with other banks need a dated, sourced study.\n"
-                             "FIX: Name the audience in headline 1.")
-    assert parsed["score10"] == 6 and len(problems) == 1 and "restates guideline G2" in problems[0]
-    parsed, problems = parse("SCORE: 6\nCRITIQUE: Headline 2 is vague.\nFIX: Name the rate in headline 2.")
-    assert problems == [] and echoed("Compare us with other banks.", passages) is None  # a few shared words are fine
-    parsed, problems = parse("SCORE: 7\nCRITIQUE: Clear, but the description could name who it is for.\nFIX: Add it.")
-    assert problems and "restates the worked example" in problems[0]
+    assert echoed("Comparisons with other banks need a dated, sourced study.", passages) == "G2"
+    assert echoed("Compare us with other banks.", passages) is None  # a few shared words are fine
+    assert echoed("Clear, but the description could name who it is for.", passages) == "the worked example"
+
+    import re
+
+    from brandloop.graph.context import RunSettings
+    from brandloop.graph.runner import Runner
+
+    brief = tmp_path / "brief.yaml"
+    brief.write_text(brief_file.read_text("utf-8") + "rulebook: northwind_bank\n", "utf-8")
+    calls = []
+
+    def critic(prompt):  # the first three asks restate G1; the second asks review the ad
+        calls.append(prompt)
+        if len(calls) <= 3:
+            g1 = re.search(r"^\[G1\] (.+)$", prompt, re.M).group(1)
+            return f"SCORE: 6\nCRITIQUE: {g1.split('. ')[0].rstrip('.')}.\nFIX: none"
+        return "SCORE: 6\nCRITIQUE: Headline 2 is vague about the rate.\nFIX: Name the rate in headline 2."
+    llm = scripted(by_angle, critic=critic)
+    runner = Runner(home, lambda s, **kw: llm)
+    result = runner.run(brief, RunSettings(max_revisions=0))
+    first_g1 = [re.search(r"^\[G1\] (.+)$", p, re.M).group(1) for p in calls[:3]]
+    assert len(calls) == 6 and all(g not in p for g, p in zip(first_g1, calls[3:]))  # asked again without it
+    assert all(v["critique"] == "Headline 2 is vague about the rate." for v in result["variants"])
+    event = runner.store.events(result["run_id"], "critic")[0]
+    assert event["restated"] == {"v1": "guideline G1", "v2": "guideline G1", "v3": "guideline G1"}
