@@ -20,6 +20,7 @@ UNPARSED_JUDGEMENT = 50.0
 
 _WORD = re.compile(r"[A-Za-z0-9']+")
 _VOWELS = re.compile(r"[aeiouy]+")
+_ANY_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 
 
 def _embed(texts: list[str]) -> np.ndarray:
@@ -59,19 +60,45 @@ def distinct_2(texts: list[str]) -> float:
     return round(len(set(grams)) / len(grams), 3) if grams else 0.0
 
 
+def _bigrams(text: str) -> set[tuple[str, str]]:
+    """Word pairs within each line of ``text`` (case ignored); character pairs in a line of one word (scripts
+    written without spaces)."""
+    out = set()
+    for line in text.splitlines():
+        w = [x.casefold() for x in _ANY_WORD.findall(line)]
+        if len(w) < 2:
+            w = [ch for ch in line.casefold() if not ch.isspace()]
+        out.update(zip(w, w[1:]))
+    return out
+
+
+def uniqueness(texts: list[str]) -> list[float]:
+    """Per variant, 0-100: the share of its word pairs no other variant of the set uses. Variants of one product
+    share its facts and topic, so their embeddings sit close (cosine 0.75-0.87 for copy worded quite differently);
+    what reads as a repeat to a marketer is the same wording, and that is what this counts."""
+    grams = [_bigrams(t) for t in texts]
+    out = []
+    for i, g in enumerate(grams):
+        others = set().union(*(h for j, h in enumerate(grams) if j != i))
+        out.append(round(100.0 * len(g - others) / len(g), 1) if g else (100.0 if not others else 0.0))
+    return out
+
+
 def measure_set(texts: list[str], brief_text: str, voice_text: str) -> dict:
-    """Per-variant relevance, voice fit, readability and uniqueness, plus set diversity."""
+    """Per-variant relevance, voice fit, readability and uniqueness (wording no sibling uses), plus set
+    diversity."""
     vecs = _embed([brief_text, voice_text, *texts])
     brief_v, voice_v, vs = vecs[0], vecs[1], vecs[2:]
     sims = vs @ vs.T if len(texts) else np.zeros((0, 0))
     per = []
+    unique = uniqueness(texts)
     for i, t in enumerate(texts):
         others = [float(sims[i, j]) for j in range(len(texts)) if j != i]
         max_other = max(others) if others else 0.0
         per.append({"relevance": _cos_to_score(float(vs[i] @ brief_v)),
                     "voice": _cos_to_score(float(vs[i] @ voice_v), lo=0.0, hi=0.5),
                     "readability": readability(t),
-                    "uniqueness": round((1.0 - max(0.0, max_other)) * 100, 1),
+                    "uniqueness": unique[i],
                     "max_cosine_to_others": round(max_other, 3)})
     pairs = [float(sims[i, j]) for i, j in combinations(range(len(texts)), 2)]
     return {"per_variant": per, "distinct_2": distinct_2(texts),

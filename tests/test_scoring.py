@@ -22,6 +22,22 @@ def test_relevance_and_uniqueness_are_measured_against_the_brief():
     assert m["max_pairwise_cosine"] > 0.95
 
 
+def test_uniqueness_counts_the_wording_no_sibling_uses():
+    from brandloop.agents.scoring import uniqueness
+
+    # the same product, worded apart: no shared word pair; a shared fact ('4.10% APY') costs a little
+    a = "Earn 4.10% APY on savings\nNo monthly fee, ever"
+    b = "Your money grows faster\nOpen online in minutes"
+    c = "Earn 4.10% APY on savings\nOpen online in minutes"
+    assert uniqueness([a, b]) == [100.0, 100.0]
+    assert uniqueness([a, "Savings at 4.10% APY"])[0] == 75.0
+    u = uniqueness([a, b, c])
+    assert u[2] == 0.0 and 0 < u[0] < 100 and 0 < u[1] < 100  # c only repeats its siblings' lines
+    assert uniqueness(["Save more today"]) == [100.0]
+    assert uniqueness(["毎日の貯蓄をもっと簡単に", "毎日の貯蓄をもっと簡単に"]) == [0.0, 0.0]  # no spaces: character pairs
+    assert uniqueness(["毎日の貯蓄をもっと簡単に", "今すぐ口座を開設"]) == [100.0, 100.0]
+
+
 def test_combine_score_penalises_violations_exactly():
     metrics = {"relevance": 80, "voice": 60, "readability": 70, "uniqueness": 90}
     clean = combine_score(8, metrics, [])
