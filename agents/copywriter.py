@@ -202,12 +202,13 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
                             taken=taken, copies=getattr(knowledge, "copies_exemplar", None))
     selection = {}
     for (v, _), (fields, problems) in zip(whole, drafts):
-        if fields and any(fields.values()) and not single:
+        wrote = bool(fields) and any(fields.values())  # the reply had lines, usable or not
+        if wrote and not single:
             fields, selection[v["id"]] = selector.pick(fields)
             v["runners_up"] = {f: r["runners_up"] for f, r in selection[v["id"]].items()}
         if v["status"] == "revise":
             v["revisions"] = v.get("revisions", 0) + 1
-        if problems and not any(fields.values()):
+        if problems and not wrote:
             if v["status"] == "new":
                 v.update(status="parse_failed", error="model reply could not be parsed twice: " + "; ".join(problems))
             else:

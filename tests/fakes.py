@@ -77,8 +77,25 @@ def served_run_model(copy: Reply | list) -> ServedScriptedChatModel:
         ("Describe it in one short sentence", "A product photo.")], calls=[])
 
 
-def fresh_lines() -> Callable[[str], str]:
-    """New lines, each different: 'Savings Pick Number 1', ... for a headline; a sentence for other fields."""
+_TREES = ["Maple", "Cedar", "Aspen", "Birch", "Willow", "Alder", "Rowan", "Hazel", "Laurel", "Juniper"]
+_BIRDS = ["Heron", "Falcon", "Egret", "Kestrel", "Raven", "Wren", "Finch", "Plover", "Swift", "Lark"]
+
+
+def usable_lines() -> Callable[[str], str]:
+    """New lines, each different and clean: 'Maple Heron Savings' for a headline, a sentence for other fields."""
+    n = iter(range(10_000))
+
+    def reply(prompt: str) -> str:
+        k = next(n)
+        name = f"{_TREES[k % 10]} {_BIRDS[k // 10 % 10]}"
+        return f"{name} Savings" if "Write one headline" in prompt else f"Open Everyday Savings with the {name} plan."
+    return reply
+
+
+def unusable_lines() -> Callable[[str], str]:
+    """New lines, each different, each with a number no brief fact backs ('Savings Pick Number 1'), so the claim
+    check refuses them: by default a scripted run's gaps end in the last resort (a sibling's line, up to the
+    channel's minimum); a test that wants gaps filled scripts usable_lines()."""
     n = iter(range(1, 10_000))
 
     def reply(prompt: str) -> str:
@@ -90,9 +107,9 @@ def fresh_lines() -> Callable[[str], str]:
 def scripted(copy: Reply | list, critic: Reply | list = "SCORE: 8\nCRITIQUE: Clear and on brief.\nFIX: none",
              describe: Reply = "A product photo.", rewrite: Reply | list = "Earn 4.10% APY",
              new_line: Reply | list | None = None) -> ScriptedChatModel:
-    """New lines (gaps the drafts left) are each different unless scripted (fresh_lines)."""
+    """New lines (gaps the drafts left) are refused by default (unusable_lines); script usable_lines() to fill."""
     return ScriptedChatModel(rules=[(COPY, copy), (REWRITE, rewrite),
-                                    (NEW_LINE, fresh_lines() if new_line is None else new_line),
+                                    (NEW_LINE, unusable_lines() if new_line is None else new_line),
                                     (CRITIC, critic), (DESCRIBE, describe)], calls=[])
 
 

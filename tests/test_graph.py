@@ -8,7 +8,7 @@ from brandloop.graph.context import RunSettings
 from brandloop.agents.stopping import stop_reason
 from brandloop.graph.routing import route_after_critic
 from brandloop.graph.runner import Runner
-from tests.fakes import COPY, CRITIC, REWRITE, scripted
+from tests.fakes import COPY, CRITIC, REWRITE, scripted, usable_lines
 
 GOOD = ("HEADLINE 1: Save More Every Day\nHEADLINE 2: Earn 4.10% APY\nHEADLINE 3: Open Online Today\n"
         "DESCRIPTION 1: Open an Everyday Savings account in minutes.\nDESCRIPTION 2: Earn 4.10% APY on savings.")
@@ -208,3 +208,14 @@ def test_variant_status_literal_lists_exactly_the_values_the_code_sets():
         set_values |= set(re.findall(r'\bstatus"?\s*[=:](?!=)\s*"(\w+)"', text))  # status="x", "status": "x"
         set_values |= set(re.findall(r'\bstatus="\w+" if [^\n]*\n?[^\n]*?\belse "(\w+)"', text))  # ... else "y"
     assert set_values == set(get_args(VariantStatus))
+
+
+def test_a_draft_whose_lines_are_all_taken_is_written_anew_not_marked_unparsed(brief_file):
+    # v2 and v3 repeat v1's headlines and write no description (a token budget ran out): their reply parsed in
+    # part, so the copywriter writes their lines anew instead of marking them unparsed
+    heads_only = "\n".join(GOOD.splitlines()[:3])
+    llm = scripted(lambda p: GOOD if "main benefit" in p else heads_only, new_line=usable_lines())
+    out, _ = run(brief_file, llm, max_revisions=0)
+    for v in out["variants"][1:]:
+        assert v["stop_reason"] != "parse_failed" and len(v["fields"]["description"]) == 2
+        assert not set(v["fields"]["description"]) & set(out["variants"][0]["fields"]["description"])
