@@ -287,7 +287,8 @@ def test_live_page_shows_llm_batches_and_cancel_leaves_the_run_resumable(server,
     page.set_input_files("input[name=brief_file]", str(brief_file))
     page.fill("input[name=max_revisions]", "1")
     page.click("#start")
-    expect(page.locator("#progress li.ev-llm", has_text="[copywriter] LLM: 1 prompt(s) done in")).to_have_count(3)
+    # the three first drafts at least (lines written anew for gaps follow as more one-prompt batches)
+    expect(page.locator("#progress li.ev-llm", has_text="[copywriter] LLM: 1 prompt(s) done in").nth(2)).to_be_visible()
     expect(page.locator("#progress li", has_text="[compliance] loop 0")).to_be_visible()
     page.click("#cancel-run")  # the critic is held at the gate: the run stops before its next model call
     expect(page.locator("#cancel-run")).to_be_disabled()
