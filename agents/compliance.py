@@ -35,14 +35,15 @@ def approved_ad_copies(fields: dict[str, list[str]], knowledge) -> list[Violatio
     """Lines identical to a line of the brand's approved ads (case, spacing and punctuation aside): the ads are
     style examples, never copy to reuse. Hard: never delivered."""
     copies = getattr(knowledge, "copies_exemplar", None)
-    out = []
-    for name, items in fields.items() if copies else ():
-        for i, text in enumerate(items):
-            if text and (ad := copies(text)):
-                out.append(Violation(rule_id="copy.approved_ad", severity="error", field=name, index=i, start=0,
-                                     end=len(text), message=f"{label(name).lower()} {i + 1} copies the approved "
-                                     f"ad {ad}; write a new line"))
-    return out
+    return [_whole_line("copy.approved_ad", name, i, text, f"copies the approved ad {ad}; write a new line")
+            for name, items in (fields.items() if copies else ()) for i, text in enumerate(items)
+            if text and (ad := copies(text))]
+
+
+def _whole_line(rule_id: str, name: str, i: int, text: str, what: str) -> Violation:
+    """A hard violation covering a whole line: '<field> <n> <what>'."""
+    return Violation(rule_id=rule_id, severity="error", field=name, index=i, start=0, end=len(text),
+                     message=f"{label(name).lower()} {i + 1} {what}")
 
 
 def short_of_count(fields: dict[str, list[str]], spec) -> list[Violation]:
@@ -67,13 +68,12 @@ def example_leaks(fields: dict[str, list[str]], state) -> list[Violation]:
     for name, items in fields.items():
         for i, text in enumerate(items):
             if phrase := shared_phrase(text or "", list(worked_examples()), allowed=own):
-                out.append(Violation(rule_id="copy.worked_example", severity="error", field=name, index=i,
-                                     start=0, end=len(text), message=f"{label(name).lower()} {i + 1} copies the "
-                                     f"prompt's worked example ('{phrase}'); write about {brief.product.name}"))
+                what = f"copies the prompt's worked example ('{phrase}')"
             elif phrase := shared_phrase(text or "", [title], allowed=own):
-                out.append(Violation(rule_id="copy.worked_example", severity="error", field=name, index=i,
-                                     start=0, end=len(text), message=f"{label(name).lower()} {i + 1} names the "
-                                     f"channel ('{phrase}'), not the product; write about {brief.product.name}"))
+                what = f"names the channel ('{phrase}'), not the product"
+            else:
+                continue
+            out.append(_whole_line("copy.worked_example", name, i, text, f"{what}; write about {brief.product.name}"))
     return out
 
 

@@ -18,7 +18,7 @@ from brandloop.agents.formats import ad_pattern, char_cap, line_format, rewrite_
 from brandloop.agents.llm_calls import batch_with_retry, constrains
 from brandloop.agents.parsing import parse_fields, parse_line
 from brandloop.agents.repairs import place_required, rules_by_id, trim_whole
-from brandloop.agents.selection import USED, LineSelector, candidate_count, own_defect, worked_examples
+from brandloop.agents.selection import LineSelector, candidate_count, own_defect, worked_examples
 from brandloop.agents.tracing import NodeTrace
 from brandloop.knowledge.channels import ChannelSpec
 from brandloop.knowledge.checks import label
@@ -174,7 +174,7 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
             unspoken = tuple(x["message"] for x in v.get("violations", []) if x["rule_id"] in UNSPOKEN)
             avoid = list(dict.fromkeys(
                 [x["message"] for x in v.get("violations", []) if x["rule_id"] not in UNSPOKEN]
-                + [i for i in v.get("instructions", []) if not i.startswith(unspoken or ("\0",))]
+                + [i for i in v.get("instructions", []) if not any(i.startswith(u) for u in unspoken)]
             ))[:MAX_AVOID] if v["status"] == "revise" else []
             whole.append((v, prompts.render("copywriter", angle=v["angle"], avoid=avoid, **common)))
     wanted = {n: count(f) for n, f in drafted.items()}
@@ -240,10 +240,10 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
         mine = fields.setdefault(field, [])
         reason = own_defect(text, example_texts, selector.copies) if text else None
         others = {t.casefold() for j, t in enumerate(mine) if j != i}
-        if text and not reason and (text.casefold() in others or selector.why_not(field, text) == USED):
+        if text and not reason and (text.casefold() in others or selector.used(text)):
             reason = "repeats a line of this or another variant"
         if text and not reason and n in slot:  # a new line must be clean on its own: there is another candidate
-            reason = selector.why_not(field, text)
+            reason = "; ".join(selector.problems(field, text)) or None
         if not problems and text and not reason:
             if i < len(mine):
                 mine[i] = text

@@ -106,6 +106,11 @@ def repaired(fields: dict, found: list[dict], state, knowledge, pool, recheck) -
     return fields, found, log
 
 
+def settled(v: dict) -> bool:
+    """A person approved or edited this text in review: nothing here changes it."""
+    return (v.get("review") or {}).get("decision") in ("approved", "edited")
+
+
 def delivery_status(violations: list[dict], score: float | None, threshold: float) -> str:
     """approved: no hard violation, no lint hit, and the delivered text scores at least the threshold;
     below_threshold: clean but under it, or with a line lint flags; failed: a hard violation remains."""
@@ -127,7 +132,7 @@ def finalize(state, runtime: Runtime[Context]) -> dict:
         if v["status"] == "parse_failed":
             v.update(delivered="failed", stop_reason="parse_failed")
             continue
-        if (v.get("review") or {}).get("decision") in ("approved", "edited"):  # a person settled this text
+        if settled(v):
             v.update(violations=recheck(v["fields"]), repaired=bool(v.get("repairs")), stop_reason=reason)
             continue
         v.update(pick_best_version(v))
@@ -154,19 +159,17 @@ def finalize(state, runtime: Runtime[Context]) -> dict:
     # The delivered text is measured again (repairs and the chosen loop change it); the LLM's judgement is the
     # chosen version's, since the critic is not rerun here. The critiqued score is kept beside it.
     delivered = [v for v in variants if v.get("fields") and v.get("stop_reason") != "parse_failed"]
-    for v in delivered:  # the best clean version as delivered, so the final score never drops below it
-        settled = (v.get("review") or {}).get("decision") in ("approved", "edited")
-        if settled or settings_of(state).single_shot:
-            continue
+    # a person's text, and the eval baseline, are delivered as they are
+    improvable = [v for v in delivered if not settled(v) and not settings_of(state).single_shot]
+    for v in improvable:  # the best clean version as delivered, so the final score never drops below it
         better = best_clean_version(state, delivered, v, knowledge)
         if better is not None:
             v.update(fields=better["fields"], violations=better["violations"], score=better["score"],
                      critique=better["critique"], cited=better["cited"], judgement=better.get("judgement"),
                      chosen_loop=better["loop"], repairs=[], repaired=False)
             v.pop("violations_before_repair", None)
-    for v in delivered:  # lines lint flags go where the field can spare them
-        settled = (v.get("review") or {}).get("decision") in ("approved", "edited")
-        if settled or settings_of(state).single_shot or hard_count(v.get("violations", [])):
+    for v in improvable:  # lines lint flags go where the field can spare them
+        if hard_count(v.get("violations", [])):
             continue
         fields, log = drop_lint_lines(v["fields"], state, knowledge, recheck)
         if log:

@@ -10,6 +10,7 @@ from itertools import combinations
 
 import numpy as np
 
+from brandloop.agents.selection import words
 from brandloop.knowledge.violations import hard_count
 
 WEIGHTS = {"judgement": 0.35, "relevance": 0.2, "voice": 0.15, "readability": 0.15, "uniqueness": 0.15}
@@ -20,7 +21,6 @@ UNPARSED_JUDGEMENT = 50.0
 
 _WORD = re.compile(r"[A-Za-z0-9']+")
 _VOWELS = re.compile(r"[aeiouy]+")
-_ANY_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 
 
 def _embed(texts: list[str]) -> np.ndarray:
@@ -65,7 +65,7 @@ def _bigrams(text: str) -> set[tuple[str, str]]:
     written without spaces)."""
     out = set()
     for line in text.splitlines():
-        w = [x.casefold() for x in _ANY_WORD.findall(line)]
+        w = words(line)
         if len(w) < 2:
             w = [ch for ch in line.casefold() if not ch.isspace()]
         out.update(zip(w, w[1:]))

@@ -144,9 +144,13 @@ class LineSelector:
             for t, v in zip(new, _embed(new)):
                 self._vec[t] = v
 
+    def used(self, line: str) -> bool:
+        """Whether a variant of the run already has ``line`` (case ignored)."""
+        return any(line.casefold() == t.casefold() for items in self.taken.values() for t in items)
+
     def why_not(self, field: str, line: str) -> str | None:
         """Why ``line`` can't be used in ``field`` (None: it can)."""
-        if any(line.casefold() == t.casefold() for items in self.taken.values() for t in items):
+        if self.used(line):
             return USED
         if defect := own_defect(line, self.examples, self.copies):
             return defect
