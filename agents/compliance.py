@@ -18,7 +18,9 @@ def check_variant(fields: dict[str, list[str]], state, knowledge=None) -> list[V
     brief, spec = brief_of(state), channel_of(state, knowledge)
     found = check_channel(fields, spec)
     found += short_of_count(fields, spec)
-    found += lint_for(fields, spec, knowledge)
+    found += lint_for(fields, spec, knowledge, [brief.brand, brief.product.name, brief.product.description,
+                                                 brief.key_message, *brief.product.facts, *brief.keywords,
+                                                 *state.get("facts", [])])
     found += check_brief_claims(fields, state, knowledge)
     found += check_terms(fields, brief.forbidden_words, brief.keywords)
     found += example_leaks(fields, state)
@@ -56,24 +58,33 @@ def short_of_count(fields: dict[str, list[str]], spec) -> list[Violation]:
 
 
 def example_leaks(fields: dict[str, list[str]], state) -> list[Violation]:
-    """Lines that share a phrase (3 content words) with a prompt's worked example and not with the brief: the
-    fictional example leaking into the ad ('Pre-portioned dinners' in a bank's ad). Hard: never delivered."""
+    """Lines where the prompt leaks into the ad, where the brief and the brand's facts don't say the same:
+    - `copy.worked_example`: a phrase (3 content words) of a prompt's worked example ('Pre-portioned dinners' in a
+      bank's ad), a word of its fictional product ('runners' in a beer ad), or the channel's name;
+    - `copy.prompt_text`: words about the copy, from the prompt's instructions ('Use the exact text').
+    Hard: never delivered."""
     from brandloop.agents.common import brief_text
-    from brandloop.agents.selection import shared_phrase, worked_examples
+    from brandloop.agents.selection import example_topic, prompt_talk, shared_phrase, worked_examples
 
     brief = brief_of(state)
-    own = " ".join([brief_text(brief), brief.tone, *brief.product.facts, *brief.keywords])
+    own = " ".join([brief_text(brief), brief.tone, *brief.audience, *brief.product.facts, *brief.keywords,
+                    *state.get("facts", [])])
     title = channel_of(state).title
     out = []
     for name, items in fields.items():
         for i, text in enumerate(items):
+            rule = "copy.worked_example"
             if phrase := shared_phrase(text or "", list(worked_examples()), allowed=own):
                 what = f"copies the prompt's worked example ('{phrase}')"
+            elif word := example_topic(text or "", allowed=own):
+                what = f"takes '{word}' from the prompt's worked example, which is about another product"
             elif phrase := shared_phrase(text or "", [title], allowed=own):
                 what = f"names the channel ('{phrase}'), not the product"
+            elif word := prompt_talk(text or "", allowed=own):
+                rule, what = "copy.prompt_text", f"talks about the copy ('{word}'), from the prompt's instructions"
             else:
                 continue
-            out.append(_whole_line("copy.worked_example", name, i, text, f"{what}; write about {brief.product.name}"))
+            out.append(_whole_line(rule, name, i, text, f"{what}; write about {brief.product.name}"))
     return out
 
 

@@ -23,6 +23,7 @@ from brandloop.agents.tracing import NodeTrace
 from brandloop.knowledge.channels import ChannelSpec
 from brandloop.knowledge.checks import label
 from brandloop.knowledge.text import char_length
+from brandloop.knowledge.words import cut_word
 
 TO_WRITE = ("new", "revise")
 VARIANT_LEVEL = ("channel.count", "channel.field", "brief.keyword")
@@ -81,14 +82,16 @@ def _item_problems(v: dict, rules: dict) -> dict[tuple[str, int], list[str]]:
     return out
 
 
-def uncut(spec: ChannelSpec, field: str, text: str, source: str) -> str:
-    """A constrained line that reached its pattern's cap (or stopped a letter into a word just short of it) was cut
-    there: keep its whole sentences or phrases before the cut, or nothing (never a cut phrase such as 'Savings Plan
-    for Young')."""
+def uncut(spec: ChannelSpec, field: str, text: str, source: str, own: list[str] = ()) -> str:
+    """A constrained line that reached its pattern's cap (or stopped inside a word just short of it) was cut there:
+    keep its whole sentences or phrases before the cut, or nothing (never a cut phrase such as 'Savings Plan for
+    Young')."""
     f = spec.fields.get(field)
     if f is None or text.rstrip()[-1:] in ("!", "?"):
         return text
     cap = char_cap(spec, f, line_format(source, f))
+    if cut_word(text, cap, [source, *own]):  # stopped inside a word: 'High Calor', 'with Northw.', 'Pacific Co'
+        return trim_whole(text, char_length(text) - 1) or ""
     if char_length(text) < cap:  # the next token may not have fitted: one letter of a word is left ('Cocoa N')
         last = text.split()[-1] if len(text.split()) > 1 else ""
         cut = len(last) == 1 and last.isalpha() and last not in "aAI" and char_length(text) >= cap - 4
@@ -182,6 +185,7 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
     examples = {t for f in common["fields"] for lines in f["examples"] for t in lines}
     sampling = {"temperature": settings.temperature, "seed": settings.seed + loop} if settings.temperature else {}
     source = brief_text(brief)
+    own = [*brief.product.facts, *brief.keywords, *state.get("facts", [])]  # words a line may end in, whole
     drafts = batch_with_retry(llm, [v["id"] for v, _ in whole], [p for _, p in whole],
                               lambda raw: parse_fields(raw, wanted, examples, {n: f.draft for n, f in drafted.items()}),
                               trace, max_new_tokens=budget,
@@ -189,7 +193,7 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
                               **sampling, **({"frequency_penalty": settings.frequency_penalty}
                                              if settings.frequency_penalty else {}))
     if constrains(llm) and not single:
-        drafts = [({k: [uncut(spec, k, t, source) for t in x] for k, x in fields.items()} if fields else fields,
+        drafts = [({k: [uncut(spec, k, t, source, own) for t in x] for k, x in fields.items()} if fields else fields,
                    problems) for fields, problems in drafts]
     example_texts = [*worked_examples(), spec.title]  # the prompt's own words are no copy either
     drafting = {v["id"] for v, _ in whole}
@@ -228,7 +232,7 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
                              stop=["\n"], patterns=[rewrite_pattern(spec, f, source) for _, f, _, _ in items],
                              **({**sampling, "seed": sampling["seed"] + 100} if sampling else {}))
     if constrains(llm) and not single:
-        lines = [(uncut(spec, f, text, source) if text else text, problems)
+        lines = [(uncut(spec, f, text, source, own) if text else text, problems)
                  for (_, f, _, _), (text, problems) in zip(items, lines)]
     rewritten: dict[str, dict] = {}
     rejected = {}

@@ -106,6 +106,37 @@ def worked_examples() -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
+@lru_cache(maxsize=1)
+def _example_topics() -> tuple[re.Pattern, ...]:
+    """The words of the worked examples' fictional products (prompts/copy_examples.yaml `topic`), as patterns that
+    also match a plural."""
+    from brandloop import prompts
+
+    return tuple(re.compile(rf"(?<![\w-]){re.escape(t)}(?:s|es)?(?![\w-])", re.I)
+                 for ex in prompts.load_data("copy_examples") for t in ex.get("topic", []))
+
+
+def example_topic(line: str, allowed: str = "") -> str | None:
+    """A word of a worked example's product in ``line`` ('runners' in a beer ad, 'Pre-portioned' in a bank's) that
+    ``allowed`` (the brief's and the brand's own texts) never uses, or None."""
+    for pat in _example_topics():
+        if (m := pat.search(line)) and not pat.search(allowed):
+            return m.group()
+    return None
+
+
+# Words about the copy rather than the product: the prompt's instructions leaking into a line ('Use the exact text').
+_PROMPT_TALK = re.compile(r"(?<![\w-])(?:exact text|exact wording|headlines?|descriptions?|primary text|body text|"
+                          r"sentence case|title case|guidelines?|brand rules?|key message|worked example|"
+                          r"this ad|the ad|your ad|ad copy|checker|critique)(?![\w-])", re.I)
+
+
+def prompt_talk(line: str, allowed: str = "") -> str | None:
+    """Words of the prompt's instructions in ``line`` that ``allowed`` never uses, or None."""
+    m = _PROMPT_TALK.search(line)
+    return m.group() if m and m.group().casefold() not in allowed.casefold() else None
+
+
 def own_defect(line: str, examples: list[str], copies: Callable[[str], str | None] | None = None) -> str | None:
     """What is wrong with a line on its own (a repeated word, a worked example's phrase, an approved ad's line)."""
     if w := repeated_word(line):

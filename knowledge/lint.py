@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from brandloop.knowledge.channels import ChannelSpec
 from brandloop.knowledge.text import char_length
 from brandloop.knowledge.violations import Violation
+from brandloop.knowledge.words import cut_word
 
 _WORD = regex.compile(r"[\p{L}\p{N}][\p{L}\p{N}'’-]*")
 _STOP = set("a an the and or but of to in on at by for from with your you our we is are be it its as so no not "
@@ -120,9 +121,10 @@ def dangling(text: str) -> tuple[str, int, int] | None:
 
 
 def lint_line(text: str, field: str, index: int, config: LintConfig, known: set[str],
-              limit: int | None = None) -> list[Violation]:
+              limit: int | None = None, cap: int | None = None, own: Sequence[str] = ()) -> list[Violation]:
     """Every lint warning on one line. `known`: words allowed in caps; `limit`: the line's character limit when
-    the channel rewards using it."""
+    the channel rewards using it; `cap`: its limit in any case, and `own`: the brand's and brief's texts (a line
+    that stops near its cap inside a word was cut there: 'High Calor')."""
     out: list[Violation] = []
     where = f"{field} {index + 1}"
     words = list(_WORD.finditer(text))
@@ -146,6 +148,9 @@ def lint_line(text: str, field: str, index: int, config: LintConfig, known: set[
                           0, len(text)))
     if config.dangling.enabled and text.strip():
         found = dangling(text)
+        if not found and (w := cut_word(text, cap, own)):
+            start = text.rstrip().rfind(w)
+            found = f"ends in a cut word '{w}'", start, start + len(w)
         if found:
             what, start, end = found
             out.append(_v("lint.dangling", field, index, f"{where} {what}", start, end))
@@ -181,9 +186,11 @@ def _line_key(text: str | None) -> str:
 
 def lint_fields(fields: Mapping[str, Sequence[str]], spec: ChannelSpec, config: LintConfig | None = None,
                 known_terms: Iterable[str] = ()) -> list[Violation]:
-    """Every lint warning on one variant's fields (field -> lines) for channel `spec`."""
+    """Every lint warning on one variant's fields (field -> lines) for channel `spec`. `known_terms`: the brand's
+    and the brief's names and facts."""
     config = config or LintConfig()
-    known = _known(known_terms, config)
+    terms = [str(t) for t in known_terms]
+    known = _known(terms, config)
     wants_length = set(config.short_line.channels.get(spec.name, [])) if config.short_line.enabled else set()
     out: list[Violation] = []
     first: dict[str, tuple[str, int]] = {}  # a line's first field in this variant
@@ -191,7 +198,7 @@ def lint_fields(fields: Mapping[str, Sequence[str]], spec: ChannelSpec, config: 
         fs = spec.fields.get(field)
         limit = fs.max_chars if fs is not None and field in wants_length else None
         for i, text in enumerate(items or []):
-            out.extend(lint_line(text or "", field, i, config, known, limit))
+            out.extend(lint_line(text or "", field, i, config, known, limit, fs.max_chars if fs else None, terms))
             key = _line_key(text)
             owner = first.setdefault(key, (field, i)) if key else None
             if owner and owner[0] != field and config.duplicate_line.enabled:  # same field: channel.duplicate
@@ -236,8 +243,10 @@ def _known(terms: Iterable[str], config: LintConfig) -> set[str]:
     return known
 
 
-def lint_for(fields: Mapping[str, Sequence[str]], spec: ChannelSpec, knowledge=None) -> list[Violation]:
-    """lint_fields with a rulebook's `lint:` settings and names (when `knowledge`, a BrandKnowledge, is given)."""
+def lint_for(fields: Mapping[str, Sequence[str]], spec: ChannelSpec, knowledge=None,
+             brief_terms: Iterable[str] = ()) -> list[Violation]:
+    """lint_fields with a rulebook's `lint:` settings and names (when `knowledge`, a BrandKnowledge, is given) and
+    the brief's own texts."""
     if knowledge is None:
-        return lint_fields(fields, spec)
-    return lint_fields(fields, spec, knowledge.lint_config, knowledge.known_terms())
+        return lint_fields(fields, spec, known_terms=brief_terms)
+    return lint_fields(fields, spec, knowledge.lint_config, [*knowledge.known_terms(), *brief_terms])

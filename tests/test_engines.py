@@ -73,6 +73,18 @@ def test_a_line_cut_at_its_cap_loses_the_cut_word():
     assert uncut(meta, "description", "Get Vitamin C", "x") == "Get Vitamin C"  # far from the limit: a name
 
 
+def test_a_line_that_stops_inside_a_word_near_its_cap_loses_that_word():
+    # no word, but the start of one: English ('calories') or the brief's own ('Northwind', 'Pacific Coast')
+    assert uncut(RSA, "headline", "Fresh and Refined, High Calor", "x") == "Fresh and Refined"
+    assert uncut(RSA, "headline", "Save More, Bank with Northw.", "Northwind Bank") == "Save More"
+    assert uncut(RSA, "headline", "Gold Medal, the Pacific Co", "x", ["Pacific Coast Beer Awards"]) == "Gold Medal"
+    # whole words stay, also newer ones and the brand's own
+    assert uncut(RSA, "headline", "Order snacks today in the app", "x") == "Order snacks today in the app"
+    assert uncut(RSA, "headline", "Crunchy chickpeas by Verdant", "Verdant") == "Crunchy chickpeas by Verdant"
+    assert uncut(RSA, "headline", "Gold Medal, the Pacific Coast", "x", ["Pacific Coast"]) == \
+        "Gold Medal, the Pacific Coast"
+
+
 CANDIDATES = ("HEADLINE 1: Save More Every Day\nHEADLINE 2: Earn 4.10% APY\nHEADLINE 3: Open Online Today\n"
               "HEADLINE 4: Savings That Grow Daily\n"
               "DESCRIPTION 1: Open an Everyday Savings account in minutes.\nDESCRIPTION 2: Earn 4.10% APY on savings.\n"

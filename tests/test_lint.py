@@ -87,6 +87,16 @@ def test_whole_words_are_not_cut_words(text):
     assert not [x for x in found if "cut word" in x.message]
 
 
+def test_a_line_cut_inside_a_word_at_its_limit_is_lint():
+    found = lint_fields({"headline": ["Unlock the Future with Northw.", "Fresh and Refined, High Calor",
+                                      "Open a savings account online"]}, RSA, known_terms=["Northwind Bank"])
+    assert [(x.rule_id, x.index, x.message) for x in found] == [
+        ("lint.dangling", 0, "headline 1 ends in a cut word 'Northw'"),
+        ("lint.dangling", 1, "headline 2 ends in a cut word 'Calor'")]
+    far = lint_fields({"headline": ["Hello, Northw", "Fresh, High Calor"]}, RSA)  # far from the limit: not a cut
+    assert not [x for x in far if "cut word" in x.message]
+
+
 def test_the_same_line_in_two_fields_of_one_variant():
     out = _ids({"headline": ["Put money aside today", "Open in minutes"],
                 "description": ["Put money aside, today.", "Open an account in minutes."]})

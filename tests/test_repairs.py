@@ -152,6 +152,19 @@ def test_a_line_from_a_worked_example_is_a_hard_violation_and_a_cut_alternative_
     assert [r["rule_id"] for r in log] == ["alternative"]
 
 
+def test_a_worked_example_products_word_or_the_prompts_instructions_are_prompt_leaks(state):
+    fields = {"headline": [*HEADS, "Perfect for New Runners", "Pre-portioned Savings"],
+              "description": [*DESCS, 'Use the exact text "Member FDIC."']}
+    leak = [(x["rule_id"], x["field"], x["index"], x["severity"]) for x in _recheck(state)(fields)
+            if x["rule_id"].startswith("copy.")]
+    assert leak == [("copy.worked_example", "headline", 3, "error"), ("copy.worked_example", "headline", 4, "error"),
+                    ("copy.prompt_text", "description", 2, "error")]
+    # the brief's own words are no leak: a bank that writes about a dinner
+    state = {**state, "facts": ["Dinner on us when you open an account."]}
+    assert not [x for x in _recheck(state)({"headline": [*HEADS, "Dinner on Us"], "description": DESCS})
+                if x["rule_id"].startswith("copy.")]
+
+
 def test_a_line_naming_the_channel_is_a_prompt_leak(state):
     fields = {"headline": [*HEADS, "Google Ads responsive search"], "description": DESCS}
     leak = [x for x in _recheck(state)(fields) if x["rule_id"] == "copy.worked_example"]
