@@ -114,6 +114,16 @@ def new_line_prompt(brief, field: str, spec: ChannelSpec, k: int = 0, angle: str
                           angle=angle)
 
 
+def brief_anchors(brief, rules: dict, facts: list[str] = ()) -> list[str]:
+    """The brief's texts a line may be about: the product, the key message, the audience, each fact (the brief's,
+    the rulebook's and the materials', with the product's name), and the rulebook's required texts (disclaimers)."""
+    name = brief.product.name
+    required = [t for r in rules.values() if getattr(r, "type", "") == "required"
+                for t in ([r.params.get("text")] if isinstance(r.params.get("text"), str) else r.params.get("text") or [])]
+    return [f"{name}. {brief.product.description}", brief.key_message, *(f"{name} for {a}" for a in brief.audience),
+            *(f"{name}: {f}" for f in [*brief.product.facts, *facts]), *required]
+
+
 def _line_problems(state, knowledge, rules: dict):
     """(field, line) -> the hard problems of that line alone (not those of the whole ad: counts, keywords,
     required texts)."""
@@ -203,7 +213,9 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
             for k, x in v.get("fields", {}).items():
                 taken.setdefault(k, []).extend(x)
     selector = LineSelector(spec, source, brief.keywords, example_texts, _line_problems(state, knowledge, rules),
-                            taken=taken, copies=getattr(knowledge, "copies_exemplar", None))
+                            taken=taken, copies=getattr(knowledge, "copies_exemplar", None),
+                            anchors=brief_anchors(brief, rules, [*state.get("facts", []), *(
+                                f["statement"] for m in state.get("materials", []) for f in m.get("facts", []))]))
     selection = {}
     for (v, _), (fields, problems) in zip(whole, drafts):
         wrote = bool(fields) and any(fields.values())  # the reply had lines, usable or not
@@ -242,7 +254,7 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
             continue  # its other candidate was kept
         fields = rewritten.setdefault(v["id"], {k: list(x) for k, x in v["fields"].items()})
         mine = fields.setdefault(field, [])
-        reason = own_defect(text, example_texts, selector.copies) if text else None
+        reason = (own_defect(text, example_texts, selector.copies) or selector.off_brief(text)) if text else None
         others = {t.casefold() for j, t in enumerate(mine) if j != i}
         if text and not reason and (text.casefold() in others or selector.used(text)):
             reason = "repeats a line of this or another variant"

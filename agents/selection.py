@@ -22,8 +22,16 @@ from brandloop.knowledge.checks import content_word_set, read_as_repeat
 LineProblems = Callable[[str, str], list[str]]  # (field, line) -> hard problems of that line alone
 
 SIMILARITY_WEIGHT = 0.5
+# A line whose cosine to every one of the brief's texts (message, audience, each fact, required texts) is under
+# this is about something else: 'Ice cream on a hot day' in a pale ale's ad (0.26). On-brief lines of the example
+# briefs measure 0.4 and up.
+OFF_BRIEF = 0.3
+# A call to action is on any brief: 'Open Online Today' measures 0.58 to these, 'Ice cream on a hot day' 0.27.
+CALLS_TO_ACTION = ("Sign up today.", "Open an account online.", "Shop now.", "Order online today.",
+                   "Get started in minutes.", "Buy now.", "Try it today.", "Book a demo.", "Find a store near you.")
 USED = "already used by another variant"
 COPIES = "copies the "
+OFF = "off the brief"
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 _MINOR = {"a", "an", "and", "the", "of", "to", "in", "on", "for", "with", "your", "you", "our", "or", "at", "by",
           "is", "are", "it", "its", "be", "no", "not", "from", "all", "more", "per"}
@@ -159,9 +167,10 @@ class LineSelector:
 
     def __init__(self, spec: ChannelSpec, brief_text: str, keywords: list[str], examples: list[str],
                  problems: LineProblems, taken: dict[str, list[str]] | None = None,
-                 copies: Callable[[str], str | None] | None = None):
+                 copies: Callable[[str], str | None] | None = None, anchors: list[str] = ()):
         self.spec = spec
         self.brief_text = brief_text
+        self.anchors = list(dict.fromkeys([brief_text, *(a for a in anchors if a.strip())]))  # relevance: the best
         self.keywords = [k.casefold() for k in keywords if k.strip()]
         self.examples = examples
         self.problems = problems
@@ -170,10 +179,20 @@ class LineSelector:
         self._vec: dict[str, np.ndarray] = {}
 
     def _vectors(self, lines: list[str]) -> None:
-        new = [t for t in dict.fromkeys([self.brief_text, *lines]) if t not in self._vec]
+        new = [t for t in dict.fromkeys([*self.anchors, *CALLS_TO_ACTION, *lines]) if t not in self._vec]
         if new:
             for t, v in zip(new, _embed(new)):
                 self._vec[t] = v
+
+    def relevance(self, line: str, texts: tuple[str, ...] = ()) -> float:
+        """The line's cosine to the nearest of the brief's texts (and of ``texts``)."""
+        self._vectors([line])
+        return max(float(self._vec[line] @ self._vec[a]) for a in [*self.anchors, *texts])
+
+    def off_brief(self, line: str) -> str | None:
+        """Why ``line`` is about something else than the brief or a call to action, or None."""
+        rel = self.relevance(line, CALLS_TO_ACTION)
+        return f"{OFF} (cosine {rel:.2f} to its nearest text)" if rel < OFF_BRIEF else None
 
     def used(self, line: str) -> bool:
         """Whether a variant of the run already has ``line`` (case ignored)."""
@@ -183,15 +202,16 @@ class LineSelector:
         """Why ``line`` can't be used in ``field`` (None: it can)."""
         if self.used(line):
             return USED
-        if defect := own_defect(line, self.examples, self.copies):
+        if defect := own_defect(line, self.examples, self.copies) or self.off_brief(line):
             return defect
         problems = self.problems(field, line)
         return "; ".join(problems) if problems else None
 
     def quality(self, field: str, line: str) -> float:
-        """0-1.3: relevance to the brief (cosine), share of the field's room used, a keyword bonus."""
+        """0-1.3: relevance to the brief (cosine to its nearest text), share of the field's room used, a keyword
+        bonus."""
         fs = self.spec.fields.get(field)
-        rel = float(np.clip(self._vec[line] @ self._vec[self.brief_text], 0.0, 1.0))
+        rel = float(np.clip(self.relevance(line), 0.0, 1.0))
         fill = min(1.0, len(line) / fs.max_chars) if fs else 0.5
         bonus = 0.15 if any(k in line.casefold() for k in self.keywords) else 0.0
         return 0.6 * rel + 0.4 * fill + bonus
@@ -226,11 +246,12 @@ class LineSelector:
                 chosen.append(best)
                 clean.remove(best)
             # too few clean lines: keep lines with problems a rewrite can fix (the revision loop rewrites them), not
-            # copies of an approved ad or a worked example (a rewrite shown the line copies it again). The copywriter
+            # copies of an approved ad or a worked example (a rewrite shown the line copies it again), or lines off the brief. The copywriter
             # writes the missing lines anew; a line another variant uses is kept aside as `siblings`, a last resort
             # up to the channel's minimum once new lines failed (the set lint reports it). Finalize never fills a gap
             # from another variant.
-            fixable = [t for t in unique if t in dropped and dropped[t] != USED and not dropped[t].startswith(COPIES)]
+            fixable = [t for t in unique if t in dropped and dropped[t] != USED
+                       and not dropped[t].startswith((COPIES, OFF))]
             while fixable and len(chosen) < need:
                 best = max(fixable, key=lambda t: self.quality(field, t))
                 chosen.append(best)

@@ -32,7 +32,8 @@ _ORPHAN = regex.compile(r"(?<![\p{L}\p{N}'’-])(?:(?i:the|an|our|your|their|its
 # a joining word whose other half is gone: "deliver and ever.", "faster than."
 _ORPHAN_JOIN = regex.compile(r"(?i)(?<![\p{L}\p{N}'’-])(?:and|or|but)\s+(?:ever|yet|before|again)\s*[.!?]?\s*$|"
                              r"(?<![\p{L}\p{N}'’-])than\s*[.!?,;:]")
-_DOUBLED = regex.compile(r",\s*,|;\s*;|\s[,.;:!?](?!\d)|\(\s*\)|(?<!\.)\.\.(?!\.)|[.,;:][!?]|[!?][.,;:]")
+_DOUBLED = regex.compile(r",\s*,|;\s*;|\s[,.;:!?](?!\d)|\(\s*\)|(?<!\.)\.\.(?!\.)|[.,;:][!?]|[!?][.,;:]|"
+                         r"(?<=\p{L}{2})\.(?=\d)")  # a number glued to a word: 'Five.2% ABV'
 ACRONYMS = {"USA", "FDIC", "APY", "APR", "ABV", "SOC", "SLA", "API", "APIS", "CRM", "ERP", "HTML", "JSON", "HVAC",
             "NASA", "ASAP", "FAQ", "FAQS", "SMS", "IPA", "IPAS", "ESG", "GDPR", "HIPAA", "ISO", "LLC", "USDA",
             "SaaS", "SAAS", "B2B", "KPI", "KPIS", "ROI", "UEFA", "NFL", "NBA", "IRA", "IRAS", "AI", "EV", "EVS"}
