@@ -94,8 +94,17 @@ def _term_pattern(term: str) -> regex.Pattern:
     return regex.compile(r"(?<![\p{L}\p{N}])" + regex.escape(term) + r"(?![\p{L}\p{N}])", regex.IGNORECASE)
 
 
+def _keyword_pattern(term: str) -> regex.Pattern:
+    """A keyword and its close variants, as search ads match them: plural or singular, and a suffix on its last
+    word ('crunch' in 'Crunchy', 'pale ale' in 'pale ales')."""
+    base = term[:-1] if term.casefold().endswith("s") and len(term) > 3 else term
+    return regex.compile(r"(?<![\p{L}\p{N}])" + regex.escape(base) + r"(?:s|es|y|ed|ing|er)?(?![\p{L}\p{N}])",
+                         regex.IGNORECASE)
+
+
 def check_terms(fields: dict[str, list[str]], forbidden: list[str], required: list[str]) -> list[Violation]:
-    """The brief's forbidden words (hard) and required keywords (soft: somewhere in the ad)."""
+    """The brief's forbidden words (hard, exact) and required keywords (soft: somewhere in the ad, close variants
+    count)."""
     out: list[Violation] = []
     for term in forbidden:
         pat = _term_pattern(term)
@@ -107,7 +116,7 @@ def check_terms(fields: dict[str, list[str]], forbidden: list[str], required: li
                                          message=f"{name} {i + 1} uses the forbidden word '{m.group()}'"))
     all_text = "\n".join(t for items in fields.values() for t in items)
     for term in required:
-        if not _term_pattern(term).search(all_text):
+        if not _keyword_pattern(term).search(all_text):
             first = next(iter(fields), "copy")
             out.append(Violation(rule_id="brief.keyword", severity="warning", field=first,
                                  message=f"the ad never mentions the required keyword '{term}'"))

@@ -49,6 +49,15 @@ def test_forbidden_words_are_whole_words_with_offsets():
     assert [x.rule_id for x in v if x.severity == "warning"] == ["brief.keyword"]
 
 
+def test_a_keyword_counts_in_its_close_variants_and_a_forbidden_word_is_exact():
+    assert not check_terms({"headline": ["Crunchy chickpea bites"]}, [], ["crunch"])
+    assert not check_terms({"headline": ["Two hazy pale ales"]}, [], ["pale ale"])
+    assert not check_terms({"headline": ["A saving account"]}, [], ["savings"])
+    assert [x.rule_id for x in check_terms({"headline": ["Crunchiness, pale alehouse"]}, [], ["crunch", "pale ale"])] \
+        == ["brief.keyword", "brief.keyword"]
+    assert not check_terms({"headline": ["Guarantee it"]}, ["guaranteed"], [])
+
+
 def test_trim_cuts_at_word_boundary():
     assert trim_to_limit("Earn more on every single dollar", 20) == "Earn more on every"
     assert trim_to_limit("short", 20) == "short"

@@ -6,7 +6,7 @@ import pytest
 from brandloop.agents.compliance import check_variant
 from brandloop.agents.inputs import Brief
 from brandloop.knowledge.channels import get_channel
-from brandloop.knowledge.lint import LintConfig, lint_fields, lint_set
+from brandloop.knowledge.lint import LintConfig, dangling, lint_fields, lint_set
 from brandloop.knowledge.registry import RulebookRegistry
 from brandloop.errors import RulebookError
 
@@ -85,6 +85,11 @@ def test_duplicate_line_across_variants():
 def test_whole_words_are_not_cut_words(text):
     found = [x for x in lint_fields({"description": [text]}, RSA) if x.rule_id == "lint.dangling"]
     assert not [x for x in found if "cut word" in x.message]
+
+
+def test_a_number_glued_to_a_word_is_stray_punctuation():
+    assert dangling("Five.2% ABV pale ale.") == ("has stray punctuation '.'", 4, 5)
+    assert dangling("5.2% ABV pale ale.") is None and dangling("Earn 4.10% APY") is None
 
 
 def test_a_line_cut_inside_a_word_at_its_limit_is_lint():

@@ -32,6 +32,21 @@ def test_lines_with_problems_repeats_or_example_phrases_are_dropped():
         "Pre-portioned dinners for you": "copies the worked example's 'pre portioned dinners'"}
 
 
+def test_a_line_off_the_brief_is_dropped_and_not_kept_for_a_rewrite():
+    sel = LineSelector(RSA, "Harbor Brewing Co. Harbor Pale Ale A hazy pale ale brewed on the harbor", ["pale ale"],
+                       [], lambda f, t: [], anchors=["Harbor Pale Ale: Gold medal, Pacific Coast Beer Awards 2024",
+                                                     "Please drink responsibly."])
+    fields, report = sel.pick({"headline": ["Ice cream on a hot day", "Hazy Pale Ale from the Harbor",
+                                            "Gold Medal Hazy Pale Ale", "Order Online Today"],
+                               "description": ["Please drink responsibly.", "Sustainable alternatives for you."]})
+    assert report["headline"]["dropped"].keys() == {"Ice cream on a hot day"}
+    assert report["headline"]["dropped"]["Ice cream on a hot day"].startswith("off the brief (cosine 0.")
+    assert "Ice cream on a hot day" not in fields["headline"]  # not kept as 'fixable' to fill the third slot
+    assert "Order Online Today" in fields["headline"]  # a call to action is on any brief
+    assert fields["description"] == ["Please drink responsibly."]  # a required text is one of the brief's texts
+    assert sel.off_brief("Hazy pale ale on the harbor") is None
+
+
 def test_variants_do_not_share_lines_while_alternatives_exist():
     sel = _selector()
     lines = ["Earn 4.10% APY on Savings", "No Monthly Fees, Ever", "Savings That Grow Daily",
