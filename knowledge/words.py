@@ -91,8 +91,9 @@ def cut_word(text: str, cap: int | None, own_texts: Iterable[str] = ()) -> str |
     own = own_words(texts)
     if not is_word(w, own) and (_begins_longer(w, own) or len(w) <= 2):
         return last
-    prev = found[-2].group().casefold()
-    phrase = regex.compile(rf"(?<![\p{{L}}\p{{N}}]){regex.escape(prev)}\s+{regex.escape(w)}\p{{L}}", regex.I)
-    if w not in own and any(phrase.search(t) for t in texts):  # 'Pacific Co' of the brief's 'Pacific Coast'
+    prev = f"(?<![\\p{{L}}\\p{{N}}]){regex.escape(found[-2].group())}\\s+{regex.escape(w)}"
+    longer, whole = regex.compile(prev + r"\p{L}", regex.I), regex.compile(prev + r"(?![\p{L}\p{N}])", regex.I)
+    # 'Pacific Co' where the brief says 'Pacific Coast' (and never 'Pacific Co' itself, though 'Co.' is a word)
+    if any(longer.search(t) for t in texts) and not any(whole.search(t) for t in texts):
         return last
     return None

@@ -78,6 +78,11 @@ def test_a_line_that_stops_inside_a_word_near_its_cap_loses_that_word():
     assert uncut(RSA, "headline", "Fresh and Refined, High Calor", "x") == "Fresh and Refined"
     assert uncut(RSA, "headline", "Save More, Bank with Northw.", "Northwind Bank") == "Save More"
     assert uncut(RSA, "headline", "Gold Medal, the Pacific Co", "x", ["Pacific Coast Beer Awards"]) == "Gold Medal"
+    # though the brand's own name has the word 'Co.' in it
+    assert uncut(RSA, "headline", "Gold Medal, the Pacific Co", "Harbor Brewing Co.", ["Pacific Coast"]) == \
+        "Gold Medal"
+    assert uncut(RSA, "headline", "Pale ale by Harbor Brewing Co", "Harbor Brewing Co.") == \
+        "Pale ale by Harbor Brewing Co"
     # whole words stay, also newer ones and the brand's own
     assert uncut(RSA, "headline", "Order snacks today in the app", "x") == "Order snacks today in the app"
     assert uncut(RSA, "headline", "Crunchy chickpeas by Verdant", "Verdant") == "Crunchy chickpeas by Verdant"
