@@ -21,7 +21,8 @@ _STOP = set("a an the and or but of to in on at by for from with your you our we
             "this that all any more less".split())
 _CONNECTORS = {"and", "or", "but", "with", "for", "to", "of", "the", "a", "an", "your", "our", "from", "by", "in",
                "on", "at", "&", "plus", "as", "than", "that", "so", "into", "about",
-               "is", "are", "was", "were", "will", "can", "be"}  # a verb left without its rest: 'Night Porter is'
+               "is", "are", "was", "were", "will", "can", "be",  # a verb left without its rest: 'Night Porter is'
+               "no", "every", "each", "their", "its", "my"}  # a determiner without its noun: 'Savings with No'
 _SENTENCE_END = regex.compile(r"[.!?](?=\s|$)")
 _CUT_WORD = regex.compile(r"[^\W\dAaIi\p{Lu}]", regex.UNICODE)  # one small letter left of a cut word ('cocoa n');
 # a capital may be a name ('Vitamin C'): agents.copywriter.uncut judges those by the line's limit

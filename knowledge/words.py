@@ -73,6 +73,25 @@ def own_words(texts: Iterable[str]) -> frozenset[str]:
     return frozenset(m.group().casefold() for t in texts for m in _WORD.finditer(str(t)))
 
 
+_COMPANY = {"co", "inc", "ltd", "llc", "corp", "gmbh", "plc"}
+
+
+def cut_name(found: list, texts: list[str]) -> str | None:
+    """The end of a line that is a name's first words, short of its rest ('Open a Northwind Everyday' of
+    'Northwind Everyday Savings'): two words or more of a name of two to five capitalised words among ``texts``;
+    a company suffix ('Co.') may be left off."""
+    tail = [m.group().casefold() for m in found]
+    for t in texts:
+        name = [w for w in _WORD.findall(t)]
+        if not 2 < len(name) <= 5 or not all(w[0].isupper() or w[0].isdigit() for w in name):
+            continue
+        name = [w.casefold().rstrip(".") for w in name]
+        for k in range(len(name) - 1, 1, -1):
+            if tail[-k:] == name[:k] and name[k:] and not set(name[k:]) <= _COMPANY:
+                return " ".join(m.group() for m in found[-k:])
+    return None
+
+
 def cut_word(text: str, cap: int | None, own_texts: Iterable[str] = ()) -> str | None:
     """The last word of a line that stops within NEAR_CAP characters of its cap and reads as the start of a longer
     word: no word itself ('Calor', 'Northw.'), or the start of the brief's own phrase ('Pacific Co' where the brief
@@ -91,6 +110,8 @@ def cut_word(text: str, cap: int | None, own_texts: Iterable[str] = ()) -> str |
     own = own_words(texts)
     if not is_word(w, own) and (_begins_longer(w, own) or len(w) <= 2):
         return last
+    if name := cut_name(found, texts):
+        return name
     prev = f"(?<![\\p{{L}}\\p{{N}}]){regex.escape(found[-2].group())}\\s+{regex.escape(w)}"
     longer, whole = regex.compile(prev + r"\p{L}", regex.I), regex.compile(prev + r"(?![\p{L}\p{N}])", regex.I)
     # 'Pacific Co' where the brief says 'Pacific Coast' (and never 'Pacific Co' itself, though 'Co.' is a word)

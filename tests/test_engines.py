@@ -83,6 +83,10 @@ def test_a_line_that_stops_inside_a_word_near_its_cap_loses_that_word():
         "Gold Medal"
     assert uncut(RSA, "headline", "Pale ale by Harbor Brewing Co", "Harbor Brewing Co.") == \
         "Pale ale by Harbor Brewing Co"
+    # a product's name short of its rest; a company suffix may be left off
+    assert uncut(RSA, "headline", "Open a Northwind Everyday", "Northwind Everyday Savings") == ""
+    assert uncut(RSA, "headline", "Pale ale from Harbor Brewing", "Harbor Brewing Co.") == \
+        "Pale ale from Harbor Brewing"
     # whole words stay, also newer ones and the brand's own
     assert uncut(RSA, "headline", "Order snacks today in the app", "x") == "Order snacks today in the app"
     assert uncut(RSA, "headline", "Crunchy chickpeas by Verdant", "Verdant") == "Crunchy chickpeas by Verdant"

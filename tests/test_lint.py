@@ -87,6 +87,12 @@ def test_whole_words_are_not_cut_words(text):
     assert not [x for x in found if "cut word" in x.message]
 
 
+def test_a_determiner_without_its_noun_dangles():
+    assert dangling("Secure Your Savings with No") == ("ends in a dangling 'No'", 25, 27)
+    assert dangling("Save on every")[0] == "ends in a dangling 'every'"
+    assert dangling("Say yes to savings") is None
+
+
 def test_a_number_glued_to_a_word_is_stray_punctuation():
     assert dangling("Five.2% ABV pale ale.") == ("has stray punctuation '.'", 4, 5)
     assert dangling("5.2% ABV pale ale.") is None and dangling("Earn 4.10% APY") is None
