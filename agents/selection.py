@@ -17,7 +17,7 @@ from functools import lru_cache
 import numpy as np
 
 from brandloop.knowledge.channels import ChannelSpec, FieldSpec
-from brandloop.knowledge.checks import content_word_set, read_as_repeat
+from brandloop.knowledge.checks import content_word_set, read_as_repeat, same_wording
 
 LineProblems = Callable[[str, str], list[str]]  # (field, line) -> hard problems of that line alone
 
@@ -195,8 +195,10 @@ class LineSelector:
         return f"{OFF} (cosine {rel:.2f} to its nearest text)" if rel < OFF_BRIEF else None
 
     def used(self, line: str) -> bool:
-        """Whether a variant of the run already has ``line`` (case ignored)."""
-        return any(line.casefold() == t.casefold() for items in self.taken.values() for t in items)
+        """Whether a variant of the run already has ``line`` (case ignored) or a line worded like it."""
+        words = content_word_set(line)
+        return any(line.casefold() == t.casefold() or same_wording(words, content_word_set(t))
+                   for items in self.taken.values() for t in items)
 
     def why_not(self, field: str, line: str) -> str | None:
         """Why ``line`` can't be used in ``field`` (None: it can)."""

@@ -75,6 +75,13 @@ def read_as_repeat(a: set[str], b: set[str]) -> set[str]:
     return shared if a != b and len(shared) >= 2 and len(shared) / (min(len(a), len(b)) or 1) >= 0.6 else set()
 
 
+def same_wording(a: set[str], b: set[str]) -> bool:
+    """Two lines read as one line said twice: three content words or more each, and three quarters of all their
+    content words shared ('Folding commuter e-bike with a removable battery' and 'VoltCycle Metro, a folding
+    commuter e-bike with a removable battery')."""
+    return min(len(a), len(b)) >= 3 and len(a & b) / len(a | b) >= 0.75
+
+
 def _overlapping_items(name: str, items: list[str]) -> list[Violation]:
     """Items shown together (e.g. any 3 search headlines) should not repeat each other's content words."""
     out = []

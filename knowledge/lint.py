@@ -12,6 +12,7 @@ import regex
 from pydantic import BaseModel, ConfigDict, Field
 
 from brandloop.knowledge.channels import ChannelSpec
+from brandloop.knowledge.checks import content_word_set, same_wording
 from brandloop.knowledge.text import char_length
 from brandloop.knowledge.violations import Violation
 from brandloop.knowledge.words import cut_word
@@ -218,6 +219,7 @@ def lint_set(variants_fields: Mapping[str, Mapping[str, Sequence[str]]],
     if not config.duplicate_line.enabled:
         return {}
     first: dict[str, tuple[str, str, int]] = {}
+    worded: list[tuple[set[str], tuple[str, str, int]]] = []  # earlier variants' lines by content words
     out: dict[str, list[Violation]] = {}
     for vid, fields in variants_fields.items():
         mine: set[str] = set()
@@ -226,15 +228,21 @@ def lint_set(variants_fields: Mapping[str, Mapping[str, Sequence[str]]],
                 key = _line_key(text)
                 if not key:
                     continue
-                owner = first.get(key)
+                owner, same = first.get(key), "the same as"
+                if not owner or owner[0] == vid:
+                    words = content_word_set(text)
+                    owner = next((o for w, o in worded if o[0] != vid and same_wording(words, w)), None)
+                    same = "worded like"
                 if owner and owner[0] != vid:
                     out.setdefault(vid, []).append(_v(
                         "lint.duplicate_line", field, i,
-                        f"{field} {i + 1} is the same as {owner[1]} {owner[2] + 1} of variant {owner[0]}; write a "
+                        f"{field} {i + 1} is {same} {owner[1]} {owner[2] + 1} of variant {owner[0]}; write a "
                         f"different line", 0, len(text)))
                 elif key not in mine:
                     first.setdefault(key, (vid, field, i))
                 mine.add(key)
+        worded += [(content_word_set(t), (vid, f, i)) for f, items in fields.items()
+                   for i, t in enumerate(items or []) if t]
     return out
 
 

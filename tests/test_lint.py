@@ -108,6 +108,17 @@ def test_a_line_cut_inside_a_word_at_its_limit_is_lint():
     assert not [x for x in far if "cut word" in x.message]
 
 
+def test_a_line_worded_like_another_variants_line_is_a_duplicate():
+    out = lint_set({"v1": {"ad_text": ["Folding commuter e-bike with a removable battery that fits under a desk."]},
+                    "v2": {"ad_text": ["VoltCycle Metro, a folding commuter e-bike with a removable battery that fits "
+                                       "under a desk"]},
+                    "v3": {"ad_text": ["Ride to work, then fold it under your desk."]}})
+    assert [x.message for x in out["v2"]] == ["ad_text 1 is worded like ad_text 1 of variant v1; write a different line"]
+    assert "v3" not in out
+    # short lines that share two words are not one line said twice
+    assert lint_set({"v1": {"headline": ["No monthly fee."]}, "v2": {"headline": ["No monthly maintenance fee."]}}) == {}
+
+
 def test_the_same_line_in_two_fields_of_one_variant():
     out = _ids({"headline": ["Put money aside today", "Open in minutes"],
                 "description": ["Put money aside, today.", "Open an account in minutes."]})

@@ -83,6 +83,13 @@ def test_the_graph_spreads_the_models_candidates_over_the_variants(brief_file):
     assert set(selection) == {"v1", "v2", "v3"} and selection["v2"]["headline"]["dropped"]
 
 
+def test_a_line_worded_like_another_variants_line_counts_as_used():
+    sel = _selector()
+    sel.take("description", "Open an Everyday Savings account online in minutes.")
+    assert sel.used("Open your Everyday Savings account online, in minutes")
+    assert not sel.used("Earn 4.10% APY on your Everyday Savings.")
+
+
 def test_a_line_of_an_approved_ad_is_never_used():
     sel = LineSelector(RSA, "savings", [], [], lambda f, t: [],
                        copies=lambda t: "northwind_bank/ads/rsa.csv#row2" if t == "Earn 4.10% APY Today" else None)
