@@ -45,6 +45,8 @@ def test_a_fact_that_backs_the_superlative_clears_it(harbor):
     ("Take the rest of the day off", []),
     ("Pass the test with ease", []),
     ("Our latest release", []),
+    ("Harbor Pale Ale Bestselling", ["Bestselling"]),  # one word: 'best' alone did not match it
+    ("Our best-seller is back", ["best-seller"]),
 ])
 def test_superlatives_after_the_and_place_wide_claims(text, found):
     assert [c.text for c in ClaimExtractor(["superlative"]).extract(text)] == found

@@ -16,7 +16,8 @@ _UNIT_TAIL = regex.compile(r"(?:g|mg|kg|ml|l|oz|lb|lbs|x|k|m|bn|hr|hrs|h|min|s|g
 SUPERLATIVE_WORDS = [
     "best", "greatest", "fastest", "cheapest", "lowest", "highest", "biggest", "largest", "smallest",
     "strongest", "safest", "smartest", "newest", "freshest", "finest", "purest", "richest", "quickest",
-    "longest", "leading", "top-rated", "top rated", "top-selling", "top selling", "#1", "no. 1", "no.1",
+    "longest", "leading", "top-rated", "top rated", "top-selling", "top selling", "bestselling", "best-selling",
+    "bestseller", "best-seller", "#1", "no. 1", "no.1",
     "number one", "number 1", "unbeatable", "unmatched", "unrivaled", "unrivalled", "ultimate",
     "world-class", "world class", "the only", "most", "least",
     # place-wide claims are superlatives too ("the lightest ale in the world")
