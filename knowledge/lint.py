@@ -34,6 +34,8 @@ _ORPHAN = regex.compile(r"(?<![\p{L}\p{N}'’-])(?:(?i:the|an|our|your|their|its
 # a joining word whose other half is gone: "deliver and ever.", "faster than."
 _ORPHAN_JOIN = regex.compile(r"(?i)(?<![\p{L}\p{N}'’-])(?:and|or|but)\s+(?:ever|yet|before|again)\s*[.!?]?\s*$|"
                              r"(?<![\p{L}\p{N}'’-])than\s*[.!?,;:]")
+# a subject with its verb gone: "From hazy to high quality, We!"
+_SUBJECT_END = regex.compile(r"(?i)(?<![\p{L}\p{N}'’-])(?:we|they|he|she)\s*[.!?]*\s*$")
 _DOUBLED = regex.compile(r",\s*,|;\s*;|\s[,.;:!?](?!\d)|\(\s*\)|(?<!\.)\.\.(?!\.)|[.,;:][!?]|[!?][.,;:]|"
                          r"(?<=\p{L}{2})\.(?=\d)")  # a number glued to a word: 'Five.2% ABV'
 ACRONYMS = {"USA", "FDIC", "APY", "APR", "ABV", "SOC", "SLA", "API", "APIS", "CRM", "ERP", "HTML", "JSON", "HVAC",
@@ -120,6 +122,9 @@ def dangling(text: str) -> tuple[str, int, int] | None:
     m = _ORPHAN_JOIN.search(text)
     if m:
         return f"has a joining word without its other half '{m.group().strip()}'", m.start(), m.end()
+    m = _SUBJECT_END.search(text)
+    if m:
+        return f"ends in a subject without its verb '{m.group().strip()}'", m.start(), m.end()
     return None
 
 

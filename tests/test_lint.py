@@ -91,6 +91,8 @@ def test_a_determiner_without_its_noun_dangles():
     assert dangling("Secure Your Savings with No") == ("ends in a dangling 'No'", 25, 27)
     assert dangling("Save on every")[0] == "ends in a dangling 'every'"
     assert dangling("Say yes to savings") is None
+    assert dangling("From hazy to high quality, We!") == ("ends in a subject without its verb 'We!'", 27, 30)
+    assert dangling("Brewed the way we like it!") is None
 
 
 def test_a_number_glued_to_a_word_is_stray_punctuation():
