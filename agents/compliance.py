@@ -9,7 +9,7 @@ from brandloop.agents.context import Context, context_of, emit
 from brandloop.agents.tracing import NodeTrace
 from brandloop.knowledge.briefclaims import check_brief_claims
 from brandloop.knowledge.checks import check_channel, check_terms, label
-from brandloop.knowledge.lint import lint_for
+from brandloop.knowledge.lint import lint_for, lint_set
 from brandloop.knowledge.violations import Violation
 
 
@@ -31,6 +31,15 @@ def check_variant(fields: dict[str, list[str]], state, knowledge=None) -> list[V
                                  audience=brief.audience, extra_facts=evidence)
         found += approved_ad_copies(fields, knowledge)
     return found
+
+
+def set_warnings(variants: list[dict], knowledge=None) -> dict[str, list[dict]]:
+    """`lint.duplicate_line` warnings for lines that repeat (or are worded like) a line of an earlier variant of the
+    run: {variant id: warnings}. The first variant keeps its line. Finalize applies them to the delivered set
+    (selection already keeps each drafted line to one variant)."""
+    found = lint_set({v["id"]: v["fields"] for v in variants if v.get("fields")},
+                     getattr(knowledge, "lint_config", None))
+    return {k: [x.model_dump() for x in xs] for k, xs in found.items()}
 
 
 def approved_ad_copies(fields: dict[str, list[str]], knowledge) -> list[Violation]:

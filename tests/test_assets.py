@@ -134,7 +134,7 @@ def test_missing_lines_are_written_anew_never_copied_from_a_sibling(tmp_path):
     # v2's draft offers 8 of the lines v1 may take, so it has too few of its own; v3's draft is its own
     others = distinct_ads(nh, nd)
     others("")  # its own words from here on
-    next_new = iter(f"{w} Account Perks" for w in reversed(WORDS))
+    next_new = iter(f"{w} Savings Account Perks" for w in reversed(WORDS))  # on the brief: a savings account
 
     def ad(prompt):
         if "main benefit" in prompt:

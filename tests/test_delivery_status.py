@@ -10,7 +10,7 @@ from brandloop.graph.context import RunSettings
 from brandloop.graph.runner import Runner
 from tests.fakes import scripted
 from tests.test_cli import invoke
-from tests.test_graph import GOOD, GUARANTEED, run
+from tests.test_graph import GOOD, GUARANTEED, by_angle, run
 
 
 def test_delivery_status_rules():
@@ -27,7 +27,7 @@ def test_delivery_status_rules():
 
 def test_repaired_low_scorer_is_not_approved_and_clean_high_scorer_is(brief_file):
     # v1 keeps a forbidden word (repaired) and is judged 2/10; v2 and v3 are clean and judged 9/10.
-    llm = scripted(lambda p: GUARANTEED if "main benefit" in p else GOOD,
+    llm = scripted(lambda p: GUARANTEED if "main benefit" in p else by_angle(p),
                    critic=lambda p: "SCORE: 2\nCRITIQUE: Weak.\nFIX: none" if "guaranteed" in p.lower()
                    else "SCORE: 9\nCRITIQUE: Sharp.\nFIX: none")
     out, _ = run(brief_file, llm, max_revisions=0)
@@ -43,7 +43,7 @@ def test_repaired_low_scorer_is_not_approved_and_clean_high_scorer_is(brief_file
 
 
 def test_runs_cli_and_markdown_agree(home, brief_file):
-    llm = scripted(lambda p: GUARANTEED if "main benefit" in p else GOOD,
+    llm = scripted(lambda p: GUARANTEED if "main benefit" in p else by_angle(p),
                    critic=lambda p: "SCORE: 2\nCRITIQUE: Weak.\nFIX: none" if "guaranteed" in p.lower()
                    else "SCORE: 9\nCRITIQUE: Sharp.\nFIX: none")
     result = Runner(home, lambda s, **kw: llm).run(brief_file, RunSettings(max_revisions=0))
@@ -82,7 +82,7 @@ def test_a_clean_version_that_scores_higher_as_delivered_is_delivered(brief_file
 
 
 def test_the_first_draft_score_is_recorded_beside_the_final_one(brief_file):
-    llm = scripted(lambda p: GUARANTEED if "main benefit" in p else GOOD,
+    llm = scripted(lambda p: GUARANTEED if "main benefit" in p else by_angle(p),
                    critic="SCORE: 9\nCRITIQUE: Sharp.\nFIX: none")
     out, _ = run(brief_file, llm, max_revisions=0)
     for v in out["variants"]:

@@ -12,8 +12,8 @@ from tests.fakes import scripted
 def test_eval_counts_model_lines_over_their_limit_and_compares_a_baseline(home, brief_file):
     llm = scripted(lambda p: by_angle(p).replace("Earn 4.10% APY\n", "Earn 4.10% APY, On Every Dollar You Save\n")
                    .replace("Get 4.10% APY\n", "Get 4.10% APY, On Every Dollar You Save\n")
-                   .replace("Your 4.10% APY\n", "Your 4.10% APY, On Every Dollar You Save\n"),
-                   rewrite="Earn More at 4.10% APY")  # three distinct drafts, each with one 46-char headline
+                   .replace("Your 4.10% APY\n", "Your 4.10% APY Grows Each Month, Online\n"),
+                   rewrite="Earn More at 4.10% APY")  # three distinct drafts, each with one headline over 30
     report = evaluate(Runner(home, lambda s, **kw: llm), [brief_file], RunSettings(max_revisions=1), baseline=True)
     row = report["briefs"][0]
     assert row["model_lines_over_limit"] == 3 and row["parse_failures"] == 0  # one 46-char headline per first draft

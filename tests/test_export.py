@@ -9,7 +9,7 @@ from brandloop.export import GOOGLE_COLUMNS, META_COLUMNS, Target, parse_export,
 from brandloop.graph.brief import BriefError
 from tests.fakes import scripted
 from tests.test_cli import invoke
-from tests.test_graph import GOOD, GUARANTEED
+from tests.test_graph import GOOD, GUARANTEED, by_angle
 
 META_COPY = ("PRIMARY TEXT: Open an Everyday Savings account in minutes and earn 4.10% APY.\n"
              "HEADLINE: Earn 4.10% APY\nDESCRIPTION: Open online today")
@@ -23,7 +23,7 @@ def low_for_guaranteed(prompt):
 @pytest.fixture
 def search_run(home, brief_file):
     """v1 is repaired and below the threshold; v2 and v3 are approved."""
-    llm = scripted(lambda p: GUARANTEED if "main benefit" in p else GOOD, critic=low_for_guaranteed)
+    llm = scripted(lambda p: GUARANTEED if "main benefit" in p else by_angle(p), critic=low_for_guaranteed)
     r = invoke(home, ["run", str(brief_file), "--json", "-q", "-k", "0"], llm)
     assert r.exit_code == 0, r.output
     result = json.loads(r.output)

@@ -49,7 +49,7 @@ def run(brief_file, llm, **settings):
 
 
 def test_all_pass_first_time_stops_without_revision(brief_file):
-    llm = scripted(GOOD)
+    llm = scripted(by_angle)  # three ads that share no line (a shared line is lint: not approved)
     out, state = run(brief_file, llm, max_revisions=3)
     assert out["stop_reason"] == "all_passed"
     assert state["revision"] == 0
@@ -134,7 +134,7 @@ def test_route_functions_are_pure():
 
 
 def test_runner_records_trace_and_runs(brief_file, home):
-    llm = scripted(LONG)
+    llm = scripted(lambda p: LONG if "main benefit" in p else by_angle(p))  # three ads that share no line
     seen = []
     result = Runner(home, lambda spec, **kw: llm).run(brief_file, RunSettings(max_revisions=1),
                                                 on_progress=lambda n, u: seen.append(n))

@@ -22,8 +22,10 @@ def test_injected_instructions_change_nothing_that_compliance_enforces(home, tmp
     drafts = llm.prompts_with(COPY)
     assert drafts and all("Ignore the brand rules" in p for p in drafts)
     first = RunStore(home).events(result["run_id"], "compliance")[0]["output"]
-    for vid, found in first.items():
-        assert sum("brief.forbidden_word" in f for f in found) == 3 and any("channel.length" in f for f in found)
+    drafted = RunStore(home).events(result["run_id"], "copywriter")[0]["output"]
+    for vid, found in first.items():  # every obedient line selection kept is flagged
+        obedient = sum("guaranteed" in t.lower() for items in drafted[vid].values() for t in items)
+        assert obedient >= 2 and sum("brief.forbidden_word" in f for f in found) == obedient
     # ...but nothing with a hard violation is delivered as clean.
     for v in result["variants"]:
         text = " ".join(t for items in v["fields"].values() for t in items).lower()

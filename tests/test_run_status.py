@@ -11,7 +11,7 @@ from brandloop.graph.status import (AWAITING, current_status, delivery_counts, f
                           status_text)
 from tests.fakes import scripted
 from tests.test_cli import invoke
-from tests.test_graph import GOOD, GUARANTEED
+from tests.test_graph import GOOD, GUARANTEED, by_angle
 
 
 def test_delivery_counts_counts_each_kind_and_ignores_others():
@@ -63,7 +63,7 @@ def test_finish_line():
 
 
 def test_cli_runs_and_web_index_show_the_same_counts(home, brief_file):
-    llm = scripted(lambda p: GUARANTEED if "main benefit" in p else GOOD,
+    llm = scripted(lambda p: GUARANTEED if "main benefit" in p else by_angle(p),
                    critic=lambda p: "SCORE: 2\nCRITIQUE: Weak.\nFIX: none" if "guaranteed" in p.lower()
                    else "SCORE: 9\nCRITIQUE: Sharp.\nFIX: none")
     result = Runner(home, lambda s, **kw: llm).run(brief_file, RunSettings(max_revisions=0))
