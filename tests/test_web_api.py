@@ -56,7 +56,7 @@ def events_of(client, run_id) -> list[tuple[str, dict]]:
     return out
 
 
-def wait_done(client, run_id, timeout=30) -> dict:
+def wait_done(client, run_id, timeout=300) -> dict:
     end = time.time() + timeout
     while time.time() < end:
         info = client.get(f"/api/runs/{run_id}").json()
@@ -203,14 +203,17 @@ def test_unknown_run_is_a_404_page_and_json(client):
 
 
 def test_two_runs_at_once_both_complete_with_separate_traces(home, brief_file):
-    both_started = threading.Barrier(2, timeout=10)
-    seen = set()
+    # Each run's first model call waits until the other run has made one too, so they overlap. The factory is
+    # called once per run, so each run has its own flag (thread ids are reused, and later nodes run on new
+    # threads). The timeout only bounds a hang.
+    both_started = threading.Barrier(2, timeout=300)
 
     def factory(spec, **kw):
+        waited = threading.Event()
+
         def reply(prompt):
-            tid = threading.get_ident()
-            if tid not in seen:  # the first copy call of each run waits until the other run is running too
-                seen.add(tid)
+            if not waited.is_set():
+                waited.set()
                 both_started.wait()
             return copy_reply(prompt)
         return scripted(reply)
