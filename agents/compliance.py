@@ -35,8 +35,8 @@ def check_variant(fields: dict[str, list[str]], state, knowledge=None) -> list[V
 
 def set_warnings(variants: list[dict], knowledge=None) -> dict[str, list[dict]]:
     """`lint.duplicate_line` warnings for lines that repeat (or are worded like) a line of an earlier variant of the
-    run: {variant id: warnings}. The first variant keeps its line. Finalize applies them to the delivered set
-    (selection already keeps each drafted line to one variant)."""
+    run: {variant id: warnings}. The first variant keeps its line. Compliance adds them to each loop's checks, so
+    the later variant's line is revised, and finalize to the delivered set."""
     found = lint_set({v["id"]: v["fields"] for v in variants if v.get("fields")},
                      getattr(knowledge, "lint_config", None))
     return {k: [x.model_dump() for x in xs] for k, xs in found.items()}
@@ -109,9 +109,16 @@ def compliance(state, runtime: Runtime[Context]) -> dict:
         found = check_variant(v["fields"], state, knowledge)
         v["violations"] = [x.model_dump() for x in found]
         report[v["id"]] = [f"[{x.severity}] {x.rule_id}: {x.message}" for x in found]
-        if v.get("status") == "drafted":  # written in this loop: the draft as the model wrote it, and its checks
-            history.append({"loop": loop, "id": v["id"], "fields": v["fields"],
-                            "violations": sorted({x.rule_id for x in found})})
+    # a line a sibling has too: the variant written in this loop gets the warning, one left as it was keeps it
+    for vid, warnings in set_warnings(sorted(variants, key=lambda v: v.get("status") == "drafted"),
+                                      knowledge).items():
+        v = next(x for x in variants if x["id"] == vid)
+        v["violations"] = [*v["violations"], *warnings]
+        report[vid] += [f"[{x['severity']}] {x['rule_id']}: {x['message']}" for x in warnings]
+    for v in variants:
+        if v.get("fields") and v.get("status") == "drafted":  # written in this loop: the draft as the model
+            history.append({"loop": loop, "id": v["id"], "fields": v["fields"],  # wrote it, and its checks
+                            "violations": sorted({x["rule_id"] for x in v["violations"]})})
     trace.set(output=report, violations={k: len(x) for k, x in report.items()})
     emit(runtime, trace)
     return {"variants": variants, "history": history}

@@ -11,7 +11,7 @@ from brandloop.agents.common import brief_of, brief_text, channel_of, labelled, 
 from brandloop.agents.formats import critique_pattern
 from brandloop.agents.llm_calls import batch_with_retry
 from brandloop.agents.parsing import parse_critique
-from brandloop.agents.scoring import combine_score, measure_set
+from brandloop.agents.scoring import combine_score, delivery_status, measure_set
 from brandloop.agents.selection import shared_phrase, worked_examples
 from brandloop.agents.tracing import NodeTrace
 from brandloop.knowledge.checks import label
@@ -257,8 +257,8 @@ def critic(state, runtime: Runtime[Context]) -> dict:
                  cited=list(dict.fromkeys(alias[c.upper()] for c in parsed.get("cited", []) if c.upper() in alias)),
                  passages=[{"id": p["id"], "text": p["text"]} for p in passages],
                  instructions=findings_of(v.get("violations", [])) + given,
-                 status="revise" if hard_count(v.get("violations", [])) or score < settings.pass_threshold
-                 else "passed")
+                 status="passed" if delivery_status(v.get("violations", []), score, settings.pass_threshold)
+                 == "approved" else "revise")
         v["versions"] = [*v.get("versions", []), {
             "loop": loop, "fields": v["fields"], "score": score, "violations": v.get("violations", []),
             "critique": v["critique"], "cited": v["cited"], "passed": v["status"] == "passed",

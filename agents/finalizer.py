@@ -12,8 +12,8 @@ from brandloop.agents.common import channel_of, settings_of
 from brandloop.agents.compliance import check_variant, set_warnings
 from brandloop.agents.context import Context, context_of, emit
 from brandloop.agents.critic import set_metrics
-from brandloop.agents.scoring import combine_score
-from brandloop.agents.repairs import drop_lint_lines, is_lint, repair_fields
+from brandloop.agents.scoring import combine_score, delivery_status
+from brandloop.agents.repairs import drop_lint_lines, repair_fields
 from brandloop.agents.stopping import stop_reason
 from brandloop.agents.tracing import NodeTrace
 from brandloop.knowledge.violations import hard_count
@@ -111,16 +111,6 @@ def settled(v: dict) -> bool:
     return (v.get("review") or {}).get("decision") in ("approved", "edited")
 
 
-def delivery_status(violations: list[dict], score: float | None, threshold: float) -> str:
-    """approved: no hard violation, no lint hit, and the delivered text scores at least the threshold;
-    below_threshold: clean but under it, or with a line lint flags; failed: a hard violation remains."""
-    if hard_count(violations):
-        return "failed"
-    if any(is_lint(x) for x in violations):
-        return "below_threshold"
-    return "approved" if score is not None and score >= threshold else "below_threshold"
-
-
 def finalize(state, runtime: Runtime[Context]) -> dict:
     knowledge = context_of(runtime, state).knowledge
     reason = stop_reason(state) or "budget_exhausted"
@@ -168,10 +158,14 @@ def finalize(state, runtime: Runtime[Context]) -> dict:
                      critique=better["critique"], cited=better["cited"], judgement=better.get("judgement"),
                      chosen_loop=better["loop"], repairs=[], repaired=False)
             v.pop("violations_before_repair", None)
-    for v in improvable:  # lines lint flags go where the field can spare them
+    for v in improvable:  # lines lint flags, a sibling's line included, go where the field can spare them
         if hard_count(v.get("violations", [])):
             continue
-        fields, log = drop_lint_lines(v["fields"], state, knowledge, recheck)
+
+        def in_set(fields, v=v):
+            mates = [{**o, "fields": fields} if o is v else o for o in delivered]
+            return recheck(fields) + set_warnings(mates, knowledge).get(v["id"], [])
+        fields, log = drop_lint_lines(v["fields"], state, knowledge, in_set)
         if log:
             v.update(fields=fields, violations=recheck(fields), repairs=[*v.get("repairs", []), *log], repaired=True)
     repeats = set_warnings(delivered, knowledge)  # a line an earlier variant delivers too: lint, not approved

@@ -14,7 +14,7 @@ import regex
 from brandloop.agents.common import channel_of
 from brandloop.knowledge.lint import dangling
 from brandloop.knowledge.text import char_length
-from brandloop.knowledge.violations import Violation, hard_count
+from brandloop.knowledge.violations import Violation, hard_count, is_lint
 
 MAX_PHRASE_WORDS = 4  # a claim phrase a repair may drop whole ("Best Value", "the fastest ride yet")
 # commas, colons, semicolons, bars, spaced dashes, em dashes and sentence ends; not "$1,000", "9:30" or "9–5"
@@ -215,10 +215,6 @@ def repair_fields(fields: dict[str, list[str]], violations: list[dict], state, k
     if recheck is not None:
         _drop_broken(fields, spec, recheck, log)
     return fields, log
-
-
-def is_lint(x: dict) -> bool:
-    return str(x.get("rule_id", "")).startswith("lint.")
 
 
 def _drop_broken(fields, spec, recheck, log, which=lambda x: x["severity"] == "error") -> None:

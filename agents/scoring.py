@@ -11,7 +11,7 @@ from itertools import combinations
 import numpy as np
 
 from brandloop.agents.selection import words
-from brandloop.knowledge.violations import hard_count
+from brandloop.knowledge.violations import hard_count, is_lint
 
 WEIGHTS = {"judgement": 0.35, "relevance": 0.2, "voice": 0.15, "readability": 0.15, "uniqueness": 0.15}
 HARD_PENALTY = 8.0
@@ -115,3 +115,13 @@ def combine_score(judgement10: float | None, metrics: dict | None, violations: l
     soft = len(violations) - hard
     penalty = min(MAX_PENALTY, HARD_PENALTY * hard + SOFT_PENALTY * soft)
     return round(max(0.0, min(100.0, base - penalty)), 1)
+
+
+def delivery_status(violations: list[dict], score: float | None, threshold: float) -> str:
+    """approved: no hard violation, no lint hit, and the delivered text scores at least the threshold;
+    below_threshold: clean but under it, or with a line lint flags; failed: a hard violation remains."""
+    if hard_count(violations):
+        return "failed"
+    if any(is_lint(x) for x in violations):
+        return "below_threshold"
+    return "approved" if score is not None and score >= threshold else "below_threshold"

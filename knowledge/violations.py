@@ -31,3 +31,8 @@ class Violation(BaseModel):
 def hard_count(violations) -> int:
     """How many hard (error-severity) violations, for Violation objects or their dict dumps."""
     return sum(1 for x in violations if (x["severity"] if isinstance(x, dict) else x.severity) == "error")
+
+
+def is_lint(x) -> bool:
+    """A built-in quality lint finding (`lint.*`): soft, but an approved variant has none."""
+    return str(x.get("rule_id", "") if isinstance(x, dict) else x.rule_id).startswith("lint.")

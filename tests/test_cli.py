@@ -4,7 +4,7 @@ from click.testing import CliRunner
 
 from brandloop.cli import cli
 from tests.fakes import scripted
-from tests.test_graph import GOOD, LONG
+from tests.test_graph import GOOD, LONG, by_angle
 
 
 def invoke(home, args, llm=None):
@@ -29,7 +29,7 @@ def test_run_prints_variants_writes_files_and_lists_run(home, brief_file, tmp_pa
 
 
 def test_trace_shows_every_agent_with_prompt_and_raw_output(home, brief_file):
-    r = invoke(home, ["run", str(brief_file), "--json", "-q"], scripted(GOOD))
+    r = invoke(home, ["run", str(brief_file), "--json", "-q"], scripted(by_angle))
     run_id = json.loads(r.output)["run_id"]
     t = invoke(home, ["trace", run_id, "--full"])
     assert t.exit_code == 0

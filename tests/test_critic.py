@@ -34,8 +34,17 @@ def test_an_instruction_that_left_its_line_unchanged_is_not_given_again():
 
 
 def test_the_critic_sees_its_unheeded_instruction_and_does_not_repeat_it(brief_file):
-    changed = GOOD.replace("Earn 4.10% APY on savings.", "Grow your savings at 4.10% APY.")
-    llm = scripted([GOOD, changed], critic="SCORE: 3\nCRITIQUE: Bland.\nFIX: Shorten headline 2.")
+    drafted = set()
+
+    def ads(prompt):  # each variant's own ad (a shared line is lint), then the same ad with description 2 changed
+        ad = by_angle(prompt)
+        if ad not in drafted:
+            drafted.add(ad)
+            return ad
+        last = ad.splitlines()[-1]
+        return ad.replace(last, f"DESCRIPTION 2: {last.split()[2]} more savings at 4.10% APY.")
+
+    llm = scripted(ads, critic="SCORE: 3\nCRITIQUE: Bland.\nFIX: Shorten headline 2.")
     _, state = run(brief_file, llm, max_revisions=1)
     second = llm.prompts_with(CRITIC)[3:]
     assert second and all("Your last instruction left its line unchanged" in p and "- Shorten headline 2." in p

@@ -60,7 +60,7 @@ def test_all_pass_first_time_stops_without_revision(brief_file):
 
 def test_only_failing_variants_are_revised_and_violation_disappears(brief_file):
     # v1's first draft has a headline that is too long; only that line is rewritten, with its exact problem.
-    llm = scripted(lambda p: LONG if "main benefit" in p else GOOD, rewrite="Earn More at 4.10% APY")
+    llm = scripted(lambda p: LONG if "main benefit" in p else by_angle(p), rewrite="Earn More at 4.10% APY")
     out, state = run(brief_file, llm, max_revisions=2)
     rewrites = llm.prompts_with(REWRITE)
     assert len(rewrites) == 1

@@ -17,12 +17,13 @@ from brandloop.cli_serve import serve
 from brandloop.web.app import create_app
 from brandloop.web.uploads import MAX_UNZIPPED_BYTES, MAX_ZIP_BYTES
 from tests.fakes import scripted
-from tests.test_graph import GOOD, GUARANTEED, LONG
+from tests.test_graph import GOOD, LONG, by_angle
 
 
 def copy_reply(prompt: str) -> str:
-    """v1's first draft has a long headline (its rewrite fits); v2 and v3 keep a forbidden word (repaired)."""
-    return LONG if "main benefit" in prompt else GUARANTEED
+    """v1's first draft has a long headline (its rewrite fits); v2 and v3 keep a forbidden word (repaired). Each
+    variant has its own lines (a line a sibling has is lint, and is revised)."""
+    return LONG if "main benefit" in prompt else by_angle(prompt).replace("in minutes.", "in minutes, guaranteed.")
 
 
 def rewrite_reply(prompt: str) -> str:

@@ -250,10 +250,10 @@ def test_review_board(server, page, home, brief_file):
     expect(v2.locator(".rv-violations")).to_contain_text("brief.forbidden_word")
     expect(v2.locator(".rv-violations")).to_contain_text("channel.length")
     assert v2.locator("input[value=edit]").is_checked()
-    head2.fill("Start Saving With Us Today")
-    expect(counter).to_have_text("26/30")
+    head2.fill("Open Your Account Today")
+    expect(counter).to_have_text("23/30")
     expect(v2.locator(".rv-violations")).to_have_text("re-checked: no violations")
-    expect(page.locator("#rv-v2 .combos li").first).to_contain_text("Start Saving With Us Today")
+    expect(page.locator("#rv-v2 .combos li").first).to_contain_text("Open Your Account Today")
 
     v1_copy = page.locator("#rv-v1 .item").first.locator("button.copy")
     v1_copy.click()
@@ -272,7 +272,7 @@ def test_review_board(server, page, home, brief_file):
     expect(page.locator("#rv-v3")).to_be_visible()
     page.click("#submit-review")
     expect(page.locator("#run-status")).to_have_text("completed", timeout=40000)
-    expect(page.locator("#variant-v2 table.copy").first).to_contain_text("Start Saving With Us Today")
+    expect(page.locator("#variant-v2 table.copy").first).to_contain_text("Open Your Account Today")
 
 
 def test_live_page_shows_llm_batches_and_cancel_leaves_the_run_resumable(server, page, home, brief_file):
