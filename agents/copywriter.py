@@ -256,7 +256,10 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
         mine = fields.setdefault(field, [])
         reason = (own_defect(text, example_texts, selector.copies) or selector.off_brief(text)) if text else None
         others = {t.casefold() for j, t in enumerate(mine) if j != i}
-        if text and not reason and (text.casefold() in others or selector.used(text)):
+        before = v["fields"].get(field, [])[i] if n not in slot and i < len(v["fields"].get(field, [])) else None
+        if text and not reason and before is not None and text.casefold() == before.casefold():
+            reason = "left the line unchanged"
+        elif text and not reason and (text.casefold() in others or selector.used(text, replacing=before)):
             reason = "repeats a line of this or another variant"
         if text and not reason and n in slot:  # a new line must be clean on its own: there is another candidate
             reason = "; ".join(selector.problems(field, text)) or None

@@ -194,11 +194,14 @@ class LineSelector:
         rel = self.relevance(line, CALLS_TO_ACTION)
         return f"{OFF} (cosine {rel:.2f} to its nearest text)" if rel < OFF_BRIEF else None
 
-    def used(self, line: str) -> bool:
-        """Whether a variant of the run already has ``line`` (case ignored) or a line worded like it."""
+    def used(self, line: str, replacing: str | None = None) -> bool:
+        """Whether a variant of the run already has ``line`` (case ignored) or a line worded like it, apart from
+        the line it would replace (a rewrite may keep most of its own line's words)."""
         words = content_word_set(line)
-        return any(line.casefold() == t.casefold() or same_wording(words, content_word_set(t))
-                   for items in self.taken.values() for t in items)
+        lines = [t for items in self.taken.values() for t in items]
+        if replacing in lines:
+            lines.remove(replacing)
+        return any(line.casefold() == t.casefold() or same_wording(words, content_word_set(t)) for t in lines)
 
     def why_not(self, field: str, line: str) -> str | None:
         """Why ``line`` can't be used in ``field`` (None: it can)."""

@@ -90,6 +90,16 @@ def test_a_line_worded_like_another_variants_line_counts_as_used():
     assert not sel.used("Earn 4.10% APY on your Everyday Savings.")
 
 
+def test_a_rewrite_may_keep_the_words_of_the_line_it_replaces():
+    sel = _selector()
+    sel.take("description", "Open an Everyday Savings account online in minutes, no")  # lint: a dangling 'no'
+    fixed = "Open an Everyday Savings account online in minutes."
+    assert sel.used(fixed)  # worded like the line ...
+    assert not sel.used(fixed, replacing="Open an Everyday Savings account online in minutes, no")  # ... it fixes
+    sel.take("description", "Open your Everyday Savings account online in minutes")  # another variant's line
+    assert sel.used(fixed, replacing="Open an Everyday Savings account online in minutes, no")
+
+
 def test_a_line_of_an_approved_ad_is_never_used():
     sel = LineSelector(RSA, "savings", [], [], lambda f, t: [],
                        copies=lambda t: "northwind_bank/ads/rsa.csv#row2" if t == "Earn 4.10% APY Today" else None)
