@@ -33,6 +33,11 @@ def check_variant(fields: dict[str, list[str]], state, knowledge=None) -> list[V
     return found
 
 
+def from_set(x: dict) -> bool:
+    """A `set_warnings` warning (a sibling's line), not one variant's own repeated line."""
+    return x["rule_id"] == "lint.duplicate_line" and " of variant " in x["message"]
+
+
 def set_warnings(variants: list[dict], knowledge=None) -> dict[str, list[dict]]:
     """`lint.duplicate_line` warnings for lines that repeat (or are worded like) a line of an earlier variant of the
     run: {variant id: warnings}. The first variant keeps its line. Compliance adds them to each loop's checks, so

@@ -9,7 +9,7 @@ from __future__ import annotations
 from langgraph.runtime import Runtime
 
 from brandloop.agents.common import channel_of, settings_of
-from brandloop.agents.compliance import check_variant, set_warnings
+from brandloop.agents.compliance import check_variant, from_set, set_warnings
 from brandloop.agents.context import Context, context_of, emit
 from brandloop.agents.critic import set_metrics
 from brandloop.agents.scoring import combine_score, delivery_status
@@ -169,8 +169,9 @@ def finalize(state, runtime: Runtime[Context]) -> dict:
         if log:
             v.update(fields=fields, violations=recheck(fields), repairs=[*v.get("repairs", []), *log], repaired=True)
     repeats = set_warnings(delivered, knowledge)  # a line an earlier variant delivers too: lint, not approved
-    for v in delivered:
-        v["violations"] = [*v.get("violations", []), *repeats.get(v["id"], [])]
+    for v in delivered:  # measured again on the delivered set (a loop's warnings were against its drafts)
+        v["violations"] = [*(x for x in v.get("violations", []) if not from_set(x)),
+                           *repeats.get(v["id"], [])]
     metrics = set_metrics(state, delivered, knowledge) if delivered else {"per_variant": {}}
     threshold = settings_of(state).pass_threshold
     for v in delivered:

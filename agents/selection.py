@@ -18,6 +18,7 @@ import numpy as np
 
 from brandloop.knowledge.channels import ChannelSpec, FieldSpec
 from brandloop.knowledge.checks import content_word_set, read_as_repeat, same_wording
+from brandloop.knowledge.lint import line_key
 
 LineProblems = Callable[[str, str], list[str]]  # (field, line) -> hard problems of that line alone
 
@@ -195,13 +196,13 @@ class LineSelector:
         return f"{OFF} (cosine {rel:.2f} to its nearest text)" if rel < OFF_BRIEF else None
 
     def used(self, line: str, replacing: str | None = None) -> bool:
-        """Whether a variant of the run already has ``line`` (case ignored) or a line worded like it, apart from
-        the line it would replace (a rewrite may keep most of its own line's words)."""
-        words = content_word_set(line)
+        """Whether a variant of the run already has ``line`` (case and punctuation aside) or a line worded like it,
+        apart from the line it would replace (a rewrite may keep most of its own line's words)."""
+        words, key = content_word_set(line), line_key(line)
         lines = [t for items in self.taken.values() for t in items]
         if replacing in lines:
             lines.remove(replacing)
-        return any(line.casefold() == t.casefold() or same_wording(words, content_word_set(t)) for t in lines)
+        return any(key == line_key(t) or same_wording(words, content_word_set(t)) for t in lines)
 
     def why_not(self, field: str, line: str) -> str | None:
         """Why ``line`` can't be used in ``field`` (None: it can)."""

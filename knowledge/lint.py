@@ -187,7 +187,7 @@ def lint_line(text: str, field: str, index: int, config: LintConfig, known: set[
     return out
 
 
-def _line_key(text: str | None) -> str:
+def line_key(text: str | None) -> str:
     """A line as two duplicate checks compare it: its words, case ignored."""
     return " ".join(w.casefold() for w in _WORD.findall(text or ""))
 
@@ -207,7 +207,7 @@ def lint_fields(fields: Mapping[str, Sequence[str]], spec: ChannelSpec, config: 
         limit = fs.max_chars if fs is not None and field in wants_length else None
         for i, text in enumerate(items or []):
             out.extend(lint_line(text or "", field, i, config, known, limit, fs.max_chars if fs else None, terms))
-            key = _line_key(text)
+            key = line_key(text)
             owner = first.setdefault(key, (field, i)) if key else None
             if owner and owner[0] != field and config.duplicate_line.enabled:  # same field: channel.duplicate
                 out.append(_v("lint.duplicate_line", field, i, f"{field} {i + 1} is the same as {owner[0]} "
@@ -230,7 +230,7 @@ def lint_set(variants_fields: Mapping[str, Mapping[str, Sequence[str]]],
         mine: set[str] = set()
         for field, items in fields.items():
             for i, text in enumerate(items or []):
-                key = _line_key(text)
+                key = line_key(text)
                 if not key:
                     continue
                 owner, same = first.get(key), "the same as"

@@ -219,3 +219,26 @@ def test_a_draft_whose_lines_are_all_taken_is_written_anew_not_marked_unparsed(b
     for v in out["variants"][1:]:
         assert v["stop_reason"] != "parse_failed" and len(v["fields"]["description"]) == 2
         assert not set(v["fields"]["description"]) & set(out["variants"][0]["fields"]["description"])
+
+
+def test_lines_a_sibling_already_has_are_rewritten_in_the_loop(brief_file):
+    # Three identical drafts: selection keeps each line to v1 and, with no new line usable, fills v2 and v3 with
+    # v1's lines up to the channel's minimum. Compliance marks each repeat; the loop rewrites exactly those lines.
+    heads = iter(["Bank From Home Anytime", "Savings Made Simple", "Set Savings Goals Today", "Your Savings, Working",
+                  "Track Every Savings Goal", "Savings That Add Up"])
+    descs = iter(["Track your savings goals in the Northwind app.", "Move savings in seconds with Northwind.",
+                  "Saving for later starts with one tap.", "Set a savings goal and watch it grow."])
+    llm = scripted(GOOD, rewrite=lambda p: next(heads) if "Headline:" in p else next(descs))
+    out, _ = run(brief_file, llm, max_revisions=0)
+    for v in out["variants"][1:]:  # each repeat marked once (a loop's warning is measured again, not added)
+        assert [x["message"] for x in v["violations"]] == [
+            f"{f} {i} is the same as {f} {i} of variant v1; write a different line"
+            for f, n in (("headline", 3), ("description", 2)) for i in range(1, n + 1)]
+        assert v["delivered"] == "below_threshold"
+
+    out, state = run(brief_file, llm, max_revisions=1)
+    asked = llm.prompts_with(REWRITE)
+    assert len(asked) == 10 and all("of variant v1; write a different line" in p for p in asked)
+    lines = [t.casefold() for v in out["variants"] for items in v["fields"].values() for t in items]
+    assert len(lines) == len(set(lines)) == 15
+    assert not any(x["rule_id"] == "lint.duplicate_line" for v in out["variants"] for x in v["violations"])

@@ -169,3 +169,33 @@ def test_an_article_or_joining_word_left_without_its_other_half_is_dangling():
     assert dangling("Better than.") is not None
     for fine in ("Faster than ever.", "Fast and light.", "Plan A or B today", "Now and forever.", "The best ride."):
         assert dangling(fine) is None, fine
+
+
+def _state(v1_status: str, v2_status: str) -> dict:
+    from brandloop.agents.inputs import Brief
+    from brandloop.graph.context import RunSettings
+
+    brief = Brief.model_validate({"brand": "Northwind", "product": {"name": "Everyday Savings"},
+                                  "audience": ["savers"], "channel": "google_rsa"})
+    shared = "Open Your Account Online Today"
+    v1 = {"id": "v1", "status": v1_status, "fields": {"headline": [shared, "Earn 4.10% APY Every Day", "Save Daily"],
+                                                      "description": ["Start saving with Northwind today."]}}
+    v2 = {"id": "v2", "status": v2_status, "fields": {"headline": ["Grow Your Savings Weekly", shared + "!",
+                                                                   "No Monthly Fees"],
+                                                      "description": ["Everyday Savings grows with you."]}}
+    return {"brief": brief, "settings": RunSettings(), "variants": [v1, v2], "revision": 1}
+
+
+def test_a_line_a_sibling_has_is_lint_in_every_loop_for_the_variant_written_in_it():
+    from langgraph.runtime import Runtime
+
+    from brandloop.agents.compliance import compliance, from_set
+    from brandloop.agents.context import Context
+
+    def repeated(state):
+        out = compliance(state, Runtime(context=Context(), stream_writer=lambda e: None))
+        return {v["id"]: [(x["field"], x["index"]) for x in v["violations"] if from_set(x)] for v in out["variants"]}
+
+    assert repeated(_state("passed", "drafted")) == {"v1": [], "v2": [("headline", 1)]}
+    # v1 rewritten in this loop into the line v2 kept: v1's line is the one to write again
+    assert repeated(_state("drafted", "passed")) == {"v1": [("headline", 0)], "v2": []}

@@ -88,6 +88,8 @@ def test_a_line_worded_like_another_variants_line_counts_as_used():
     sel.take("description", "Open an Everyday Savings account online in minutes.")
     assert sel.used("Open your Everyday Savings account online, in minutes")
     assert not sel.used("Earn 4.10% APY on your Everyday Savings.")
+    sel.take("headline", "Save easily")
+    assert sel.used("Save Easily!")  # as lint_set compares lines: punctuation and case aside
 
 
 def test_a_rewrite_may_keep_the_words_of_the_line_it_replaces():
