@@ -2,7 +2,8 @@
 
 First drafts are whole ads, one creative angle each, in one batched generation. Revisions work item by item:
 each failing line is rewritten alone with its exact problems (small models copy a whole previous ad verbatim when
-shown it). Required texts such as disclaimers are placed deterministically. A variant that fails only on its
+shown it); a line whose rewrite came back unchanged or unusable is written anew in the next loop, without being
+shown (greedy or not, the small model echoes a line it is asked to rewrite). Required texts such as disclaimers are placed deterministically. A variant that fails only on its
 critic score is drafted afresh with the critic's instructions, without the rejected text.
 """
 from __future__ import annotations
@@ -171,14 +172,20 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
                   rules=state.get("rules_summary", []), approved=approved_ads(knowledge, brief, spec),
                   fields=prompt_fields(drafted, count))
     whole, items = [], []  # (variant, prompt) and (variant, field, index, prompt)
+    anew: set[int] = set()  # items positions: a failing line written anew, not rewritten
     slot: dict[int, tuple] = {}  # items position -> the missing line it is a candidate for
     for v in targets:
         problems = _item_problems(v, rules) if v["status"] == "revise" else {}
         if v["status"] == "revise" and problems:
+            stuck = v.get("stuck") or []
             for (field, i), msgs in problems.items():
                 fs = spec.fields[field] if field in spec.fields else None
                 limit = fs.max_chars if fs else 90
                 claims = any("claim" in m.lower() for m in msgs)
+                if [field, i, v["fields"][field][i]] in stuck:  # last loop's rewrite echoed it: write one anew
+                    anew.add(len(items))
+                    items.append((v, field, i, new_line_prompt(brief, field, spec, loop + i, v.get("angle", ""))))
+                    continue
                 items.append((v, field, i, prompts.render(
                     "rewrite", brand=brief.brand, product=brief.product, field_label=label(field),
                     max_chars=limit, words=max(2, words_for(limit) - (loop - 1)), text=v["fields"][field][i],
@@ -248,6 +255,7 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
                  for (_, f, _, _), (text, problems) in zip(items, lines)]
     rewritten: dict[str, dict] = {}
     rejected = {}
+    stuck: dict[str, list] = {}  # variant -> [field, index, line] whose rewrite was unusable: next loop, anew
     filled: set[tuple] = set()
     for n, ((v, field, i, _), (text, problems)) in enumerate(zip(items, lines)):
         if slot.get(n) in filled:
@@ -261,7 +269,7 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
             reason = "left the line unchanged"
         elif text and not reason and (text.casefold() in others or selector.used(text, replacing=before)):
             reason = "repeats a line of this or another variant"
-        if text and not reason and n in slot:  # a new line must be clean on its own: there is another candidate
+        if text and not reason and (n in slot or n in anew):  # a new line must be clean on its own
             reason = "; ".join(selector.problems(field, text)) or None
         if not problems and text and not reason:
             if i < len(mine):
@@ -273,7 +281,10 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
                 filled.add(slot[n])
         elif reason:
             rejected[f"{v['id']}.{field}.{i + 1}" + (f"#{n}" if n in slot else "")] = f"{text!r}: {reason}"
+            if before is not None:
+                stuck.setdefault(v["id"], []).append([field, i, before])
     for v in targets:
+        v["stuck"] = stuck.get(v["id"], [])
         if v["id"] in rewritten:
             v.update(fields={k: x for k, x in rewritten[v["id"]].items() if x}, status="drafted", error="")
             if v["id"] not in drafting:  # a whole draft counted its revision above

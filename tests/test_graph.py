@@ -8,7 +8,7 @@ from brandloop.graph.context import RunSettings
 from brandloop.agents.stopping import stop_reason
 from brandloop.graph.routing import route_after_critic
 from brandloop.graph.runner import Runner
-from tests.fakes import COPY, CRITIC, REWRITE, scripted, usable_lines
+from tests.fakes import COPY, CRITIC, NEW_LINE, REWRITE, scripted, usable_lines
 
 GOOD = ("HEADLINE 1: Save More Every Day\nHEADLINE 2: Earn 4.10% APY\nHEADLINE 3: Open Online Today\n"
         "DESCRIPTION 1: Open an Everyday Savings account in minutes.\nDESCRIPTION 2: Earn 4.10% APY on savings.")
@@ -74,6 +74,19 @@ def test_only_failing_variants_are_revised_and_violation_disappears(brief_file):
     assert out["stop_reason"] == "all_passed"
     rewrite_calls = [c for e in state["trace"] if e["node"] == "copywriter" and e["loop"] == 1 for c in e["calls"]]
     assert [c["target"] for c in rewrite_calls] == ["v1.headline.2"]
+
+
+def test_a_line_whose_rewrite_came_back_unchanged_is_written_anew_next_loop(brief_file):
+    echoed = "Earn 4.10% APY, On Every Dollar You Save"  # 40 of 30 characters, and the rewrite echoes it
+    llm = scripted(lambda p: LONG if "main benefit" in p else by_angle(p), rewrite=echoed,
+                   new_line="Interest Paid on Every Dollar")
+    out, state = run(brief_file, llm, max_revisions=2)
+    copy = [e for e in state["trace"] if e["node"] == "copywriter"]
+    assert copy[1]["rejected_rewrites"] == {"v1.headline.2": f"{echoed!r}: left the line unchanged"}
+    assert [c["target"] for c in copy[2]["calls"]] == ["v1.headline.2"]
+    assert len(llm.prompts_with(REWRITE)) == 1 and echoed not in llm.prompts_with(NEW_LINE)[-1]
+    v1 = out["variants"][0]
+    assert v1["fields"]["headline"][1] == "Interest Paid on Every Dollar" and v1["delivered"] == "approved"
 
 
 def test_budget_exhausted_then_deterministic_repair(brief_file):
