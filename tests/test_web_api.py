@@ -117,6 +117,26 @@ def test_form_submit_builds_the_brief(client):
     assert info["run"]["brand"] == "Northwind Bank"
 
 
+def test_form_sets_lines_per_field(client, home):
+    import yaml
+
+    data = {"mode": "form", "brand": "Northwind Bank", "product_name": "Everyday Savings", "audience": "savers",
+            "channel": "google_rsa", "variants": "1", "max_revisions": "0"}
+    r = form_post(client, "/submit", data={**data, "assets": "headline: 4, description=2"}, follow_redirects=False)
+    assert r.status_code == 303, r.text[:2000]
+    run_id = r.headers["location"].rsplit("/", 1)[1]
+    wait_done(client, run_id)
+    brief = yaml.safe_load((home / "web" / "briefs" / run_id / "brief.yaml").read_text())
+    assert brief["assets"] == {"headline": 4, "description": 2}
+    for text, expect in [("headline: 40", "outside google_rsa's allowed range 3 to 15"),
+                         ("primary_text: 2", "has no field 'primary_text'"),
+                         ("headline: many", "'headline:many' is not a field and a whole number"),
+                         ("twelve headlines", "write pairs such as headline: 12, description: 3")]:
+        r = form_post(client, "/submit", data={**data, "assets": text})
+        assert r.status_code == 400 and expect in htmllib.unescape(field_error(r.text, "assets")), (text, r.text[-3000:])
+        assert f'value="{text}"' in r.text  # kept for the fix
+
+
 @pytest.mark.parametrize("body,expect", [
     (b"brand: [unclosed\n", "bad.yaml: field '(syntax)': not valid YAML at line 2"),
     (b"brand: B\nproduct: {name: P}\naudience: a\nchannel: myspace\n", "unknown channel 'myspace'"),

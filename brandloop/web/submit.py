@@ -143,7 +143,8 @@ def submit(request: Request, config: Config, jobs: Jobs, templates: Templates, m
            brand: str = Form(""), product_name: str = Form(""), product_description: str = Form(""),
            facts: str = Form(""), audience: str = Form(""), channel: str = Form(""), goal: str = Form(""),
            tone: str = Form(""), key_message: str = Form(""), keywords: str = Form(""),
-           forbidden_words: str = Form(""), variants: str = Form(""), model: str = Form("small"),
+           forbidden_words: str = Form(""), variants: str = Form(""), assets: str = Form(""),
+           model: str = Form("small"),
            max_revisions: str = Form("2"), threshold: str = Form("60"), rulebook: str = Form(""),
            review: str = Form("")):
     form = {k: v for k, v in locals().items() if isinstance(v, str) and k != "mode"}

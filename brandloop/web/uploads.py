@@ -24,7 +24,8 @@ class UploadError(ValueError):
 FORM_FIELDS = {"brand": "brand", "product.name": "product_name", "product.description": "product_description",
                "product.facts": "facts", "product": "product_name", "audience": "audience", "channel": "channel",
                "goal": "goal", "tone": "tone", "key_message": "key_message", "keywords": "keywords",
-               "forbidden_words": "forbidden_words", "variants": "variants", "materials": "materials"}
+               "forbidden_words": "forbidden_words", "variants": "variants", "materials": "materials",
+               "assets": "assets"}
 
 
 class FormError(UploadError):
@@ -95,7 +96,20 @@ def brief_from_form(form: dict) -> dict:
     if (form.get("variants") or "").strip():
         v = form["variants"].strip()
         brief["variants"] = int(v) if v.isdigit() else v
+    if words(form.get("assets")):
+        brief["assets"] = asset_counts(form["assets"])
     return brief
+
+
+def asset_counts(text: str) -> dict[str, int]:
+    """'headline: 12, description: 3' -> {'headline': 12, 'description': 3}; the brief's check then holds each
+    count to the channel's range."""
+    pairs = [re.split(r"\s*[:=]\s*", item, maxsplit=1) for item in words(text)]
+    bad = next((":".join(p) for p in pairs if len(p) != 2 or not p[0] or not p[1].isdigit()), None)
+    if bad is not None:
+        raise FormError([("assets", f"'{bad}' is not a field and a whole number; write pairs such as "
+                                    f"headline: 12, description: 3")])
+    return {name: int(n) for name, n in pairs}
 
 
 def write_brief_yaml(brief: dict, path: Path) -> Path:
