@@ -300,6 +300,8 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
     for v in targets:
         if v["status"] != "drafted":
             continue
+        for field, source in spec.brief_fields().items():  # a business name is the brand's, in every variant
+            v["fields"][field] = [getattr(brief, source)]
         if loop > 0:  # required texts (disclaimers) the last check asked for are placed exactly, not by the model
             texts = [x["suggestion"] for x in v.get("violations", []) if x.get("suggestion") and
                      getattr(rules.get(x["rule_id"]), "type", "") == "required"]

@@ -10,6 +10,7 @@ from brandloop.report import CLEAN, write_result
 from brandloop.graph.context import RunSettings
 from brandloop.graph.runner import Runner, load_knowledge, rulebook_of
 from brandloop.graph.store import open_store
+from brandloop.knowledge.channels import channel_table
 from brandloop.knowledge.violations import hard_count
 
 
@@ -67,7 +68,10 @@ def quality_of(result: dict) -> dict:
     """What a marketer sees in a result: share approved, mean delivered score, lint hits, shared lines, distinct-2."""
     variants = result["variants"]
     scores = [v["score"] for v in variants if v.get("score") is not None]
-    lines = [t.casefold() for v in variants for items in (v.get("fields") or {}).values() for t in items]
+    spec = channel_table().get(result.get("channel") or "")
+    same = set(spec.brief_fields()) if spec else set()  # a business name: the brand's in every variant by design
+    lines = [t.casefold() for v in variants for f, items in (v.get("fields") or {}).items() if f not in same
+             for t in items]
     return {"approved_share": round(sum(v["delivered"] == "approved" for v in variants) / len(variants), 3)
             if variants else None,
             "mean_score": round(mean(scores), 1) if scores else None,

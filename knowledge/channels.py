@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 from importlib import resources
 
 import yaml
@@ -17,6 +18,8 @@ class FieldSpec(BaseModel):
     unique: bool = False
     forbidden_chars: list[str] = []
     no_emoji: bool = False
+    from_brief: Literal["brand"] | None = Field(None, description="Filled from this brief field, the same in every "
+                                               "variant (a business name), never drafted.")
 
 
 class ChannelSpec(BaseModel):
@@ -26,7 +29,11 @@ class ChannelSpec(BaseModel):
     fields: dict[str, FieldSpec]
 
     def drafted_fields(self) -> dict[str, FieldSpec]:
-        return {k: v for k, v in self.fields.items() if v.draft > 0}
+        return {k: v for k, v in self.fields.items() if v.draft > 0 and not v.from_brief}
+
+    def brief_fields(self) -> dict[str, str]:
+        """Fields filled from the brief: {field: brief field}."""
+        return {k: v.from_brief for k, v in self.fields.items() if v.from_brief}
 
 
 @lru_cache(maxsize=1)

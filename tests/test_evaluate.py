@@ -31,3 +31,14 @@ def test_eval_cli_prints_the_comparison(home, brief_file):
                            obj={"llm_factory": lambda s, **kw: scripted(GOOD)})
     assert r.exit_code == 0, r.output
     assert "| single-shot baseline |" in r.output and "model-written lines were over their limit" in r.output
+
+
+def test_shared_lines_leave_out_the_business_name_every_variant_takes_from_the_brand():
+    from brandloop.evaluate import quality_of
+
+    def ad(head: str) -> dict:
+        return {"delivered": "approved", "score": 70.0, "violations": [],
+                "fields": {"headline": [head, "Dinners Delivered Weekly"], "business_name": ["FieldTable"]}}
+
+    result = {"channel": "google_demand_gen", "variants": [ad("Fresh Vegetarian Recipes"), ad("Cook at Home Tonight")]}
+    assert quality_of(result)["shared_lines"] == 1  # the headline both carry, not the business name

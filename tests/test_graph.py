@@ -255,3 +255,19 @@ def test_lines_a_sibling_already_has_are_rewritten_in_the_loop(brief_file):
     lines = [t.casefold() for v in out["variants"] for items in v["fields"].values() for t in items]
     assert len(lines) == len(set(lines)) == 15
     assert not any(x["rule_id"] == "lint.duplicate_line" for v in out["variants"] for x in v["violations"])
+
+
+def test_a_business_name_is_the_brands_in_every_variant_never_drafted(tmp_path):
+    brief = tmp_path / "brief.yaml"
+    brief.write_text("brand: FieldTable\nproduct: {name: Veggie Box, description: Weekly vegetarian recipes.}\n"
+                     "audience: [home cooks]\nchannel: google_demand_gen\nvariants: 2\n", encoding="utf-8")
+    ads = {True: "HEADLINE 1: Vegetarian Dinners Delivered Weekly\nHEADLINE 2: Cook Veggie Box Recipes at Home\n"
+                 "DESCRIPTION 1: Weekly vegetarian recipes from FieldTable, ready to cook at home.",
+           False: "HEADLINE 1: Fresh Vegetarian Recipes Every Week\nHEADLINE 2: Home Cooks Love the Veggie Box\n"
+                  "DESCRIPTION 1: Plan your week of vegetarian dinners with the FieldTable Veggie Box."}
+    llm = scripted(lambda p: ads["main benefit" in p])
+    out, _ = run(brief, llm, max_revisions=0)
+    assert all("business name" not in p.lower() for p in llm.prompts_with(COPY))
+    for v in out["variants"]:
+        assert v["fields"]["business_name"] == ["FieldTable"]
+        assert not [x for x in v["violations"] if x["field"] == "business_name"]
