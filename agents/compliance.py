@@ -38,11 +38,12 @@ def from_set(x: dict) -> bool:
     return x["rule_id"] == "lint.duplicate_line" and " of variant " in x["message"]
 
 
-def set_warnings(variants: list[dict], knowledge=None, same: tuple[str, ...] = ()) -> dict[str, list[dict]]:
+def set_warnings(variants: list[dict], spec, knowledge=None) -> dict[str, list[dict]]:
     """`lint.duplicate_line` warnings for lines that repeat (or are worded like) a line of an earlier variant of the
     run: {variant id: warnings}. The first variant keeps its line. Compliance adds them to each loop's checks, so
-    the later variant's line is revised, and finalize to the delivered set. Fields in ``same`` (a business
-    name filled from the brief) are the same in every variant by design."""
+    the later variant's line is revised, and finalize to the delivered set. Fields the channel fills from the
+    brief (a business name) are the same in every variant by design."""
+    same = spec.brief_fields()
     found = lint_set({v["id"]: {k: x for k, x in v["fields"].items() if k not in same}
                       for v in variants if v.get("fields")}, getattr(knowledge, "lint_config", None))
     return {k: [x.model_dump() for x in xs] for k, xs in found.items()}
@@ -116,9 +117,8 @@ def compliance(state, runtime: Runtime[Context]) -> dict:
         v["violations"] = [x.model_dump() for x in found]
         report[v["id"]] = [f"[{x.severity}] {x.rule_id}: {x.message}" for x in found]
     # a line a sibling has too: the variant written in this loop gets the warning, one left as it was keeps it
-    same = tuple(channel_of(state, knowledge).brief_fields())
     for vid, warnings in set_warnings(sorted(variants, key=lambda v: v.get("status") == "drafted"),
-                                      knowledge, same).items():
+                                      channel_of(state, knowledge), knowledge).items():
         v = next(x for x in variants if x["id"] == vid)
         v["violations"] = [*v["violations"], *warnings]
         report[vid] += [f"[{x['severity']}] {x['rule_id']}: {x['message']}" for x in warnings]

@@ -158,18 +158,17 @@ def finalize(state, runtime: Runtime[Context]) -> dict:
                      critique=better["critique"], cited=better["cited"], judgement=better.get("judgement"),
                      chosen_loop=better["loop"], repairs=[], repaired=False)
             v.pop("violations_before_repair", None)
-    same = tuple(spec.brief_fields())  # the same in every variant by design
     for v in improvable:  # lines lint flags, a sibling's line included, go where the field can spare them
         if hard_count(v.get("violations", [])):
             continue
 
         def in_set(fields, v=v):
             mates = [{**o, "fields": fields} if o is v else o for o in delivered]
-            return recheck(fields) + set_warnings(mates, knowledge, same).get(v["id"], [])
+            return recheck(fields) + set_warnings(mates, spec, knowledge).get(v["id"], [])
         fields, log = drop_lint_lines(v["fields"], state, knowledge, in_set)
         if log:
             v.update(fields=fields, violations=recheck(fields), repairs=[*v.get("repairs", []), *log], repaired=True)
-    repeats = set_warnings(delivered, knowledge, same)  # a line an earlier variant delivers too: lint, not approved
+    repeats = set_warnings(delivered, spec, knowledge)  # a line an earlier variant delivers too: lint, not approved
     for v in delivered:  # measured again on the delivered set (a loop's warnings were against its drafts)
         v["violations"] = [*(x for x in v.get("violations", []) if not from_set(x)),
                            *repeats.get(v["id"], [])]

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
 from importlib import resources
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, Field
