@@ -178,12 +178,12 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
     for v in targets:
         problems = _item_problems(v, rules) if v["status"] == "revise" else {}
         if v["status"] == "revise" and problems:
-            stuck = v.get("stuck") or []
+            stuck = {(f, i) for f, i, *_ in v.get("stuck") or []}  # by place: a disclaimer placed since changes the text
             for (field, i), msgs in problems.items():
                 fs = spec.fields[field] if field in spec.fields else None
                 limit = fs.max_chars if fs else 90
                 claims = any("claim" in m.lower() for m in msgs)
-                if [field, i, v["fields"][field][i]] in stuck:  # last loop's rewrite echoed it: write one anew
+                if (field, i) in stuck:  # last loop's rewrite of this line was unusable: write one anew
                     anew.add(len(items))
                     items.append((v, field, i, new_line_prompt(brief, field, spec, loop + i, v.get("angle", ""))))
                     continue
@@ -280,7 +280,8 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
             selector.take(field, text)
             if n in slot:
                 filled.add(slot[n])
-        elif reason:
+        else:
+            reason = reason or ("; ".join(problems) if problems else "came back empty (cut at its limit)")
             rejected[f"{v['id']}.{field}.{i + 1}" + (f"#{n}" if n in slot else "")] = f"{text!r}: {reason}"
             if before is not None:
                 stuck.setdefault(v["id"], []).append([field, i, before])

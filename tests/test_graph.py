@@ -89,6 +89,38 @@ def test_a_line_whose_rewrite_came_back_unchanged_is_written_anew_next_loop(brie
     assert v1["fields"]["headline"][1] == "Interest Paid on Every Dollar" and v1["delivered"] == "approved"
 
 
+def test_a_rewrite_that_came_back_empty_is_written_anew_next_loop(brief_file):
+    # a constrained rewrite cut at its limit is trimmed to nothing: it is recorded, and the line written anew
+    llm = scripted(lambda p: LONG if "main benefit" in p else by_angle(p), rewrite="",
+                   new_line="Interest Paid on Every Dollar")
+    out, state = run(brief_file, llm, max_revisions=2)
+    copy = [e for e in state["trace"] if e["node"] == "copywriter"]
+    assert list(copy[1]["rejected_rewrites"]) == ["v1.headline.2"]
+    assert [c["target"] for c in copy[2]["calls"]] == ["v1.headline.2"] and len(llm.prompts_with(NEW_LINE)) == 1
+    assert out["variants"][0]["fields"]["headline"][1] == "Interest Paid on Every Dollar"
+
+
+def test_a_stuck_line_is_written_anew_though_its_text_changed_since(brief_file):
+    # a disclaimer placed after the failed rewrite changes the line's text; the line is still written anew
+    from types import SimpleNamespace
+
+    from brandloop.agents.copywriter import copywriter
+
+    brief, base = load_brief(brief_file)
+    lines = {"headline": ["Save More Every Day", "Earn 4.10% APY, On Every Dollar You Save. Member FDIC",
+                          "Open Online Today"], "description": ["Open an account.", "Earn 4.10% APY on savings."]}
+    too_long = {"rule_id": "channel.length", "severity": "error", "field": "headline", "index": 1,
+                "message": "headline 2 is 52 characters; the limit is 30", "suggestion": None}
+    v1 = {"id": "v1", "angle": "main benefit", "status": "revise", "fields": lines, "violations": [too_long],
+          "score_history": [40.0], "revisions": 1, "stuck": [["headline", 1, "Earn 4.10% APY, On Every Dollar You Save"]]}
+    llm = scripted(GOOD, new_line="Interest Paid on Every Dollar")
+    state = {"brief": brief, "brief_dir": str(base), "settings": RunSettings(), "variants": [v1], "revision": 2}
+    events = []
+    out = copywriter(state, SimpleNamespace(context=Context(llm=llm), stream_writer=events.append))
+    assert llm.prompts_with(NEW_LINE) and not llm.prompts_with(REWRITE)
+    assert out["variants"][0]["fields"]["headline"][1] == "Interest Paid on Every Dollar"
+
+
 def test_budget_exhausted_then_deterministic_repair(brief_file):
     llm = scripted(LONG, rewrite="Earn 4.10% APY, On Every Dollar You Save")
     out, state = run(brief_file, llm, max_revisions=1)
