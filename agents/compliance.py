@@ -80,19 +80,20 @@ def example_leaks(fields: dict[str, list[str]], state) -> list[Violation]:
     - `copy.prompt_text`: words about the copy, from the prompt's instructions ('Use the exact text').
     Hard: never delivered."""
     from brandloop.agents.common import brief_text
-    from brandloop.agents.selection import example_topic, prompt_talk, shared_phrase, worked_examples
+    from brandloop.agents.selection import example_topic, examples_for, prompt_talk, shared_phrase, worked_examples
 
     brief = brief_of(state)
     own = " ".join([brief_text(brief), brief.tone, *brief.audience, *brief.product.facts, *brief.keywords,
                     *state.get("facts", [])])
     title = channel_of(state).title
+    shown = examples_for(brief)  # the worked examples this brief's prompts show
     out = []
     for name, items in fields.items():
         for i, text in enumerate(items):
             rule = "copy.worked_example"
-            if phrase := shared_phrase(text or "", list(worked_examples()), allowed=own):
+            if phrase := shared_phrase(text or "", list(worked_examples(shown)), allowed=own):
                 what = f"copies the prompt's worked example ('{phrase}')"
-            elif word := example_topic(text or "", allowed=own):
+            elif word := example_topic(text or "", allowed=own, shown=shown):
                 what = f"takes '{word}' from the prompt's worked example, which is about another product"
             elif phrase := shared_phrase(text or "", [title], allowed=own):
                 what = f"names the channel ('{phrase}'), not the product"

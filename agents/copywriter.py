@@ -20,7 +20,8 @@ from brandloop.agents.formats import ad_pattern, char_cap, line_format, rewrite_
 from brandloop.agents.llm_calls import batch_with_retry, constrains
 from brandloop.agents.parsing import parse_fields, parse_line
 from brandloop.agents.repairs import place_required, rules_by_id, trim_whole
-from brandloop.agents.selection import LineSelector, candidate_count, own_defect, worked_examples
+from brandloop.agents.selection import (EXAMPLES_SHOWN, LineSelector, all_examples, candidate_count, examples_for,
+                                       own_defect, worked_examples)
 from brandloop.agents.tracing import NodeTrace
 from brandloop.knowledge.channels import ChannelSpec
 from brandloop.knowledge.checks import label
@@ -40,21 +41,21 @@ def initial_variants(n: int) -> list[dict]:
              "score_history": [], "revisions": 0} for i in range(n)]
 
 
-def example_lines(field: str, max_chars: int) -> list[list[str]]:
-    """For each worked example, its lines for this field that fit the limit (description lines for unknown
-    fields, a cut headline when nothing fits)."""
+def example_lines(field: str, max_chars: int, examples=None) -> list[list[str]]:
+    """For each worked example shown (a brief's examples_for; default the first two), its lines for this field that
+    fit the limit (description lines for unknown fields, a cut headline when nothing fits)."""
     out = []
-    for ex in prompts.load_data("copy_examples"):
+    for ex in examples or all_examples()[:EXAMPLES_SHOWN]:
         lines = [t for t in ex["lines"].get(field, ex["lines"]["description"]) if len(t) <= max_chars]
         out.append(lines or [ex["lines"]["headline"][0][:max_chars]])
     return out
 
 
-def prompt_fields(drafted: dict, count=candidate_count) -> list[dict]:
+def prompt_fields(drafted: dict, count=candidate_count, examples=None) -> list[dict]:
     """The copywriter prompt's `fields`: label, lines to write, limit, words and worked-example lines per field."""
     out = []
     for name, f in drafted.items():
-        ex = example_lines(name, f.max_chars)
+        ex = example_lines(name, f.max_chars, examples)
         out.append({"label": label(name), "count": count(f), "max_chars": f.max_chars, "words": words_for(f.max_chars),
                     "examples": ex, "shot_count": max(1, min(count(f), *(len(x) for x in ex)))})
     return out
@@ -113,7 +114,7 @@ def new_line_prompt(brief, field: str, spec: ChannelSpec, k: int = 0, angle: str
     seeds = seeds or [brief.product.name]
     return prompts.render("new_line", brand=brief.brand, product=brief.product, audience=brief.audience,
                           field_label=label(field), max_chars=limit, words=words_for(limit), seed=seeds[k % len(seeds)],
-                          angle=angle)
+                          angle=angle, examples=examples_for(brief))
 
 
 def brief_anchors(brief, rules: dict, facts: list[str] = ()) -> list[str]:
@@ -166,12 +167,13 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
     single = settings.single_shot  # the eval baseline: the ad's own counts, nothing to choose from
     count = (lambda f: f.draft) if single else candidate_count
     facts = state.get("facts", [])
-    common = dict(examples=prompts.load_data("copy_examples"), brand=brief.brand, channel_title=spec.title, product=brief.product, audience=brief.audience,
+    shown = examples_for(brief)  # the two worked examples farthest from the brief's product
+    common = dict(examples=shown, brand=brief.brand, channel_title=spec.title, product=brief.product, audience=brief.audience,
                   goal=brief.goal, tone=brief.tone, key_message=brief.key_message, keywords=brief.keywords,
                   forbidden=brief.forbidden_words, facts=facts,
                   material_summaries=[m["summary"] for m in state.get("materials", []) if m.get("summary")],
                   rules=state.get("rules_summary", []), approved=approved_ads(knowledge, brief, spec),
-                  fields=prompt_fields(drafted, count))
+                  fields=prompt_fields(drafted, count, shown))
     whole, items = [], []  # (variant, prompt) and (variant, field, index, prompt)
     anew: set[int] = set()  # items positions: a failing line written anew, not rewritten
     slot: dict[int, tuple] = {}  # items position -> the missing line it is a candidate for
@@ -213,7 +215,7 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
     if constrains(llm) and not single:
         drafts = [({k: [uncut(spec, k, t, source, own) for t in x] for k, x in fields.items()} if fields else fields,
                    problems) for fields, problems in drafts]
-    example_texts = [*worked_examples(), spec.title]  # the prompt's own words are no copy either
+    example_texts = [*worked_examples(shown), spec.title]  # the prompt's own words are no copy either
     drafting = {v["id"] for v, _ in whole}
     taken: dict[str, list[str]] = {}
     for v in variants:

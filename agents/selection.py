@@ -93,15 +93,56 @@ _COPY_LABEL = re.compile(r"^\s*(?:headline|description|primary text|intro text|p
                          r"business name)s?\s*\d*\s*:", re.I)
 
 
+EXAMPLES_SHOWN = 2
+
+
+def examples_for(brief) -> tuple[dict, ...]:
+    """The worked examples a brief is shown (prompts/copy_examples.yaml): the EXAMPLES_SHOWN whose products lie
+    farthest from the brief's, by their topic words in its text and then by embedding cosine, in file order. A
+    meal-kit brand shown the meal-kit example takes its lines for its own ('Pre-portioned ingredients and simple
+    recipes' in FieldTable's ad)."""
+    key = " ".join([brief.brand, brief.product.name, brief.product.description, *brief.product.facts,
+                    *brief.audience, brief.key_message, brief.goal, *brief.keywords])
+    return _examples_for(key)
+
+
 @lru_cache(maxsize=1)
-def worked_examples() -> tuple[str, ...]:
-    """Every ad line the prompts show as a worked example: prompts/copy_examples.yaml, and the copy lines in each
-    prompt's shots (the assistant's replies, and 'Headline: ...' lines the user shows). Template lines are skipped."""
+def all_examples() -> tuple[dict, ...]:
+    from brandloop import prompts
+
+    return tuple(prompts.load_data("copy_examples"))
+
+
+@lru_cache(maxsize=64)
+def _examples_for(key: str) -> tuple[dict, ...]:
+    examples = all_examples()
+    vecs = _embed([key, *(f"{ex['product']}. {ex['audience']}. {' '.join(ex['lines']['description'])}"
+                          for ex in examples)])
+    hits = [sum(bool(p.search(key)) for p in _topic_patterns(ex)) for ex in examples]
+    far = sorted(range(len(examples)), key=lambda i: (hits[i], float(vecs[0] @ vecs[i + 1])))[:EXAMPLES_SHOWN]
+    return tuple(examples[i] for i in sorted(far))
+
+
+def _topic_patterns(example: dict) -> list[re.Pattern]:
+    """An example product's words (`topic`), as patterns that also match a plural."""
+    return [re.compile(rf"(?<![\w-]){re.escape(t)}(?:s|es)?(?![\w-])", re.I) for t in example.get("topic", [])]
+
+
+def worked_examples(shown: tuple[dict, ...] | None = None) -> tuple[str, ...]:
+    """Every ad line the prompts show as a worked example: the lines of ``shown`` (a brief's examples_for; default
+    every example in prompts/copy_examples.yaml), and the copy lines in each prompt's fixed shots (the assistant's
+    replies, and 'Headline: ...' lines the user shows). Template lines are skipped."""
+    examples = all_examples() if shown is None else shown
+    own = [t for ex in examples for ls in [*ex["lines"].values(), ex.get("new_lines", {}).values()] for t in ls]
+    return tuple(dict.fromkeys([*own, *_shot_lines()]))
+
+
+@lru_cache(maxsize=1)
+def _shot_lines() -> tuple[str, ...]:
     import yaml
     from importlib import resources
 
-    from brandloop import prompts
-    out = [t for ex in prompts.load_data("copy_examples") for ls in ex["lines"].values() for t in ls]
+    out = []
     for f in sorted(resources.files("brandloop.prompts").iterdir(), key=lambda f: f.name):
         if not f.name.endswith(".yaml") or f.name == "copy_examples.yaml":
             continue
@@ -112,25 +153,17 @@ def worked_examples() -> tuple[str, ...]:
                     if "{" in ln or not ln.strip() or (role == "user" and not _COPY_LABEL.match(ln)):
                         continue
                     out.append(_EXAMPLE_LINE.match(ln).group("text"))
-    return tuple(dict.fromkeys(out))
+    return tuple(out)
 
 
-@lru_cache(maxsize=1)
-def _example_topics() -> tuple[re.Pattern, ...]:
-    """The words of the worked examples' fictional products (prompts/copy_examples.yaml `topic`), as patterns that
-    also match a plural."""
-    from brandloop import prompts
-
-    return tuple(re.compile(rf"(?<![\w-]){re.escape(t)}(?:s|es)?(?![\w-])", re.I)
-                 for ex in prompts.load_data("copy_examples") for t in ex.get("topic", []))
-
-
-def example_topic(line: str, allowed: str = "") -> str | None:
-    """A word of a worked example's product in ``line`` ('runners' in a beer ad, 'Pre-portioned' in a bank's) that
-    ``allowed`` (the brief's and the brand's own texts) never uses, or None."""
-    for pat in _example_topics():
-        if (m := pat.search(line)) and not pat.search(allowed):
-            return m.group()
+def example_topic(line: str, allowed: str = "", shown: tuple[dict, ...] | None = None) -> str | None:
+    """A word of a shown worked example's product in ``line`` ('runners' in a beer ad, 'Pre-portioned' in a
+    bank's) that ``allowed`` (the brief's and the brand's own texts) never uses, or None. ``shown``: a brief's
+    examples_for (default: every example)."""
+    for ex in all_examples() if shown is None else shown:
+        for pat in _topic_patterns(ex):
+            if (m := pat.search(line)) and not pat.search(allowed):
+                return m.group()
     return None
 
 
@@ -141,9 +174,44 @@ _PROMPT_TALK = re.compile(r"(?<![\w-])(?:exact text|exact wording|headlines?|des
 
 
 def prompt_talk(line: str, allowed: str = "") -> str | None:
-    """Words of the prompt's instructions in ``line`` that ``allowed`` never uses, or None."""
+    """Words of the prompt's instructions in ``line`` that ``allowed`` never uses, or None: talk about the copy
+    ('Use the exact text'), or a phrase of the copy prompts' instructions or creative angles ('Six options per
+    field, each different from the others', 'the most concrete products')."""
     m = _PROMPT_TALK.search(line)
-    return m.group() if m and m.group().casefold() not in allowed.casefold() else None
+    if m and m.group().casefold() not in allowed.casefold():
+        return m.group()
+    return _instruction_phrase(line, allowed)
+
+
+_TEMPLATE_TAG = re.compile(r"{{.*?}}|{%.*?%}", re.S)
+COPY_PROMPTS = ("copywriter", "new_line", "rewrite", "retry")
+
+
+@lru_cache(maxsize=1)
+def _instruction_grams() -> frozenset[tuple[str, ...]]:
+    """Runs of 3 content words (plurals as singulars) in the copy prompts' instructions (not their worked examples,
+    which `worked_examples` covers, nor what a brief fills in) and in the creative angles."""
+    import yaml
+    from importlib import resources
+
+    from brandloop import prompts
+    texts = list(prompts.load_data("angles"))
+    for name in COPY_PROMPTS:
+        raw = yaml.safe_load(resources.files("brandloop.prompts").joinpath(f"{name}.yaml").read_text("utf-8"))
+        for part in (raw.get("system", ""), raw.get("user", "")):  # a template tag ends a phrase: the brief's words are filled in there
+            texts += [t for ln in part.splitlines() if not _COPY_LABEL.match(ln)
+                      for t in _TEMPLATE_TAG.split(ln)]
+    return frozenset(g for t in texts for g in _grams(t))
+
+
+def _grams(text: str, n: int = 3) -> set[tuple[str, ...]]:
+    ws = [w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in content_words(text)]
+    return {tuple(ws[i:i + n]) for i in range(len(ws) - n + 1)}
+
+
+def _instruction_phrase(line: str, allowed: str) -> str | None:
+    hit = sorted((_grams(line) & _instruction_grams()) - _grams(allowed))
+    return " ".join(hit[0]) if hit else None
 
 
 def own_defect(line: str, examples: list[str], copies: Callable[[str], str | None] | None = None) -> str | None:

@@ -1,10 +1,13 @@
 """Over-generate and select: clean, varied lines per variant, none shared while an alternative exists."""
+from pathlib import Path
+
 from brandloop.agents.selection import LineSelector, candidate_count, repeated_word, shared_phrase
 from brandloop.knowledge.channels import get_channel, with_assets
 from tests.fakes import COPY, CRITIC as CRITIC_TEMPLATE, ConstrainedScriptedChatModel
 from tests.test_engines import CANDIDATES, CRITIC
 from tests.test_graph import run
 
+ROOT = Path(__file__).resolve().parents[1]
 RSA = with_assets(get_channel("google_rsa"), {"headline": 3, "description": 2})  # as the scripted ads
 
 
@@ -125,6 +128,37 @@ def test_worked_examples_cover_every_prompt_and_leaks_are_own_defects():
         "copies the worked example's 'snacks delivered door'")
     assert own_defect("Open your account online in minutes", examples) is None
     assert own_defect("Earn 4.10% APY for your first year", examples) is None
+
+
+def test_the_prompts_instructions_and_angles_leaking_into_a_line_are_caught():
+    from brandloop.agents.selection import prompt_talk
+
+    # a FieldTable run delivered both as copy: the draft prompt's format line and a variant's creative angle
+    assert prompt_talk("Six options per field, each different from the others.") == "each different other"
+    assert prompt_talk("One of the most concrete products is the FieldBox.") == "most concrete product"
+    assert prompt_talk("Earn 4.10% APY on every balance") is None
+    assert prompt_talk("Skip or cancel any week to enjoy the fresh meals.") is None
+    # the brief's own words are never a leak
+    assert prompt_talk("Keep every line of credit open", allowed="Keep every line of credit open") is None
+
+
+def test_a_brief_is_shown_the_worked_examples_farthest_from_its_product(tmp_path):
+    from brandloop.agents.copywriter import new_line_prompt
+    from brandloop.agents.selection import example_topic, examples_for, own_defect, worked_examples
+    from brandloop.graph.brief import load_brief
+
+    brief, _ = load_brief(ROOT / "examples" / "briefs" / "fieldtable_family_dsp.yaml")  # a meal-kit brand
+    shown = examples_for(brief)
+    assert len(shown) == 2 and "Bluefin Meal Kits" not in [e["product"] for e in shown]
+    prompt = "\n".join(m.content for m in new_line_prompt(brief, "headline", get_channel("google_rsa"), 0))
+    assert "Bluefin" not in prompt and shown[0]["new_lines"]["headline"] in prompt
+    # a meal kit's own words are no leak where the meal-kit example was not shown; the shown ones still are
+    line = "Pre-portioned ingredients and simple recipes for busy weeknights."
+    assert own_defect(line, list(worked_examples(shown))) is None
+    assert own_defect(line, list(worked_examples())) is not None
+    assert example_topic("Pre-portioned dinners", "", shown) is None and example_topic("A lamp for long runs", "", shown) == "lamp"
+    bank, _ = load_brief(ROOT / "examples" / "briefs" / "northwind_search.yaml")
+    assert examples_for(bank) != shown or all(e["product"] != "Bluefin Meal Kits" for e in examples_for(bank))
 
 
 def test_a_line_that_reads_as_a_repeat_of_a_chosen_one_goes_last():
