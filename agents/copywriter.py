@@ -179,7 +179,9 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
     slot: dict[int, tuple] = {}  # items position -> the missing line it is a candidate for
     for v in targets:
         problems = _item_problems(v, rules) if v["status"] == "revise" else {}
-        if v["status"] == "revise" and problems:
+        short = {f: n.draft - len(v["fields"].get(f, [])) for f, n in drafted.items()
+                 if v["status"] == "revise" and len(v["fields"].get(f, [])) < n.draft}  # lines still missing
+        if v["status"] == "revise" and (problems or short):
             stuck = {(f, i) for f, i, *_ in v.get("stuck") or []}  # by place: a disclaimer placed since changes the text
             for (field, i), msgs in problems.items():
                 fs = spec.fields[field] if field in spec.fields else None
@@ -193,6 +195,12 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
                     "rewrite", brand=brief.brand, product=brief.product, field_label=label(field),
                     max_chars=limit, words=max(2, words_for(limit) - (loop - 1)), text=v["fields"][field][i],
                     problems=msgs, facts=facts[:6] if claims else [])))
+            for field, n in short.items():  # a variant short of lines keeps the ones it has: the rest are new
+                have, base = len(v["fields"].get(field, [])), len(items)
+                for k in range(n):
+                    for seed in (base + 2 * k, base + 2 * k + 1):
+                        slot[len(items)] = (v["id"], field, k)
+                        items.append((v, field, have + k, new_line_prompt(brief, field, spec, seed, v.get("angle", ""))))
         else:
             unspoken = tuple(x["message"] for x in v.get("violations", []) if x["rule_id"] in UNSPOKEN)
             avoid = list(dict.fromkeys(

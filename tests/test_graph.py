@@ -121,6 +121,29 @@ def test_a_stuck_line_is_written_anew_though_its_text_changed_since(brief_file):
     assert out["variants"][0]["fields"]["headline"][1] == "Interest Paid on Every Dollar"
 
 
+def test_a_variant_short_of_lines_gets_new_ones_beside_its_rewrites(brief_file):
+    # two of the three headlines asked for, one of them too long: the long one is rewritten and the missing one
+    # written anew in the same loop (before, a variant with a line to fix never got its missing lines: a beer ad
+    # was delivered failed with 2 headlines of the 3 the channel needs)
+    from types import SimpleNamespace
+
+    from brandloop.agents.copywriter import copywriter
+
+    brief, base = load_brief(brief_file)
+    lines = {"headline": ["Save More Every Day", "Earn 4.10% APY, On Every Dollar You Save"],
+             "description": ["Open an account.", "Earn 4.10% APY on savings."]}
+    too_long = {"rule_id": "channel.length", "severity": "error", "field": "headline", "index": 1,
+                "message": "headline 2 is 40 characters; the limit is 30", "suggestion": None}
+    v1 = {"id": "v1", "angle": "main benefit", "status": "revise", "fields": lines, "violations": [too_long],
+          "score_history": [40.0], "revisions": 0}
+    llm = scripted(GOOD, rewrite="Earn More at 4.10% APY", new_line=usable_lines())
+    state = {"brief": brief, "brief_dir": str(base), "settings": RunSettings(), "variants": [v1], "revision": 1}
+    out = copywriter(state, SimpleNamespace(context=Context(llm=llm), stream_writer=lambda e: None))
+    assert len(llm.prompts_with(REWRITE)) == 1 and llm.prompts_with(NEW_LINE) and not llm.prompts_with(COPY)
+    assert out["variants"][0]["fields"]["headline"] == ["Save More Every Day", "Earn More at 4.10% APY",
+                                                        "Maple Heron Savings"]
+
+
 def test_budget_exhausted_then_deterministic_repair(brief_file):
     llm = scripted(LONG, rewrite="Earn 4.10% APY, On Every Dollar You Save")
     out, state = run(brief_file, llm, max_revisions=1)
