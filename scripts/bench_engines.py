@@ -39,17 +39,19 @@ def _prompts(n: int, offset: int = 0):
     sys.path.insert(0, str(ROOT))
     from brandloop import prompts
     from brandloop.agents.copywriter import prompt_fields
+    from brandloop.agents.selection import examples_for
     from brandloop.graph.brief import load_brief
     from brandloop.knowledge.channels import get_channel
 
     brief, _ = load_brief(BRIEF)
     spec = get_channel(brief.channel)
     angles = prompts.load_data("angles")
-    fields = prompt_fields(spec.drafted_fields())
+    shown = examples_for(brief)
+    fields = prompt_fields(spec.drafted_fields(), examples=shown)
     out = []
     for i in range(offset, offset + n):
         out.append(prompts.render(
-            "copywriter", examples=prompts.load_data("copy_examples"), brand=brief.brand, channel_title=spec.title,
+            "copywriter", examples=shown, brand=brief.brand, channel_title=spec.title,
             product=brief.product, audience=brief.audience, goal=brief.goal, tone=brief.tone,
             key_message=brief.key_message, keywords=brief.keywords, forbidden=brief.forbidden_words,
             facts=brief.product.facts, material_summaries=[], rules=[], fields=fields, approved=[],
