@@ -141,27 +141,29 @@ def test_the_pool_holds_only_this_variants_own_lines(state):
 
 
 def test_a_line_from_a_worked_example_is_a_hard_violation_and_a_cut_alternative_is_never_taken(state):
-    fields = {"headline": HEADS, "description": ["Pick your savings for the week and skip the shop.", DESCS[1]]}
+    # a worked example this brief is shown (prompts/copy_examples.yaml's desk lamps)
+    fields = {"headline": HEADS, "description": ["Set the warmth you like for your savings.", DESCS[1]]}
     found = _recheck(state)(fields)
     leak = [x for x in found if x["rule_id"] == "copy.worked_example"]
     assert [(x["field"], x["index"], x["severity"]) for x in leak] == [("description", 0, "error")]
-    assert "'week skip shop'" in leak[0]["message"]
-    pool = {"description": ["Pick your savings for the", "Open an Everyday Savings account in minutes."]}
+    assert "'set warmth like'" in leak[0]["message"]
+    pool = {"description": ["Set the warmth you like for", "Open an Everyday Savings account in minutes."]}
     out, log = repair_fields(fields, found, state, pool=pool, recheck=_recheck(state))
     assert out["description"][0] == "Open an Everyday Savings account in minutes."  # not the cut line
     assert [r["rule_id"] for r in log] == ["alternative"]
 
 
 def test_a_worked_example_products_word_or_the_prompts_instructions_are_prompt_leaks(state):
-    fields = {"headline": [*HEADS, "Perfect for New Runners", "Pre-portioned Savings"],
+    fields = {"headline": [*HEADS, "Perfect for New Runners", "Savings Bright as a Lamp"],
               "description": [*DESCS, 'Use the exact text "Member FDIC."']}
     leak = [(x["rule_id"], x["field"], x["index"], x["severity"]) for x in _recheck(state)(fields)
             if x["rule_id"].startswith("copy.")]
     assert leak == [("copy.worked_example", "headline", 3, "error"), ("copy.worked_example", "headline", 4, "error"),
                     ("copy.prompt_text", "description", 2, "error")]
-    # the brief's own words are no leak: a bank that writes about a dinner
-    state = {**state, "facts": ["Dinner on us when you open an account."]}
-    assert not [x for x in _recheck(state)({"headline": [*HEADS, "Dinner on Us"], "description": DESCS})
+    # the brief's own words are no leak: a bank that writes about a lamp; nor is an example it was not shown
+    state = {**state, "facts": ["A desk lamp on us when you open an account."]}
+    assert not [x for x in _recheck(state)({"headline": [*HEADS, "A Desk Lamp on Us", "Pre-portioned Savings"],
+                                            "description": DESCS})
                 if x["rule_id"].startswith("copy.")]
 
 
