@@ -162,11 +162,15 @@ class BrandKnowledge:
         return None
 
     def repair(self, text: str, violations: Iterable[Violation]) -> str:
-        """Deterministic fixes: substitution swap, casing fix, append a required disclaimer.
-        Violations whose span no longer fits the text, or that cannot be fixed, are left alone."""
+        """Deterministic fixes: substitution swap, casing fix, a forbidden exclamation mark made a full stop, append
+        a required disclaimer. Violations whose span no longer fits the text, or that cannot be fixed, are left
+        alone."""
         spans, appends = [], []
         for v in violations:
             r = self._rule(v.rule_id)
+            if r is not None and r.type == "existence" and 0 <= v.start < v.end <= len(text) \
+                    and re.fullmatch(r"!+", text[v.start:v.end]):  # 'Start today! Book a demo.'
+                spans.append((v.start, v.end, "."))
             if r is None or not v.suggestion:
                 continue
             if r.type in ("substitution", "capitalization") and 0 <= v.start < v.end <= len(text):

@@ -60,3 +60,17 @@ def test_a_repair_never_makes_a_line_repeat_another_of_its_variant(home):
         for items in v["fields"].values():
             assert len({t.casefold() for t in items}) == len(items), items
         assert not [x for x in v["violations"] if x["rule_id"] == "channel.unique" or "repeats headline" in x["message"]]
+
+
+def test_a_forbidden_exclamation_mark_is_repaired_to_a_full_stop(home):
+    # Cobalt's Vale package makes '!' an error in B2B copy; the small model echoed the line when asked to rewrite
+    # it, and the variant was delivered failed. The mark becomes a full stop.
+    draft = ("INTRO TEXT: Start using Cobalt Flow today! Close the books in days with approvals auditors trust.\n"
+             "HEADLINE: Close the books in days with Cobalt Flow")
+    llm = scripted(draft, rewrite=lambda p: p.rsplit(": ", 1)[-1])
+    result = Runner(home, lambda s, **kw: llm).run(EXAMPLES / "cobalt_linkedin.yaml", RunSettings(max_revisions=0))
+    v1 = result["variants"][0]
+    assert v1["fields"]["intro_text"] == [
+        "Start using Cobalt Flow today. Close the books in days with approvals auditors trust."]
+    assert v1["delivered"] != "failed" and not [x for x in v1["violations"] if x["severity"] == "error"]
+    assert [r["rule_id"] for r in v1["repairs"]] == ["Cobalt.Exclamation"]
