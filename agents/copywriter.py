@@ -176,6 +176,7 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
                   fields=prompt_fields(drafted, count, shown))
     whole, items = [], []  # (variant, prompt) and (variant, field, index, prompt)
     anew: set[int] = set()  # items positions: a failing line written anew, not rewritten
+    alt: dict[int, tuple] = {}  # items position -> the failing line it is a candidate replacement for
     slot: dict[int, tuple] = {}  # items position -> the missing line it is a candidate for
     for v in targets:
         problems = _item_problems(v, rules) if v["status"] == "revise" else {}
@@ -187,14 +188,18 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
                 fs = spec.fields[field] if field in spec.fields else None
                 limit = fs.max_chars if fs else 90
                 claims = any("claim" in m.lower() for m in msgs)
-                if (field, i) in stuck:  # last loop's rewrite of this line was unusable: write one anew
+                # two candidates, the first usable one kept: the line rewritten with its problems and one written
+                # anew; where last loop's rewrite of it was unusable (echoed, empty), two written anew
+                if (field, i) not in stuck:
+                    alt[len(items)] = (v["id"], field, i)
+                    items.append((v, field, i, prompts.render(
+                        "rewrite", brand=brief.brand, product=brief.product, field_label=label(field),
+                        max_chars=limit, words=max(2, words_for(limit) - (loop - 1)), text=v["fields"][field][i],
+                        problems=msgs, facts=facts[:6] if claims else [])))
+                for seed in ((loop + i,) if (field, i) not in stuck else (loop + i, loop + i + 1)):
+                    alt[len(items)] = (v["id"], field, i)
                     anew.add(len(items))
-                    items.append((v, field, i, new_line_prompt(brief, field, spec, loop + i, v.get("angle", ""))))
-                    continue
-                items.append((v, field, i, prompts.render(
-                    "rewrite", brand=brief.brand, product=brief.product, field_label=label(field),
-                    max_chars=limit, words=max(2, words_for(limit) - (loop - 1)), text=v["fields"][field][i],
-                    problems=msgs, facts=facts[:6] if claims else [])))
+                    items.append((v, field, i, new_line_prompt(brief, field, spec, seed, v.get("angle", ""))))
             for field, n in short.items():  # a variant short of lines keeps the ones it has: the rest are new
                 have, base = len(v["fields"].get(field, [])), len(items)
                 for k in range(n):
@@ -267,9 +272,9 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
     rewritten: dict[str, dict] = {}
     rejected = {}
     stuck: dict[str, list] = {}  # variant -> [field, index, line] whose rewrite was unusable: next loop, anew
-    filled: set[tuple] = set()
+    filled: set[tuple] = set()  # missing lines and failing lines a candidate was kept for
     for n, ((v, field, i, _), (text, problems)) in enumerate(zip(items, lines)):
-        if slot.get(n) in filled:
+        if (slot.get(n) or alt.get(n)) in filled:
             continue  # its other candidate was kept
         fields = rewritten.setdefault(v["id"], {k: list(x) for k, x in v["fields"].items()})
         mine = fields.setdefault(field, [])
@@ -280,7 +285,7 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
             reason = "left the line unchanged"
         elif text and not reason and (text.casefold() in others or selector.used(text, replacing=before)):
             reason = "repeats a line of this or another variant"
-        if text and not reason and (n in slot or n in anew):  # a new line must be clean on its own
+        if text and not reason and (n in slot or n in alt):  # a new or replacing line must be clean on its own
             reason = "; ".join(selector.problems(field, text)) or None
         if not problems and text and not reason:
             if i < len(mine):
@@ -288,15 +293,15 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
             else:
                 mine.append(text)
             selector.take(field, text)
-            if n in slot:
-                filled.add(slot[n])
+            if n in slot or n in alt:
+                filled.add(slot.get(n) or alt[n])
         else:
             reason = reason or ("; ".join(problems) if problems else "came back empty (cut at its limit)")
-            rejected[f"{v['id']}.{field}.{i + 1}" + (f"#{n}" if n in slot else "")] = f"{text!r}: {reason}"
+            rejected[f"{v['id']}.{field}.{i + 1}" + (f"#{n}" if n in slot or n in anew else "")] = f"{text!r}: {reason}"
             if before is not None:
                 stuck.setdefault(v["id"], []).append([field, i, before])
-    for v in targets:
-        v["stuck"] = stuck.get(v["id"], [])
+    for v in targets:  # a line none of whose candidates was kept is written anew next loop
+        v["stuck"] = [x for x in stuck.get(v["id"], []) if (v["id"], x[0], x[1]) not in filled]
         if v["id"] in rewritten:
             v.update(fields={k: x for k, x in rewritten[v["id"]].items() if x}, status="drafted", error="")
             if v["id"] not in drafting:  # a whole draft counted its revision above
