@@ -1,10 +1,10 @@
 """Copywriter: drafts variants in the channel's format, and revises only the failing ones.
 
 First drafts are whole ads, one creative angle each, in one batched generation. Revisions work item by item:
-each failing line is rewritten alone with its exact problems (small models copy a whole previous ad verbatim when
-shown it); a line whose rewrite came back unchanged or unusable is written anew in the next loop, without being
-shown (greedy or not, the small model echoes a line it is asked to rewrite). Required texts such as disclaimers
-are placed deterministically. A variant that fails only on its critic score is drafted afresh with the critic's
+each failing line gets two candidates, the first clean one kept: a rewrite with its exact problems (small models
+copy a whole previous ad verbatim when shown it) and a line written anew without being shown the old one (greedy
+or not, the small model echoes a line it is asked to rewrite); where neither is usable, two are written anew in
+the next loop. Missing lines are written anew. Required texts such as disclaimers are placed deterministically. A variant that fails only on its critic score is drafted afresh with the critic's
 instructions, without the rejected text.
 """
 from __future__ import annotations

@@ -189,7 +189,7 @@ COPY_PROMPTS = ("copywriter", "new_line", "rewrite", "retry")
 
 @lru_cache(maxsize=1)
 def _instruction_grams() -> frozenset[tuple[str, ...]]:
-    """Runs of 3 content words (plurals as singulars) in the copy prompts' instructions (not their worked examples,
+    """Runs of 3 content words (plurals as singulars, 'leading' as 'lead') in the copy prompts' instructions (not their worked examples,
     which `worked_examples` covers, nor what a brief fills in) and in the creative angles."""
     import yaml
     from importlib import resources
@@ -205,7 +205,8 @@ def _instruction_grams() -> frozenset[tuple[str, ...]]:
 
 
 def _grams(text: str, n: int = 3) -> set[tuple[str, ...]]:
-    ws = [w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in content_words(text)]
+    ws = [w[:-3] if len(w) > 5 and w.endswith("ing") else w[:-1] if len(w) > 3 and w.endswith("s")
+          and not w.endswith("ss") else w for w in content_words(text)]
     return {tuple(ws[i:i + n]) for i in range(len(ws) - n + 1)}
 
 

@@ -136,6 +136,7 @@ def test_the_prompts_instructions_and_angles_leaking_into_a_line_are_caught():
     # a FieldTable run delivered both as copy: the draft prompt's format line and a variant's creative angle
     assert prompt_talk("Six options per field, each different from the others.") == "each different other"
     assert prompt_talk("One of the most concrete products is the FieldBox.") == "most concrete product"
+    assert prompt_talk("SOC 2 Type II certified: Leading with the main benefit.") == "lead main benefit"
     assert prompt_talk("Earn 4.10% APY on every balance") is None
     assert prompt_talk("Skip or cancel any week to enjoy the fresh meals.") is None
     # the brief's own words are never a leak
