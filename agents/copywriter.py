@@ -24,7 +24,7 @@ from brandloop.agents.selection import (EXAMPLES_SHOWN, LineSelector, all_exampl
                                        own_defect, worked_examples)
 from brandloop.agents.tracing import NodeTrace
 from brandloop.knowledge.channels import ChannelSpec
-from brandloop.knowledge.checks import label
+from brandloop.knowledge.checks import content_word_set, label, read_as_repeat
 from brandloop.knowledge.text import char_length
 from brandloop.knowledge.words import cut_word
 
@@ -115,6 +115,23 @@ def new_line_prompt(brief, field: str, spec: ChannelSpec, k: int = 0, angle: str
     return prompts.render("new_line", brand=brief.brand, product=brief.product, audience=brief.audience,
                           field_label=label(field), max_chars=limit, words=words_for(limit), seed=seeds[k % len(seeds)],
                           angle=angle, examples=examples_for(brief))
+
+
+def floor_of(spec: ChannelSpec, field: str) -> int:
+    return spec.fields[field].min_count if field in spec.fields else 0
+
+
+def repeats_sibling_line(spec: ChannelSpec, field: str, text: str, others: list[str]) -> str | None:
+    """Why ``text`` would read as a repeat of another line of its field shown beside it (search headlines
+    'No Monthly Fee' and 'Savings, No Monthly Fee'), or None."""
+    fs = spec.fields.get(field)
+    if fs is None or not fs.unique or fs.max_count < 2:
+        return None
+    mine = content_word_set(text)
+    for o in others:
+        if shared := read_as_repeat(mine, content_word_set(o)):
+            return f"repeats the words {sorted(shared)} of {o!r}, shown beside it"
+    return None
 
 
 def brief_anchors(brief, rules: dict, facts: list[str] = ()) -> list[str]:
@@ -287,6 +304,8 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
             reason = "repeats a line of this or another variant"
         if text and not reason and (n in slot or n in alt):  # a new or replacing line must be clean on its own
             reason = "; ".join(selector.problems(field, text)) or None
+        if text and not reason and (n in alt or (n in slot and len(mine) >= floor_of(spec, field))):
+            reason = repeats_sibling_line(spec, field, text, [t for j, t in enumerate(mine) if j != i])
         if not problems and text and not reason:
             if i < len(mine):
                 mine[i] = text
@@ -308,7 +327,7 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
                 v["revisions"] = v.get("revisions", 0) + 1
         for field, picked in selection.get(v["id"], {}).items():  # new lines failed: a sibling's, up to the minimum
             have = v["fields"].setdefault(field, [])
-            floor = spec.fields[field].min_count if field in spec.fields else 0
+            floor = floor_of(spec, field)
             spare = [t for t in picked.get("siblings", []) if t.casefold() not in {x.casefold() for x in have}]
             best = sorted(spare, key=lambda t: -selector.quality(field, t))[:max(0, floor - len(have))]
             have += sorted(best, key=spare.index)

@@ -159,6 +159,27 @@ def test_a_variant_short_of_lines_gets_new_ones_beside_its_rewrites(brief_file):
     assert headlines[2].endswith("Heron Savings")  # a line written anew (tests/fakes.py usable_lines)
 
 
+def test_a_replacing_line_that_reads_as_a_repeat_of_a_line_beside_it_is_not_kept(brief_file):
+    # search headlines are shown three at a time: a rewrite that says 'no monthly fee' again is no fix
+    from types import SimpleNamespace
+
+    from brandloop.agents.copywriter import copywriter
+
+    brief, base = load_brief(brief_file)
+    lines = {"headline": ["No Monthly Fee Savings", "Earn 4.10% APY, On Every Dollar You Save", "Open Online Today"],
+             "description": ["Open an account.", "Earn 4.10% APY on savings."]}
+    too_long = {"rule_id": "channel.length", "severity": "error", "field": "headline", "index": 1,
+                "message": "headline 2 is 40 characters; the limit is 30", "suggestion": None}
+    v1 = {"id": "v1", "angle": "main benefit", "status": "revise", "fields": lines, "violations": [too_long],
+          "score_history": [40.0], "revisions": 1}
+    llm = scripted(GOOD, rewrite="Monthly Fee? None Here", new_line="Interest Paid on Every Dollar")
+    state = {"brief": brief, "brief_dir": str(base), "settings": RunSettings(), "variants": [v1], "revision": 1}
+    events = []
+    out = copywriter(state, SimpleNamespace(context=Context(llm=llm), stream_writer=events.append))
+    assert out["variants"][0]["fields"]["headline"][1] == "Interest Paid on Every Dollar"
+    assert "'No Monthly Fee Savings', shown beside it" in events[0]["trace"]["rejected_rewrites"]["v1.headline.2"]
+
+
 def test_budget_exhausted_then_deterministic_repair(brief_file):
     llm = scripted(LONG, rewrite="Earn 4.10% APY, On Every Dollar You Save")
     out, state = run(brief_file, llm, max_revisions=1)
