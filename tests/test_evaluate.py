@@ -17,7 +17,7 @@ def test_eval_counts_model_lines_over_their_limit_and_compares_a_baseline(home, 
     report = evaluate(Runner(home, lambda s, **kw: llm), [brief_file], RunSettings(max_revisions=1), baseline=True)
     row = report["briefs"][0]
     assert row["model_lines_over_limit"] == 3 and row["parse_failures"] == 0  # one 46-char headline per first draft
-    assert row["model_lines"] == 3 * 5 + 3  # three first drafts, three one-line rewrites
+    assert row["model_lines"] == 3 * 5 + 3 * 2  # three first drafts; per failing headline a rewrite and a new line
     assert set(report["summary"]["baseline"]) == set(report["summary"]["loop"]) == {
         "approved_share", "mean_score", "lint_hits", "shared_lines", "distinct_2"}
     baseline = Runner(home, lambda s, **kw: llm).store.latest_values(row["baseline"]["run_id"])
