@@ -19,7 +19,7 @@ from brandloop.knowledge.words import cut_word
 
 _WORD = regex.compile(r"[\p{L}\p{N}][\p{L}\p{N}'’-]*")
 _STOP = set("a an the and or but of to in on at by for from with your you our we is are be it its as so no not "
-            "this that all any more less".split())
+            "this that all any more less per each every up".split())  # '4 ingredients per person, $8.99 per serving'
 _CONNECTORS = {"and", "or", "but", "with", "for", "to", "of", "the", "a", "an", "your", "our", "from", "by", "in",
                "on", "at", "&", "plus", "as", "than", "that", "so", "into", "about",
                "is", "are", "was", "were", "will", "can", "be",  # a verb left without its rest: 'Night Porter is'

@@ -24,6 +24,8 @@ def test_repeated_word_names_field_index_and_word():
     assert v.severity == "warning" and v.message == "headline 1 repeats 'Savings'" and (v.start, v.end) == (8, 15)
     # a later sentence (a disclaimer) may reuse a word
     assert not lint_fields({"description": ["Up to 60 miles of range. Range varies by conditions."]}, RSA)
+    # nor is a unit word twice a repeat (a meal-kit body was held back for it)
+    assert not lint_fields({"description": ["Four ingredients per person, $8.99 per serving."]}, RSA)
 
 
 def test_short_line_only_where_the_channel_rewards_length():
