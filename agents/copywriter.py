@@ -26,6 +26,7 @@ from brandloop.agents.tracing import NodeTrace
 from brandloop.knowledge.channels import ChannelSpec
 from brandloop.knowledge.checks import content_word_set, label, read_as_repeat
 from brandloop.knowledge.text import char_length
+from brandloop.knowledge.violations import is_lint
 from brandloop.knowledge.words import cut_word
 
 TO_WRITE = ("new", "revise")
@@ -146,13 +147,13 @@ def brief_anchors(brief, rules: dict, facts: list[str] = ()) -> list[str]:
 
 def _line_problems(state, knowledge, rules: dict):
     """(field, line) -> the hard problems of that line alone (not those of the whole ad: counts, keywords,
-    required texts)."""
+    required texts), and its lint hits with ``lint=True``."""
     from brandloop.agents.compliance import check_variant
 
-    def problems(field: str, line: str) -> list[str]:
+    def problems(field: str, line: str, lint: bool = False) -> list[str]:
         found = check_variant({field: [line]}, state, knowledge)
-        return [x.message for x in found if x.severity == "error" and x.rule_id not in VARIANT_LEVEL
-                and getattr(rules.get(x.rule_id), "type", "") != "required"]
+        return [x.message for x in found if (x.severity == "error" or (lint and is_lint(x)))
+                and x.rule_id not in VARIANT_LEVEL and getattr(rules.get(x.rule_id), "type", "") != "required"]
 
     return problems
 
@@ -302,8 +303,8 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
             reason = "left the line unchanged"
         elif text and not reason and (text.casefold() in others or selector.used(text, replacing=before)):
             reason = "repeats a line of this or another variant"
-        if text and not reason and (n in slot or n in alt):  # a new or replacing line must be clean on its own
-            reason = "; ".join(selector.problems(field, text)) or None
+        if text and not reason and (n in slot or n in alt):  # a new or replacing line must be clean on its own,
+            reason = "; ".join(selector.problems(field, text, lint=True)) or None  # lint included
         if text and not reason and (n in alt or (n in slot and len(mine) >= floor_of(spec, field))):
             reason = repeats_sibling_line(spec, field, text, [t for j, t in enumerate(mine) if j != i])
         if not problems and text and not reason:

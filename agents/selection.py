@@ -20,7 +20,7 @@ from brandloop.knowledge.channels import ChannelSpec, FieldSpec
 from brandloop.knowledge.checks import content_word_set, read_as_repeat, same_wording
 from brandloop.knowledge.lint import line_key
 
-LineProblems = Callable[[str, str], list[str]]  # (field, line) -> hard problems of that line alone
+LineProblems = Callable[..., list[str]]  # (field, line, lint=False) -> hard problems of that line alone (and lint)
 
 SIMILARITY_WEIGHT = 0.5
 # A line whose cosine to every one of the brief's texts (message, audience, each fact, required texts) is under

@@ -172,12 +172,18 @@ def test_a_replacing_line_that_reads_as_a_repeat_of_a_line_beside_it_is_not_kept
                 "message": "headline 2 is 40 characters; the limit is 30", "suggestion": None}
     v1 = {"id": "v1", "angle": "main benefit", "status": "revise", "fields": lines, "violations": [too_long],
           "score_history": [40.0], "revisions": 1}
-    llm = scripted(GOOD, rewrite="Monthly Fee? None Here", new_line="Interest Paid on Every Dollar")
+    llm = scripted(GOOD, rewrite=["Monthly Fee? None Here", "Interest at 4.10% APY for"],
+                   new_line="Interest Paid on Every Dollar")
     state = {"brief": brief, "brief_dir": str(base), "settings": RunSettings(), "variants": [v1], "revision": 1}
     events = []
     out = copywriter(state, SimpleNamespace(context=Context(llm=llm), stream_writer=events.append))
     assert out["variants"][0]["fields"]["headline"][1] == "Interest Paid on Every Dollar"
     assert "'No Monthly Fee Savings', shown beside it" in events[0]["trace"]["rejected_rewrites"]["v1.headline.2"]
+    # nor is one with a lint hit of its own: the fix of a dangling line that dangles too ('... for')
+    v1.update(fields=lines, stuck=[])
+    out = copywriter(state, SimpleNamespace(context=Context(llm=llm), stream_writer=events.append))
+    assert out["variants"][0]["fields"]["headline"][1] == "Interest Paid on Every Dollar"
+    assert "dangling" in events[1]["trace"]["rejected_rewrites"]["v1.headline.2"]
 
 
 def test_budget_exhausted_then_deterministic_repair(brief_file):
