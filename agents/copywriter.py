@@ -258,6 +258,7 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
                             anchors=brief_anchors(brief, rules, [*state.get("facts", []), *(
                                 f["statement"] for m in state.get("materials", []) for f in m.get("facts", []))]))
     selection = {}
+    earlier: dict[str, dict] = {}  # a redrafted variant's lines before this draft
     for (v, _), (fields, problems) in zip(whole, drafts):
         wrote = bool(fields) and any(fields.values())  # the reply had lines, usable or not
         if wrote and not single:
@@ -271,7 +272,11 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
             else:
                 v.update(status="drafted", error="revision reply could not be parsed; kept the previous draft")
             continue
-        v.update(fields={k: x for k, x in fields.items() if x} or v["fields"], status="drafted", error="")
+        if v["id"] in selection:  # the picked lines; a gap is written anew, the variant's earlier line its fallback
+            earlier[v["id"]] = v["fields"]
+            v.update(fields={k: x for k, x in fields.items() if x}, status="drafted", error="")
+        else:
+            v.update(fields={k: x for k, x in fields.items() if x} or v["fields"], status="drafted", error="")
         for field, picked in selection.get(v["id"], {}).items():  # too few usable lines: write the rest anew,
             gaps = len(items)  # two candidates per missing line, from different brief texts (a running offset:
             for k in range(picked["missing"]):  # variants start from different ones); the first usable one is kept
@@ -326,9 +331,11 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
             v.update(fields={k: x for k, x in rewritten[v["id"]].items() if x}, status="drafted", error="")
             if v["id"] not in drafting:  # a whole draft counted its revision above
                 v["revisions"] = v.get("revisions", 0) + 1
-        for field, picked in selection.get(v["id"], {}).items():  # new lines failed: a sibling's, up to the minimum
-            have = v["fields"].setdefault(field, [])
+        for field, picked in selection.get(v["id"], {}).items():  # new lines failed: the variant's earlier line,
+            have = v["fields"].setdefault(field, [])  # else a sibling's, up to the minimum
             floor = floor_of(spec, field)
+            own = [t for t in earlier.get(v["id"], {}).get(field, []) if t.casefold() not in {x.casefold() for x in have}]
+            have += own[:max(0, floor - len(have))]
             spare = [t for t in picked.get("siblings", []) if t.casefold() not in {x.casefold() for x in have}]
             best = sorted(spare, key=lambda t: -selector.quality(field, t))[:max(0, floor - len(have))]
             have += sorted(best, key=spare.index)

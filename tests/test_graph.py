@@ -186,6 +186,33 @@ def test_a_replacing_line_that_reads_as_a_repeat_of_a_line_beside_it_is_not_kept
     assert "dangling" in events[1]["trace"]["rejected_rewrites"]["v1.headline.2"]
 
 
+def test_a_redraft_whose_lines_are_all_taken_keeps_the_variants_earlier_lines(brief_file):
+    # a TikTok variant redrafted for its score wrote only its sibling's line, so its line was written anew: it was
+    # put beside the old ad text, two where the channel allows one. Where the new lines fail, the old ones stay.
+    from types import SimpleNamespace
+
+    from brandloop.agents.copywriter import copywriter
+    from brandloop.agents.parsing import parse_fields
+
+    brief, base = load_brief(brief_file)
+    wanted = {"headline": 3, "description": 2}
+    mine = parse_fields(GOOD_B, wanted)[0]
+    v1 = {"id": "v1", "angle": "main benefit", "status": "revise", "fields": mine, "violations": [],
+          "instructions": ["Name one concrete benefit."], "score_history": [55.0], "revisions": 0}
+    v2 = {"id": "v2", "angle": "concrete product fact", "status": "passed", "fields": parse_fields(GOOD, wanted)[0],
+          "violations": [], "score_history": [70.0], "revisions": 0}
+    state = {"brief": brief, "brief_dir": str(base), "settings": RunSettings(), "variants": [v1, v2], "revision": 1}
+    llm = scripted(GOOD)  # the redraft is v2's ad; lines written anew are refused (unusable_lines)
+    out = copywriter(state, SimpleNamespace(context=Context(llm=llm), stream_writer=lambda e: None))
+    assert llm.prompts_with(COPY) and llm.prompts_with(NEW_LINE)
+    assert out["variants"][0]["fields"] == mine
+    llm = scripted(GOOD, new_line=usable_lines())  # lines written anew take the place of the old ones, not beside
+    out = copywriter(state, SimpleNamespace(context=Context(llm=llm), stream_writer=lambda e: None))
+    fields = out["variants"][0]["fields"]
+    assert (len(fields["headline"]), len(fields["description"])) == (3, 2)
+    assert not set(fields["headline"]) & set(mine["headline"])
+
+
 def test_budget_exhausted_then_deterministic_repair(brief_file):
     llm = scripted(LONG, rewrite="Earn 4.10% APY, On Every Dollar You Save")
     out, state = run(brief_file, llm, max_revisions=1)
