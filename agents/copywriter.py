@@ -24,7 +24,7 @@ from brandloop.agents.selection import (EXAMPLES_SHOWN, LineSelector, all_exampl
                                        own_defect, worked_examples)
 from brandloop.agents.tracing import NodeTrace
 from brandloop.knowledge.channels import ChannelSpec
-from brandloop.knowledge.checks import content_word_set, label, read_as_repeat
+from brandloop.knowledge.checks import content_word_set, label, mentions, read_as_repeat
 from brandloop.knowledge.text import char_length
 from brandloop.knowledge.violations import is_lint
 from brandloop.knowledge.words import cut_word
@@ -105,17 +105,27 @@ def uncut(spec: ChannelSpec, field: str, text: str, source: str, own: list[str] 
     return trim_whole(text, char_length(text) - 1) or ""
 
 
-def new_line_prompt(brief, field: str, spec: ChannelSpec, k: int = 0, angle: str = ""):
+def new_line_prompt(brief, field: str, spec: ChannelSpec, k: int = 0, angle: str = "", include: str = ""):
     """A one-line prompt for an item the drafts left missing: a new line built on one of the brief's texts, in the
     variant's angle. The k-th missing line of the run starts from the k-th of the brief's texts (key message, facts,
     description; not the goal, which is no copy), so the lines of one batch differ. The variant's other lines are
-    not shown: a small model copies them."""
+    not shown: a small model copies them. ``include``: a brief keyword the line must use."""
     limit = spec.fields[field].max_chars if field in spec.fields else 90
     seeds = [t for t in (brief.key_message, *brief.product.facts, brief.product.description) if t]
     seeds = seeds or [brief.product.name]
     return prompts.render("new_line", brand=brief.brand, product=brief.product, audience=brief.audience,
                           field_label=label(field), max_chars=limit, words=words_for(limit), seed=seeds[k % len(seeds)],
-                          angle=angle, examples=examples_for(brief))
+                          angle=angle, examples=examples_for(brief), include=include)
+
+
+def keyword_line(v: dict, spec: ChannelSpec, term: str, problems: dict) -> tuple[str, int] | None:
+    """The line of ``v`` to say a missing brief keyword in: one with room for it (a failing line first), in the
+    field with the most room; None where no line has room."""
+    need = char_length(term) + 1
+    room = [((f, i) in problems, spec.fields[f].max_chars - char_length(t), f, i)
+            for f, items in v["fields"].items() if f in spec.drafted_fields() for i, t in enumerate(items)]
+    fits = [r for r in room if r[1] >= need]
+    return max(fits)[2:] if fits else None
 
 
 def floor_of(spec: ChannelSpec, field: str) -> int:
@@ -195,11 +205,17 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
     whole, items = [], []  # (variant, prompt) and (variant, field, index, prompt)
     anew: set[int] = set()  # items positions: a failing line written anew, not rewritten
     alt: dict[int, tuple] = {}  # items position -> the failing line it is a candidate replacement for
+    must: dict[tuple, str] = {}  # (variant, field, index) -> a brief keyword its replacement must use
     slot: dict[int, tuple] = {}  # items position -> the missing line it is a candidate for
     for v in targets:
         problems = _item_problems(v, rules) if v["status"] == "revise" else {}
         short = {f: n.draft - len(v["fields"].get(f, [])) for f, n in drafted.items()
                  if v["status"] == "revise" and len(v["fields"].get(f, [])) < n.draft}  # lines still missing
+        unsaid = [k for k in brief.keywords if v["status"] == "revise" and v["fields"]
+                  and not mentions(k, "\n".join(t for x in v["fields"].values() for t in x))][:1]
+        if unsaid and (place := keyword_line(v, spec, unsaid[0], problems)):  # a line to say the keyword in
+            problems = {**problems, place: [*problems.get(place, []), f"use the word '{unsaid[0]}' in this line"]}
+            must.update({(v["id"], *place): unsaid[0]})
         if v["status"] == "revise" and (problems or short):
             stuck = {(f, i) for f, i, *_ in v.get("stuck") or []}  # by place: a disclaimer placed since changes the text
             for (field, i), msgs in problems.items():
@@ -217,7 +233,8 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
                 for seed in ((loop + i,) if (field, i) not in stuck else (loop + i, loop + i + 1)):
                     alt[len(items)] = (v["id"], field, i)
                     anew.add(len(items))
-                    items.append((v, field, i, new_line_prompt(brief, field, spec, seed, v.get("angle", ""))))
+                    items.append((v, field, i, new_line_prompt(brief, field, spec, seed, v.get("angle", ""),
+                                                               must.get((v["id"], field, i), ""))))
             for field, n in short.items():  # a variant short of lines keeps the ones it has: the rest are new
                 have, base = len(v["fields"].get(field, [])), len(items)
                 for k in range(n):
@@ -310,6 +327,8 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
             reason = "repeats a line of this or another variant"
         if text and not reason and (n in slot or n in alt):  # a new or replacing line must be clean on its own,
             reason = "; ".join(selector.problems(field, text, lint=True)) or None  # lint included
+        if text and not reason and n in alt and alt[n] in must and not mentions(must[alt[n]], text):
+            reason = f"does not use the keyword '{must[alt[n]]}'"
         if text and not reason and (n in alt or (n in slot and len(mine) >= floor_of(spec, field))):
             reason = repeats_sibling_line(spec, field, text, [t for j, t in enumerate(mine) if j != i])
         if not problems and text and not reason:

@@ -109,6 +109,11 @@ def _keyword_pattern(term: str) -> regex.Pattern:
                          regex.IGNORECASE)
 
 
+def mentions(term: str, text: str) -> bool:
+    """Whether ``text`` uses the keyword ``term`` or a close variant of it."""
+    return bool(_keyword_pattern(term).search(text))
+
+
 def check_terms(fields: dict[str, list[str]], forbidden: list[str], required: list[str]) -> list[Violation]:
     """The brief's forbidden words (hard, exact) and required keywords (soft: somewhere in the ad, close variants
     count)."""
@@ -123,7 +128,7 @@ def check_terms(fields: dict[str, list[str]], forbidden: list[str], required: li
                                          message=f"{name} {i + 1} uses the forbidden word '{m.group()}'"))
     all_text = "\n".join(t for items in fields.values() for t in items)
     for term in required:
-        if not _keyword_pattern(term).search(all_text):
+        if not mentions(term, all_text):
             first = next(iter(fields), "copy")
             out.append(Violation(rule_id="brief.keyword", severity="warning", field=first,
                                  message=f"the ad never mentions the required keyword '{term}'"))

@@ -213,6 +213,35 @@ def test_a_redraft_whose_lines_are_all_taken_keeps_the_variants_earlier_lines(br
     assert not set(fields["headline"]) & set(mine["headline"])
 
 
+def test_a_missing_brief_keyword_is_written_into_the_line_with_the_most_room(brief_file):
+    # the brief's keyword is soft and whole-ad, so no line was ever asked for it and variants kept the warning
+    from types import SimpleNamespace
+
+    from brandloop.agents.copywriter import copywriter
+
+    brief, base = load_brief(brief_file)  # keywords: [savings]
+    lines = {"headline": ["Earn 4.10% APY Today", "Open Online Today", "Bank From Home"],
+             "description": ["Open an account in minutes.", "Earn 4.10% APY on every dollar."]}
+    keyword = {"rule_id": "brief.keyword", "severity": "warning", "field": "headline", "index": 0,
+               "message": "the ad never mentions the required keyword 'savings'", "suggestion": None}
+    v1 = {"id": "v1", "angle": "main benefit", "status": "revise", "fields": lines, "violations": [keyword],
+          "score_history": [58.0], "revisions": 1}
+    state = {"brief": brief, "brief_dir": str(base), "settings": RunSettings(), "variants": [v1], "revision": 1}
+    llm = scripted(GOOD, rewrite="Open a savings account in minutes.", new_line="Grow Your Money Online")
+    out = copywriter(state, SimpleNamespace(context=Context(llm=llm), stream_writer=lambda e: None))
+    (rewrite,) = llm.prompts_with(REWRITE)
+    assert "use the word 'savings' in this line" in rewrite and "Open an account in minutes." in rewrite
+    assert out["variants"][0]["fields"]["description"][0] == "Open a savings account in minutes."
+    assert not llm.prompts_with(COPY)  # the rest of the ad is kept
+    # a replacement without the keyword is no fix; the line written anew is asked for it
+    llm = scripted(GOOD, rewrite="Open an account online in minutes.", new_line="Grow Your Money Online")
+    events = []
+    out = copywriter(state, SimpleNamespace(context=Context(llm=llm), stream_writer=events.append))
+    assert out["variants"][0]["fields"]["description"][0] == "Open an account in minutes."
+    assert "does not use the keyword 'savings'" in events[0]["trace"]["rejected_rewrites"]["v1.description.1"]
+    assert "Use the word: savings" in llm.prompts_with(NEW_LINE)[0]
+
+
 def test_budget_exhausted_then_deterministic_repair(brief_file):
     llm = scripted(LONG, rewrite="Earn 4.10% APY, On Every Dollar You Save")
     out, state = run(brief_file, llm, max_revisions=1)
