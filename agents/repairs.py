@@ -213,13 +213,25 @@ def repair_fields(fields: dict[str, list[str]], violations: list[dict], state, k
     # 6. A line still broken in a field that holds more than the channel's minimum is dropped (an RSA with 9
     #    clean headlines, not a failed one with 10).
     if recheck is not None:
-        _drop_broken(fields, spec, recheck, log)
+        _drop_broken(fields, spec, recheck, log, replace=lambda trial, found: _place_again(trial, found, rules, spec))
     return fields, log
 
 
-def _drop_broken(fields, spec, recheck, log, which=lambda x: x["severity"] == "error") -> None:
+def _place_again(fields: dict, found: list[dict], rules: dict, spec) -> list[dict]:
+    """Place the required texts (disclaimers) that ``found`` asks for; the placement log."""
+    by_fields: dict[str, list[str]] = {}
+    for x in found:
+        rule = rules.get(x["rule_id"])
+        if x["severity"] == "error" and x.get("suggestion") and rule is not None and rule.type == "required":
+            by_fields.setdefault(",".join(rule.params.get("in_fields") or []), []).append(x["suggestion"])
+    return [e for allowed, texts in by_fields.items()
+            for e in place_required(fields, texts, allowed.split(",") if allowed else [], spec)]
+
+
+def _drop_broken(fields, spec, recheck, log, which=lambda x: x["severity"] == "error", replace=None) -> None:
     """Drop each line with a violation ``which`` selects (hard ones by default), last first, while its field keeps
-    the channel's minimum, the drop lowers the count of those violations and adds no hard one."""
+    the channel's minimum, the drop lowers the count of those violations and adds no hard one. ``replace``
+    (fields, violations) places again a required text the dropped line carried."""
     found = recheck(fields)
     current, hard = sum(map(which, found)), hard_count(found)
     broken = sorted({(x["field"], x["index"]) for x in found if which(x)
@@ -230,11 +242,15 @@ def _drop_broken(fields, spec, recheck, log, which=lambda x: x["severity"] == "e
             continue
         trial = {k: list(v) for k, v in fields.items()}
         before = trial[name].pop(i)
-        after = recheck(trial)
+        after, placed = recheck(trial), []
+        if replace is not None and hard_count(after) > hard and (placed := replace(trial, after)):
+            after = recheck(trial)  # the disclaimer the dropped line carried, placed in another
         if sum(map(which, after)) < current and hard_count(after) <= hard:
-            fields[name] = trial[name]
+            fields.clear()
+            fields.update(trial)
             current, hard = sum(map(which, after)), hard_count(after)
             log.append({"rule_id": "dropped", "field": name, "index": i, "before": before, "after": ""})
+            log.extend({"rule_id": "required", **e} for e in placed)
 
 
 def drop_lint_lines(fields: dict[str, list[str]], state, knowledge, recheck) -> tuple[dict, list[dict]]:
