@@ -350,11 +350,19 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
             v.update(fields={k: x for k, x in rewritten[v["id"]].items() if x}, status="drafted", error="")
             if v["id"] not in drafting:  # a whole draft counted its revision above
                 v["revisions"] = v.get("revisions", 0) + 1
-        for field, picked in selection.get(v["id"], {}).items():  # new lines failed: the variant's earlier line,
-            have = v["fields"].setdefault(field, [])  # else a sibling's, up to the minimum
+        if v["status"] != "drafted":
+            continue
+        for field in drafted:  # new lines failed: up to the channel's minimum, the variant's earlier line, else the
+            have = v["fields"].setdefault(field, [])  # product's name, else a sibling's
             floor = floor_of(spec, field)
             own = [t for t in earlier.get(v["id"], {}).get(field, []) if t.casefold() not in {x.casefold() for x in have}]
             have += own[:max(0, floor - len(have))]
+            name = brief.product.name
+            if len(have) < floor and char_length(name) <= spec.fields[field].max_chars and not selector.used(name) \
+                    and not selector.problems(field, name):  # 'Harbor Night Porter' for a Meta headline
+                have.append(name)
+                selector.take(field, name)
+            picked = selection.get(v["id"], {}).get(field, {})
             spare = [t for t in picked.get("siblings", []) if t.casefold() not in {x.casefold() for x in have}]
             best = sorted(spare, key=lambda t: -selector.quality(field, t))[:max(0, floor - len(have))]
             have += sorted(best, key=spare.index)
