@@ -48,6 +48,30 @@ def run(brief_file, llm, **settings):
     return invoke(brief, base, RunSettings(**settings), llm)
 
 
+def revising(fields: dict, *violations: dict, **extra) -> dict:
+    """v1, sent back for revision with ``violations``."""
+    return {"id": "v1", "angle": "main benefit", "status": "revise", "fields": fields, "violations": list(violations),
+            "score_history": [50.0], "revisions": 1, **extra}
+
+
+def too_long(index: int, n: int) -> dict:
+    return {"rule_id": "channel.length", "severity": "error", "field": "headline", "index": index,
+            "message": f"headline {index + 1} is {n} characters; the limit is 30", "suggestion": None}
+
+
+def copy_once(brief_file, llm, variants: list[dict], revision: int = 1, events: list | None = None) -> dict:
+    """One copywriter step outside the graph, on a state holding ``variants``; its trace event goes to ``events``."""
+    from types import SimpleNamespace
+
+    from brandloop.agents.copywriter import copywriter
+
+    brief, base = load_brief(brief_file)
+    state = {"brief": brief, "brief_dir": str(base), "settings": RunSettings(), "variants": variants,
+             "revision": revision}
+    sink = events if events is not None else []
+    return copywriter(state, SimpleNamespace(context=Context(llm=llm), stream_writer=sink.append))
+
+
 def test_all_pass_first_time_stops_without_revision(brief_file):
     llm = scripted(by_angle)  # three ads that share no line (a shared line is lint: not approved)
     out, state = run(brief_file, llm, max_revisions=3)
@@ -116,21 +140,11 @@ def test_a_rewrite_that_came_back_empty_is_written_anew_next_loop(brief_file):
 
 def test_a_stuck_line_is_written_anew_though_its_text_changed_since(brief_file):
     # a disclaimer placed after the failed rewrite changes the line's text; the line is still written anew
-    from types import SimpleNamespace
-
-    from brandloop.agents.copywriter import copywriter
-
-    brief, base = load_brief(brief_file)
     lines = {"headline": ["Save More Every Day", "Earn 4.10% APY, On Every Dollar You Save. Member FDIC",
                           "Open Online Today"], "description": ["Open an account.", "Earn 4.10% APY on savings."]}
-    too_long = {"rule_id": "channel.length", "severity": "error", "field": "headline", "index": 1,
-                "message": "headline 2 is 52 characters; the limit is 30", "suggestion": None}
-    v1 = {"id": "v1", "angle": "main benefit", "status": "revise", "fields": lines, "violations": [too_long],
-          "score_history": [40.0], "revisions": 1, "stuck": [["headline", 1, "Earn 4.10% APY, On Every Dollar You Save"]]}
+    v1 = revising(lines, too_long(1, 52), stuck=[["headline", 1, "Earn 4.10% APY, On Every Dollar You Save"]])
     llm = scripted(GOOD, new_line="Interest Paid on Every Dollar")
-    state = {"brief": brief, "brief_dir": str(base), "settings": RunSettings(), "variants": [v1], "revision": 2}
-    events = []
-    out = copywriter(state, SimpleNamespace(context=Context(llm=llm), stream_writer=events.append))
+    out = copy_once(brief_file, llm, [v1], revision=2)
     assert llm.prompts_with(NEW_LINE) and not llm.prompts_with(REWRITE)
     assert out["variants"][0]["fields"]["headline"][1] == "Interest Paid on Every Dollar"
 
@@ -139,20 +153,10 @@ def test_a_variant_short_of_lines_gets_new_ones_beside_its_rewrites(brief_file):
     # two of the three headlines asked for, one of them too long: the long one is rewritten and the missing one
     # written anew in the same loop (before, a variant with a line to fix never got its missing lines: a beer ad
     # was delivered failed with 2 headlines of the 3 the channel needs)
-    from types import SimpleNamespace
-
-    from brandloop.agents.copywriter import copywriter
-
-    brief, base = load_brief(brief_file)
     lines = {"headline": ["Save More Every Day", "Earn 4.10% APY, On Every Dollar You Save"],
              "description": ["Open an account.", "Earn 4.10% APY on savings."]}
-    too_long = {"rule_id": "channel.length", "severity": "error", "field": "headline", "index": 1,
-                "message": "headline 2 is 40 characters; the limit is 30", "suggestion": None}
-    v1 = {"id": "v1", "angle": "main benefit", "status": "revise", "fields": lines, "violations": [too_long],
-          "score_history": [40.0], "revisions": 0}
     llm = scripted(GOOD, rewrite="Earn More at 4.10% APY", new_line=usable_lines())
-    state = {"brief": brief, "brief_dir": str(base), "settings": RunSettings(), "variants": [v1], "revision": 1}
-    out = copywriter(state, SimpleNamespace(context=Context(llm=llm), stream_writer=lambda e: None))
+    out = copy_once(brief_file, llm, [revising(lines, too_long(1, 40))])
     assert len(llm.prompts_with(REWRITE)) == 1 and llm.prompts_with(NEW_LINE) and not llm.prompts_with(COPY)
     headlines = out["variants"][0]["fields"]["headline"]
     assert headlines[:2] == ["Save More Every Day", "Earn More at 4.10% APY"] and len(headlines) == 3
@@ -161,27 +165,16 @@ def test_a_variant_short_of_lines_gets_new_ones_beside_its_rewrites(brief_file):
 
 def test_a_replacing_line_that_reads_as_a_repeat_of_a_line_beside_it_is_not_kept(brief_file):
     # search headlines are shown three at a time: a rewrite that says 'no monthly fee' again is no fix
-    from types import SimpleNamespace
-
-    from brandloop.agents.copywriter import copywriter
-
-    brief, base = load_brief(brief_file)
     lines = {"headline": ["No Monthly Fee Savings", "Earn 4.10% APY, On Every Dollar You Save", "Open Online Today"],
              "description": ["Open an account.", "Earn 4.10% APY on savings."]}
-    too_long = {"rule_id": "channel.length", "severity": "error", "field": "headline", "index": 1,
-                "message": "headline 2 is 40 characters; the limit is 30", "suggestion": None}
-    v1 = {"id": "v1", "angle": "main benefit", "status": "revise", "fields": lines, "violations": [too_long],
-          "score_history": [40.0], "revisions": 1}
     llm = scripted(GOOD, rewrite=["Monthly Fee? None Here", "Interest at 4.10% APY for"],
                    new_line="Interest Paid on Every Dollar")
-    state = {"brief": brief, "brief_dir": str(base), "settings": RunSettings(), "variants": [v1], "revision": 1}
     events = []
-    out = copywriter(state, SimpleNamespace(context=Context(llm=llm), stream_writer=events.append))
+    out = copy_once(brief_file, llm, [revising(lines, too_long(1, 40))], events=events)
     assert out["variants"][0]["fields"]["headline"][1] == "Interest Paid on Every Dollar"
     assert "'No Monthly Fee Savings', shown beside it" in events[0]["trace"]["rejected_rewrites"]["v1.headline.2"]
     # nor is one with a lint hit of its own: the fix of a dangling line that dangles too ('... for')
-    v1.update(fields=lines, stuck=[])
-    out = copywriter(state, SimpleNamespace(context=Context(llm=llm), stream_writer=events.append))
+    out = copy_once(brief_file, llm, [revising(lines, too_long(1, 40))], events=events)
     assert out["variants"][0]["fields"]["headline"][1] == "Interest Paid on Every Dollar"
     assert "dangling" in events[1]["trace"]["rejected_rewrites"]["v1.headline.2"]
 
@@ -189,46 +182,31 @@ def test_a_replacing_line_that_reads_as_a_repeat_of_a_line_beside_it_is_not_kept
 def test_a_redraft_whose_lines_are_all_taken_keeps_the_variants_earlier_lines(brief_file):
     # a TikTok variant redrafted for its score wrote only its sibling's line, so its line was written anew: it was
     # put beside the old ad text, two where the channel allows one. Where the new lines fail, the old ones stay.
-    from types import SimpleNamespace
-
-    from brandloop.agents.copywriter import copywriter
     from brandloop.agents.parsing import parse_fields
 
-    brief, base = load_brief(brief_file)
     wanted = {"headline": 3, "description": 2}
     mine = parse_fields(GOOD_B, wanted)[0]
-    v1 = {"id": "v1", "angle": "main benefit", "status": "revise", "fields": mine, "violations": [],
-          "instructions": ["Name one concrete benefit."], "score_history": [55.0], "revisions": 0}
+    v1 = revising(mine, instructions=["Name one concrete benefit."])
     v2 = {"id": "v2", "angle": "concrete product fact", "status": "passed", "fields": parse_fields(GOOD, wanted)[0],
           "violations": [], "score_history": [70.0], "revisions": 0}
-    state = {"brief": brief, "brief_dir": str(base), "settings": RunSettings(), "variants": [v1, v2], "revision": 1}
     llm = scripted(GOOD)  # the redraft is v2's ad; lines written anew are refused (unusable_lines)
-    out = copywriter(state, SimpleNamespace(context=Context(llm=llm), stream_writer=lambda e: None))
+    out = copy_once(brief_file, llm, [v1, v2])
     assert llm.prompts_with(COPY) and llm.prompts_with(NEW_LINE)
     assert out["variants"][0]["fields"] == mine
     llm = scripted(GOOD, new_line=usable_lines())  # lines written anew take the place of the old ones, not beside
-    out = copywriter(state, SimpleNamespace(context=Context(llm=llm), stream_writer=lambda e: None))
-    fields = out["variants"][0]["fields"]
+    fields = copy_once(brief_file, llm, [v1, v2])["variants"][0]["fields"]
     assert (len(fields["headline"]), len(fields["description"])) == (3, 2)
     assert not set(fields["headline"]) & set(mine["headline"])
 
 
 def test_a_missing_brief_keyword_is_written_into_the_line_with_the_most_room(brief_file):
-    # the brief's keyword is soft and whole-ad, so no line was ever asked for it and variants kept the warning
-    from types import SimpleNamespace
-
-    from brandloop.agents.copywriter import copywriter
-
-    brief, base = load_brief(brief_file)  # keywords: [savings]
+    # the brief's keyword (savings) is soft and whole-ad, so no line was ever asked for it and variants kept it
     lines = {"headline": ["Earn 4.10% APY Today", "Open Online Today", "Bank From Home"],
              "description": ["Open an account in minutes.", "Earn 4.10% APY on every dollar."]}
-    keyword = {"rule_id": "brief.keyword", "severity": "warning", "field": "headline", "index": 0,
-               "message": "the ad never mentions the required keyword 'savings'", "suggestion": None}
-    v1 = {"id": "v1", "angle": "main benefit", "status": "revise", "fields": lines, "violations": [keyword],
-          "score_history": [58.0], "revisions": 1}
-    state = {"brief": brief, "brief_dir": str(base), "settings": RunSettings(), "variants": [v1], "revision": 1}
+    v1 = revising(lines, {"rule_id": "brief.keyword", "severity": "warning", "field": "headline", "index": 0,
+                          "message": "the ad never mentions the required keyword 'savings'", "suggestion": None})
     llm = scripted(GOOD, rewrite="Open a savings account in minutes.", new_line="Grow Your Money Online")
-    out = copywriter(state, SimpleNamespace(context=Context(llm=llm), stream_writer=lambda e: None))
+    out = copy_once(brief_file, llm, [v1])
     (rewrite,) = llm.prompts_with(REWRITE)
     assert "use the word 'savings' in this line" in rewrite and "Open an account in minutes." in rewrite
     assert out["variants"][0]["fields"]["description"][0] == "Open a savings account in minutes."
@@ -236,7 +214,7 @@ def test_a_missing_brief_keyword_is_written_into_the_line_with_the_most_room(bri
     # a replacement without the keyword is no fix; the line written anew is asked for it
     llm = scripted(GOOD, rewrite="Open an account online in minutes.", new_line="Grow Your Money Online")
     events = []
-    out = copywriter(state, SimpleNamespace(context=Context(llm=llm), stream_writer=events.append))
+    out = copy_once(brief_file, llm, [v1], events=events)
     assert out["variants"][0]["fields"]["description"][0] == "Open an account in minutes."
     assert "does not use the keyword 'savings'" in events[0]["trace"]["rejected_rewrites"]["v1.description.1"]
     assert "Use the word: savings" in llm.prompts_with(NEW_LINE)[0]
@@ -244,18 +222,10 @@ def test_a_missing_brief_keyword_is_written_into_the_line_with_the_most_room(bri
 
 def test_a_field_below_the_channels_minimum_takes_the_products_name_when_new_lines_fail(brief_file):
     # a Meta headline (27 characters) whose every new line ran into the limit was delivered failed with none
-    from types import SimpleNamespace
-
-    from brandloop.agents.copywriter import copywriter
-
-    brief, base = load_brief(brief_file)
     lines = {"headline": ["Save More Every Day", "Open Online Today"],
              "description": ["Open an account in minutes.", "Earn 4.10% APY on savings."]}
-    v1 = {"id": "v1", "angle": "main benefit", "status": "revise", "fields": lines, "violations": [],
-          "score_history": [50.0], "revisions": 1}
-    state = {"brief": brief, "brief_dir": str(base), "settings": RunSettings(), "variants": [v1], "revision": 1}
     llm = scripted(GOOD)  # lines written anew are refused (unusable_lines)
-    out = copywriter(state, SimpleNamespace(context=Context(llm=llm), stream_writer=lambda e: None))
+    out = copy_once(brief_file, llm, [revising(lines)])
     assert llm.prompts_with(NEW_LINE)
     assert out["variants"][0]["fields"]["headline"] == ["Save More Every Day", "Open Online Today", "Everyday Savings"]
 
