@@ -353,15 +353,18 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
         if v["status"] != "drafted":
             continue
         for field in drafted:  # new lines failed: up to the channel's minimum, the variant's earlier line, else the
-            have = v["fields"].setdefault(field, [])  # product's name, else a sibling's
+            have = v["fields"].setdefault(field, [])  # product's name or one of its facts, else a sibling's
             floor = floor_of(spec, field)
             own = [t for t in earlier.get(v["id"], {}).get(field, []) if t.casefold() not in {x.casefold() for x in have}]
             have += own[:max(0, floor - len(have))]
-            name = brief.product.name
-            if len(have) < floor and char_length(name) <= spec.fields[field].max_chars and not selector.used(name) \
-                    and not selector.problems(field, name):  # 'Harbor Night Porter' for a Meta headline
-                have.append(name)
-                selector.take(field, name)
+            for plain in [brief.product.name, *brief.product.facts]:  # 'Harbor Night Porter' for a Meta headline
+                if len(have) >= floor:
+                    break
+                if char_length(plain) <= spec.fields[field].max_chars and not selector.used(plain) \
+                        and not own_defect(plain, example_texts, selector.copies) \
+                        and not selector.problems(field, plain, lint=True):
+                    have.append(plain)
+                    selector.take(field, plain)
             picked = selection.get(v["id"], {}).get(field, {})
             spare = [t for t in picked.get("siblings", []) if t.casefold() not in {x.casefold() for x in have}]
             best = sorted(spare, key=lambda t: -selector.quality(field, t))[:max(0, floor - len(have))]

@@ -221,13 +221,21 @@ def test_a_missing_brief_keyword_is_written_into_the_line_with_the_most_room(bri
 
 
 def test_a_field_below_the_channels_minimum_takes_the_products_name_when_new_lines_fail(brief_file):
-    # a Meta headline (27 characters) whose every new line ran into the limit was delivered failed with none
+    # a Meta headline (27 characters) whose every new line ran into the limit was delivered failed with none;
+    # the product's name fills it, or where another variant has that, one of its facts
     lines = {"headline": ["Save More Every Day", "Open Online Today"],
              "description": ["Open an account in minutes.", "Earn 4.10% APY on savings."]}
     llm = scripted(GOOD)  # lines written anew are refused (unusable_lines)
     out = copy_once(brief_file, llm, [revising(lines)])
     assert llm.prompts_with(NEW_LINE)
     assert out["variants"][0]["fields"]["headline"] == ["Save More Every Day", "Open Online Today", "Everyday Savings"]
+    v2 = {"id": "v2", "angle": "concrete product fact", "status": "passed", "violations": [], "score_history": [70.0],
+          "revisions": 0, "fields": {"headline": ["Everyday Savings", "Grow Savings Every Week", "Get 4.10% APY Now"],
+                                     "description": ["Start saving online.", "Get 4.10% APY on savings."]}}
+    brief_file.write_text(brief_file.read_text("utf-8").replace("'4.10% APY'", "'4.10% APY on every balance'"),
+                          "utf-8")
+    out = copy_once(brief_file, scripted(GOOD), [revising(lines), v2])
+    assert out["variants"][0]["fields"]["headline"][-1] == "4.10% APY on every balance"  # the brief's fact
 
 
 def test_budget_exhausted_then_deterministic_repair(brief_file):
