@@ -217,6 +217,9 @@ def repair_fields(fields: dict[str, list[str]], violations: list[dict], state, k
     return fields, log
 
 
+REPLACE_PASSES = 3
+
+
 def _place_again(fields: dict, found: list[dict], rules: dict, spec) -> list[dict]:
     """Place the required texts (disclaimers) that ``found`` asks for; the placement log."""
     by_fields: dict[str, list[str]] = {}
@@ -243,8 +246,11 @@ def _drop_broken(fields, spec, recheck, log, which=lambda x: x["severity"] == "e
         trial = {k: list(v) for k, v in fields.items()}
         before = trial[name].pop(i)
         after, placed = recheck(trial), []
-        if replace is not None and hard_count(after) > hard and (placed := replace(trial, after)):
-            after = recheck(trial)  # the disclaimer the dropped line carried, placed in another
+        for _ in range(REPLACE_PASSES if replace is not None else 0):  # the disclaimer the dropped line carried,
+            more = replace(trial, after)  # placed in another (whose own disclaimer may need a place in turn)
+            if not more:
+                break
+            placed, after = placed + more, recheck(trial)
         if sum(map(which, after)) < current and hard_count(after) <= hard:
             fields.clear()
             fields.update(trial)

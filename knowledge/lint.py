@@ -37,7 +37,8 @@ _ORPHAN_JOIN = regex.compile(r"(?i)(?<![\p{L}\p{N}'’-])(?:and|or|but)\s+(?:eve
 # a subject with its verb gone: "From hazy to high quality, We!"
 _SUBJECT_END = regex.compile(r"(?i)(?<![\p{L}\p{N}'’-])(?:we|they|he|she)\s*[.!?]*\s*$")
 _DOUBLED = regex.compile(r",\s*,|;\s*;|\s[,.;:!?](?!\d)|\(\s*\)|(?<!\.)\.\.(?!\.)|[.,;:][!?]|[!?][.,;:]|"
-                         r"(?<=\p{L}{2})\.(?=\d)")  # a number glued to a word: 'Five.2% ABV'
+                         r"(?<=\p{L}{2})\.(?=\d)|"  # a number glued to a word: 'Five.2% ABV'
+                         r"(?:^|(?<=[.!?]\s))[!-/:-@\[-`{-~]+(?=\s|$)")  # a sentence of ASCII symbols alone: 'fee. #.'
 ACRONYMS = {"USA", "FDIC", "APY", "APR", "ABV", "SOC", "SLA", "API", "APIS", "CRM", "ERP", "HTML", "JSON", "HVAC",
             "NASA", "ASAP", "FAQ", "FAQS", "SMS", "IPA", "IPAS", "ESG", "GDPR", "HIPAA", "ISO", "LLC", "USDA",
             "SaaS", "SAAS", "B2B", "KPI", "KPIS", "ROI", "UEFA", "NFL", "NBA", "IRA", "IRAS", "AI", "EV", "EVS"}

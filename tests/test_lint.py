@@ -201,3 +201,10 @@ def test_a_line_a_sibling_has_is_lint_in_every_loop_for_the_variant_written_in_i
     assert repeated(_state("passed", "drafted")) == {"v1": [], "v2": [("headline", 1)]}
     # v1 rewritten in this loop into the line v2 kept: v1's line is the one to write again
     assert repeated(_state("drafted", "passed")) == {"v1": [("headline", 0)], "v2": []}
+
+
+def test_a_sentence_of_symbols_alone_is_stray_punctuation():
+    # a Northwind description ended 'without monthly fee. #.' and was delivered
+    assert dangling("High-yield savings account without monthly fee. #.") == ("has stray punctuation '#.'", 48, 50)
+    assert dangling("Back for winter. 🍺") is None and dangling("#1 in town") is None
+    assert dangling("Fun! #tbt") is None and dangling("Save $5 today!") is None

@@ -77,14 +77,15 @@ def test_a_forbidden_exclamation_mark_is_repaired_to_a_full_stop(home):
 
 
 def test_a_broken_line_carrying_the_disclaimer_is_dropped_and_the_disclaimer_placed_again(home, tmp_path):
-    # the disclaimers went into the line with the most room, a prompt leak; dropping that line would have lost
-    # them, so the variant was delivered failed with four descriptions where two would do
+    # the disclaimer went into the line with the most room, a prompt leak; dropping that line would have lost it
+    # (one hard violation for another), so the variant was delivered failed with four descriptions where two
+    # would do. The draft's own line carries it here.
     brief = tmp_path / "northwind_search.yaml"
     brief.write_text((EXAMPLES / "northwind_search.yaml").read_text(encoding="utf-8")
                      + "\nassets: {headline: 3, description: 3}\n", encoding="utf-8")
     draft = ("HEADLINE 1: Save With Northwind\nHEADLINE 2: Earn 4.10% APY\nHEADLINE 3: No Monthly Fee\n"
-             "DESCRIPTION 1: Use the exact text today.\n"
-             "DESCRIPTION 2: Open an Everyday Savings account online in minutes, from home.\n"
+             "DESCRIPTION 1: Use the exact text today. Rates subject to credit approval.\n"
+             "DESCRIPTION 2: Open an Everyday Savings account online in minutes. Member FDIC.\n"
              "DESCRIPTION 3: Earn 4.10% APY on every balance, with no monthly maintenance fee.")
     llm = scripted(draft, rewrite=lambda p: p.rsplit(": ", 1)[-1])
     result = Runner(home, lambda s, **kw: llm).run(brief, RunSettings(max_revisions=0))
