@@ -10,14 +10,14 @@ from brandloop.graph.context import RunSettings
 from brandloop.graph.runner import Runner
 from tests.fakes import COPY, scripted
 from tests.test_cli import invoke
-from tests.test_graph import GOOD
+from tests.test_graph import GOOD, GOOD_B, GOOD_C
 
 REWRITE = ("HEADLINE 1: Grow Savings Daily\nHEADLINE 2: Earn 4.10% APY\nHEADLINE 3: Start Online Now\n"
            "DESCRIPTION 1: Open an Everyday Savings account online.\nDESCRIPTION 2: Earn 4.10% APY on savings.")
 
 
 def model():
-    return scripted([GOOD, GOOD, GOOD, REWRITE])  # three first drafts, then every fresh draft after a rejection
+    return scripted([GOOD, GOOD_B, GOOD_C, REWRITE])  # three first drafts, then every fresh draft after a rejection
 
 
 def test_pause_survives_a_restart_and_decisions_are_applied(home, brief_file):
@@ -49,7 +49,7 @@ def test_pause_survives_a_restart_and_decisions_are_applied(home, brief_file):
     v1, v2, v3 = done["variants"]
     assert (v1["review"]["decision"], v1["review"]["by"]) == ("approved", "dana")
     assert v2["review"]["decision"] == "edited" and v2["fields"]["headline"][1] == "Earn 4.10% APY Today"
-    assert v2["review"]["before"]["headline"][1] == "Earn 4.10% APY"
+    assert v2["review"]["before"]["headline"][1] == "Get 4.10% APY"
     assert v2["delivered"] != "failed" and all(x["severity"] != "error" for x in v2["violations"])
     assert (v3["review"]["decision"], v3["review"]["by"], v3["review"]["note"]) == ("approved", "sam", "better")
     assert v3["fields"]["headline"][0] == "Grow Savings Daily"
