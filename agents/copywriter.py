@@ -119,10 +119,10 @@ def new_line_prompt(brief, field: str, spec: ChannelSpec, k: int = 0, angle: str
 
 
 def keyword_line(v: dict, spec: ChannelSpec, term: str, problems: dict) -> tuple[str, int] | None:
-    """The line of ``v`` to say a missing brief keyword in: one with room for it (a failing line first), in the
-    field with the most room; None where no line has room."""
+    """The line of ``v`` to say a missing brief keyword in: one with room for it (a line without problems first),
+    in the field with the most room; None where no line has room."""
     need = char_length(term) + 1
-    room = [((f, i) in problems, spec.fields[f].max_chars - char_length(t), f, i)
+    room = [((f, i) not in problems, spec.fields[f].max_chars - char_length(t), f, i)
             for f, items in v["fields"].items() if f in spec.drafted_fields() for i, t in enumerate(items)]
     fits = [r for r in room if r[1] >= need]
     return max(fits)[2:] if fits else None
@@ -213,9 +213,10 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
                  if v["status"] == "revise" and len(v["fields"].get(f, [])) < n.draft}  # lines still missing
         unsaid = [k for k in brief.keywords if v["status"] == "revise" and v["fields"]
                   and not mentions(k, "\n".join(t for x in v["fields"].values() for t in x))][:1]
-        if unsaid and (place := keyword_line(v, spec, unsaid[0], problems)):  # a line to say the keyword in
+        if unsaid and (place := keyword_line(v, spec, unsaid[0], problems)):  # a line to say the keyword in;
+            if place not in problems:  # a failing line is asked for it but not held to it: a soft keyword never
+                must[(v["id"], *place)] = unsaid[0]  # blocks the fix of a hard problem
             problems = {**problems, place: [*problems.get(place, []), f"use the word '{unsaid[0]}' in this line"]}
-            must.update({(v["id"], *place): unsaid[0]})
         if v["status"] == "revise" and (problems or short):
             stuck = {(f, i) for f, i, *_ in v.get("stuck") or []}  # by place: a disclaimer placed since changes the text
             for (field, i), msgs in problems.items():

@@ -218,6 +218,16 @@ def test_a_missing_brief_keyword_is_written_into_the_line_with_the_most_room(bri
     assert out["variants"][0]["fields"]["description"][0] == "Open an account in minutes."
     assert "does not use the keyword 'savings'" in events[0]["trace"]["rejected_rewrites"]["v1.description.1"]
     assert "Use the word: savings" in llm.prompts_with(NEW_LINE)[0]
+    # where the only line with room breaks a hard rule, its fix is not held to the soft keyword
+    lines = {"headline": ["Earn 4.10% APY Today, Online", "Open an Account Online Today", "Bank From Home, Any Day Now"],
+             "description": ["Open an account in minutes, guaranteed.",
+                             "Earn 4.10% APY on every dollar you keep with us, every single day, online or in the app."]}
+    forbidden = {"rule_id": "brief.forbidden_word", "severity": "error", "field": "description", "index": 0,
+                 "message": "description 1 uses the forbidden word 'guaranteed'", "suggestion": ""}
+    llm = scripted(GOOD, rewrite="Open an account online in minutes.", new_line="Grow Your Money Online")
+    out = copy_once(brief_file, llm, [revising(lines, forbidden, v1["violations"][0])])
+    assert "use the word 'savings'" in llm.prompts_with(REWRITE)[0]
+    assert out["variants"][0]["fields"]["description"][0] == "Open an account online in minutes."
 
 
 def test_a_field_below_the_channels_minimum_takes_the_products_name_when_new_lines_fail(brief_file):
