@@ -22,18 +22,25 @@ from brandloop.knowledge.violations import hard_count
 REPAIR_PASSES = 3
 
 
-def pick_best_version(v: dict) -> dict:
-    """Deliver the critiqued version with the fewest hard violations, then the highest score (latest on ties),
-    so a revision that made things worse never replaces a better earlier draft."""
+def pick_best_version(v: dict, threshold: float = 0.0) -> dict:
+    """Deliver the critiqued version with the fewest hard violations, then one delivery would approve (no lint
+    hit, a score at least ``threshold``), then the highest score (latest on ties), so a revision that made things
+    worse never replaces a better earlier draft, and a clean 61 is not passed over for a 63 with filler."""
     versions = v.get("versions") or []
     if not versions:
         return v
-    best = min(versions, key=lambda x: (hard_count(x["violations"]), -x["score"], -x["loop"]))
+    first = versions[0]["score"]  # never below the first draft, approvable or not
+    best = min(versions, key=lambda x: (hard_count(x["violations"]), not (approvable(x, threshold) and x["score"] >= first),
+                                        -x["score"], -x["loop"]))
     if best is versions[-1]:
         return {**v, "chosen_loop": best["loop"]}
     return {**v, "fields": best["fields"], "violations": best["violations"], "score": best["score"],
             "critique": best["critique"], "cited": best["cited"], "chosen_loop": best["loop"],
             "judgement": best.get("judgement"), "status": "passed" if best.get("passed") else v["status"]}
+
+
+def approvable(version: dict, threshold: float, score: float | None = None) -> bool:
+    return delivery_status(version["violations"], version["score"] if score is None else score, threshold) == "approved"
 
 
 def item_pool(state, spec, variant: dict, others: list[dict]) -> dict[str, list[str]]:
@@ -61,21 +68,27 @@ def _as_delivered(state, delivered: list[dict], v: dict, fields: dict, violation
 
 
 def best_clean_version(state, delivered: list[dict], v: dict, knowledge) -> dict | None:
-    """The clean critiqued version that scores higher as delivered than the text chosen so far (repairs
-    included), or None: a later loop or a repair never delivers less than an earlier clean draft scored."""
+    """The clean critiqued version that delivery would approve where the text chosen so far (repairs included)
+    would not, else one that scores higher as delivered, or None: a later loop or a repair never delivers less than
+    an earlier clean draft scored."""
     if hard_count(v.get("violations", [])) and not v.get("versions"):
         return None
+    threshold = settings_of(state).pass_threshold
     current, _ = _as_delivered(state, delivered, v, v["fields"], v.get("violations", []), v.get("judgement"),
                                knowledge) if v.get("fields") else (-1.0, {})
     if hard_count(v.get("violations", [])):
         current = -1.0  # any clean version beats a failing text
-    best, best_score = None, current
-    for x in v.get("versions") or []:
+    versions = v.get("versions") or []
+    first = _as_delivered(state, delivered, v, versions[0]["fields"], versions[0]["violations"],
+                          versions[0].get("judgement"), knowledge)[0] if versions else -1.0
+    best, best_key = None, (current >= max(first, 0) and approvable(v, threshold, current), current)
+    for x in versions:
         if hard_count(x["violations"]) or x["fields"] == v["fields"]:
             continue
         score, _ = _as_delivered(state, delivered, v, x["fields"], x["violations"], x.get("judgement"), knowledge)
-        if score > best_score:
-            best, best_score = x, score
+        key = (score >= first and approvable(x, threshold, score), score)  # approved, not below the first draft
+        if key > best_key:
+            best, best_key = x, key
     return best
 
 
@@ -125,7 +138,7 @@ def finalize(state, runtime: Runtime[Context]) -> dict:
         if settled(v):
             v.update(violations=recheck(v["fields"]), repaired=bool(v.get("repairs")), stop_reason=reason)
             continue
-        v.update(pick_best_version(v))
+        v.update(pick_best_version(v, settings_of(state).pass_threshold))
         v["repairs"] = []
         hard = hard_count(v.get("violations", []))
         if hard and not settings_of(state).single_shot:  # the eval baseline is delivered as written

@@ -88,3 +88,19 @@ def test_the_first_draft_score_is_recorded_beside_the_final_one(brief_file):
     for v in out["variants"]:
         assert v["first_draft_critiqued_score"] == v["score_history"][0] and v["score"] is not None
         assert v["first_draft_score"] is not None and v["score"] >= v["first_draft_score"]
+
+
+def test_a_version_delivery_would_approve_is_preferred_to_a_higher_score_with_lint():
+    # a TikTok variant's first draft said 'cutting-edge' (lint) and scored 62.9; its clean revision scored 61.4
+    # critiqued. The clean one is delivered (approved), unless it falls below the first draft.
+    from brandloop.agents.finalizer import pick_best_version
+
+    filler = [{"severity": "warning", "rule_id": "lint.filler", "field": "ad_text", "index": 0}]
+    v = {"id": "v1", "fields": {"ad_text": ["b"]}, "violations": [], "status": "revise", "versions": [
+        {"loop": 0, "fields": {"ad_text": ["a"]}, "violations": [], "score": 58.0, "critique": "", "cited": []},
+        {"loop": 1, "fields": {"ad_text": ["b"]}, "violations": filler, "score": 64.0, "critique": "", "cited": []},
+        {"loop": 2, "fields": {"ad_text": ["c"]}, "violations": [], "score": 61.0, "critique": "", "cited": []}]}
+    assert pick_best_version(v, 60.0)["chosen_loop"] == 2
+    assert pick_best_version(v, 62.0)["chosen_loop"] == 1  # none approvable: the highest score
+    v["versions"][0]["score"] = 61.5  # the clean 61 would fall below the first draft
+    assert pick_best_version(v, 60.0)["chosen_loop"] == 0
