@@ -1,9 +1,9 @@
 """Finalize: the delivery guarantee. Each variant's best critiqued version is delivered; if it still breaks a hard
 rule it is repaired deterministically (agents/repairs.py) and re-checked, or delivered marked failed. The delivered
 text is scored again, and only a clean variant whose delivered score reaches the threshold is `approved`. Where an
-earlier clean version scores higher as delivered than the chosen (or repaired) text, that version is delivered, so
-the final score never falls below a clean draft's; `first_draft_score` records the first draft's score beside it,
-measured the same way (beside the other variants' delivered text)."""
+earlier clean version would be approved as delivered and the chosen (or repaired) text would not, or scores higher,
+that version is delivered, so the final score never falls below a clean draft's; `first_draft_score` records the
+first draft's score beside it, measured the same way (beside the other variants' delivered text)."""
 from __future__ import annotations
 
 from langgraph.runtime import Runtime
