@@ -4,8 +4,9 @@ First drafts are whole ads, one creative angle each, in one batched generation. 
 each failing line gets two candidates, the first clean one kept: a rewrite with its exact problems (small models
 copy a whole previous ad verbatim when shown it) and a line written anew without being shown the old one (greedy
 or not, the small model echoes a line it is asked to rewrite); where neither is usable, two are written anew in
-the next loop. Missing lines are written anew. Required texts such as disclaimers are placed deterministically. A variant that fails only on its critic score is drafted afresh with the critic's
-instructions, without the rejected text.
+the next loop. Missing lines are written anew. Required texts such as disclaimers are placed deterministically.
+A variant that fails only on its critic score is drafted afresh with the critic's instructions, without the
+rejected text.
 """
 from __future__ import annotations
 from langgraph.runtime import Runtime

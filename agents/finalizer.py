@@ -30,8 +30,8 @@ def pick_best_version(v: dict, threshold: float = 0.0) -> dict:
     if not versions:
         return v
     first = versions[0]["score"]  # never below the first draft, approvable or not
-    best = min(versions, key=lambda x: (hard_count(x["violations"]), not (approvable(x, threshold) and x["score"] >= first),
-                                        -x["score"], -x["loop"]))
+    best = min(versions, key=lambda x: (hard_count(x["violations"]),
+                                        not (approvable(x, threshold) and x["score"] >= first), -x["score"], -x["loop"]))
     if best is versions[-1]:
         return {**v, "chosen_loop": best["loop"]}
     return {**v, "fields": best["fields"], "violations": best["violations"], "score": best["score"],

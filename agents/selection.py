@@ -189,8 +189,9 @@ COPY_PROMPTS = ("copywriter", "new_line", "rewrite", "retry")
 
 @lru_cache(maxsize=1)
 def _instruction_grams() -> frozenset[tuple[str, ...]]:
-    """Runs of 3 content words (plurals as singulars, 'leading' as 'lead') in the copy prompts' instructions (not their worked examples,
-    which `worked_examples` covers, nor what a brief fills in) and in the creative angles."""
+    """Runs of 3 content words (plurals as singulars, 'leading' as 'lead') in the copy prompts' instructions (not
+    their worked examples, which `worked_examples` covers, nor what a brief fills in) and in the creative angles.
+    A template tag ends a phrase: the brief's words are filled in there."""
     import yaml
     from importlib import resources
 
@@ -198,7 +199,7 @@ def _instruction_grams() -> frozenset[tuple[str, ...]]:
     texts = list(prompts.load_data("angles"))
     for name in COPY_PROMPTS:
         raw = yaml.safe_load(resources.files("brandloop.prompts").joinpath(f"{name}.yaml").read_text("utf-8"))
-        for part in (raw.get("system", ""), raw.get("user", "")):  # a template tag ends a phrase: the brief's words are filled in there
+        for part in (raw.get("system", ""), raw.get("user", "")):
             texts += [t for ln in part.splitlines() if not _COPY_LABEL.match(ln)
                       for t in _TEMPLATE_TAG.split(ln)]
     return frozenset(g for t in texts for g in _grams(t))
