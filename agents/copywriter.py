@@ -122,9 +122,9 @@ def new_line_prompt(brief, field: str, spec: ChannelSpec, k: int = 0, angle: str
 def keyword_line(v: dict, spec: ChannelSpec, term: str, problems: dict) -> tuple[str, int] | None:
     """The line of ``v`` to say a missing brief keyword in: one with room for it (a line without problems first),
     in the field with the most room; None where no line has room."""
-    need = char_length(term) + 1
+    need, drafted = char_length(term) + 1, spec.drafted_fields()
     room = [((f, i) not in problems, spec.fields[f].max_chars - char_length(t), f, i)
-            for f, items in v["fields"].items() if f in spec.drafted_fields() for i, t in enumerate(items)]
+            for f, items in v["fields"].items() if f in drafted for i, t in enumerate(items)]
     fits = [r for r in room if r[1] >= need]
     return max(fits)[2:] if fits else None
 
@@ -217,7 +217,8 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
         if unsaid and (place := keyword_line(v, spec, unsaid[0], problems)):  # a line to say the keyword in;
             if place not in problems:  # a failing line is asked for it but not held to it: a soft keyword never
                 must[(v["id"], *place)] = unsaid[0]  # blocks the fix of a hard problem
-            problems = {**problems, place: [*problems.get(place, []), f"use the word '{unsaid[0]}' in this line"]}
+            ask = prompts.render_text("rewrite", "use_keyword", keyword=unsaid[0])
+            problems = {**problems, place: [*problems.get(place, []), ask]}
         if v["status"] == "revise" and (problems or short):
             stuck = {(f, i) for f, i, *_ in v.get("stuck") or []}  # by place: a disclaimer placed since changes the text
             for (field, i), msgs in problems.items():

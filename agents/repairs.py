@@ -156,12 +156,11 @@ def repair_fields(fields: dict[str, list[str]], violations: list[dict], state, k
     rules = rules_by_id(state, knowledge)
     # 1. Rulebook substitutions and casing, item by item, kept only when the line still reads.
     by_item: dict[tuple[str, int], list[dict]] = {}
-    required: dict[str, list[str]] = {}
     removals: list[dict] = []
     for v in hard:
         rule = rules.get(v["rule_id"])
         if rule is not None and rule.type == "required" and v.get("suggestion"):
-            required.setdefault(",".join(rule.params.get("in_fields") or []), []).append(v["suggestion"])
+            continue  # placed in step 4
         elif rule is not None and rule.type == "claim":
             removals.append(v)
         elif rule is not None and rule.type != "length":  # a length rule's suggestion is a word-boundary cut
@@ -203,9 +202,7 @@ def repair_fields(fields: dict[str, list[str]], violations: list[dict], state, k
                 items[i] = after
                 log.append({"rule_id": "channel.length", "field": name, "index": i, "before": text, "after": after})
     # 4. Required texts (disclaimers), placed last so nothing cuts them.
-    for allowed, texts in required.items():
-        for entry in place_required(fields, texts, allowed.split(",") if allowed else [], spec):
-            log.append({"rule_id": "required", **entry})
+    log.extend({"rule_id": "required", **entry} for entry in _place_again(fields, hard, rules, spec))
     # 5. Lines still broken, duplicates and missing items: the variant's own clean alternatives.
     if pool and recheck is not None:
         _replace_from_pool(fields, pool, spec, recheck, log)
@@ -221,7 +218,8 @@ REPLACE_PASSES = 3
 
 
 def _place_again(fields: dict, found: list[dict], rules: dict, spec) -> list[dict]:
-    """Place the required texts (disclaimers) that ``found`` asks for; the placement log."""
+    """Place the required texts (disclaimers) that ``found`` asks for, each in its rule's fields; the placement
+    log."""
     by_fields: dict[str, list[str]] = {}
     for x in found:
         rule = rules.get(x["rule_id"])

@@ -192,13 +192,11 @@ def _instruction_grams() -> frozenset[tuple[str, ...]]:
     """Runs of 3 content words (plurals as singulars, 'leading' as 'lead') in the copy prompts' instructions (not
     their worked examples, which `worked_examples` covers, nor what a brief fills in) and in the creative angles.
     A template tag ends a phrase: the brief's words are filled in there."""
-    import yaml
-    from importlib import resources
-
     from brandloop import prompts
+
     texts = list(prompts.load_data("angles"))
     for name in COPY_PROMPTS:
-        raw = yaml.safe_load(resources.files("brandloop.prompts").joinpath(f"{name}.yaml").read_text("utf-8"))
+        raw = prompts.load_data(name)  # the template's own text, unrendered
         for part in (raw.get("system", ""), raw.get("user", "")):
             texts += [t for ln in part.splitlines() if not _COPY_LABEL.match(ln)
                       for t in _TEMPLATE_TAG.split(ln)]
