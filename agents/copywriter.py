@@ -129,6 +129,15 @@ def keyword_line(v: dict, spec: ChannelSpec, term: str, problems: dict) -> tuple
     return max(fits)[2:] if fits else None
 
 
+def brief_line_with(brief, term: str, limit: int, usable) -> str | None:
+    """The brief's own line that says ``term`` (the key message, then a fact, then the description) and fits
+    ``limit``, where ``usable(line)`` allows it: a keyword the model would not write is said in the marketer's words."""
+    for plain in (brief.key_message, *brief.product.facts, brief.product.description):
+        if plain and mentions(term, plain) and char_length(plain) <= limit and usable(plain):
+            return plain
+    return None
+
+
 def floor_of(spec: ChannelSpec, field: str) -> int:
     return spec.fields[field].min_count if field in spec.fields else 0
 
@@ -244,6 +253,8 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
                     for seed in (base + 2 * k, base + 2 * k + 1):
                         slot[len(items)] = (v["id"], field, k)
                         items.append((v, field, have + k, new_line_prompt(brief, field, spec, seed, v.get("angle", ""))))
+        elif v["status"] == "revise" and (v.get("versions") or [{}])[-1].get("passed"):
+            v["status"] = "passed"  # approved, kept on for a keyword with no line to say it in: not redrafted
         else:
             unspoken = tuple(x["message"] for x in v.get("violations", []) if x["rule_id"] in UNSPOKEN)
             avoid = list(dict.fromkeys(
@@ -347,6 +358,21 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
             rejected[f"{v['id']}.{field}.{i + 1}" + (f"#{n}" if n in slot or n in anew else "")] = f"{text!r}: {reason}"
             if before is not None:
                 stuck.setdefault(v["id"], []).append([field, i, before])
+    by_id, said = {v["id"]: v for v in targets}, {}
+    for (vid, field, i), term in must.items():  # no candidate used the keyword: the brief's own line that does
+        fields = rewritten.setdefault(vid, {k: list(x) for k, x in by_id[vid]["fields"].items()})
+        if (vid, field, i) in filled or mentions(term, "\n".join(t for x in fields.values() for t in x)):
+            continue
+        others = [t for j, t in enumerate(fields[field]) if j != i]
+        plain = brief_line_with(brief, term, spec.fields[field].max_chars, lambda t: not (
+            selector.used(t, replacing=fields[field][i]) or t.casefold() in {o.casefold() for o in others}
+            or own_defect(t, example_texts, selector.copies) or selector.problems(field, t, lint=True)
+            or repeats_sibling_line(spec, field, t, others)))
+        if plain:
+            fields[field][i] = plain
+            selector.take(field, plain)
+            filled.add((vid, field, i))
+            said[f"{vid}.{field}.{i + 1}"] = plain
     for v in targets:  # a line none of whose candidates was kept is written anew next loop
         v["stuck"] = [x for x in stuck.get(v["id"], []) if (v["id"], x[0], x[1]) not in filled]
         if v["id"] in rewritten:
@@ -384,6 +410,7 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
                      getattr(rules.get(x["rule_id"]), "type", "") == "required"]
             if texts:
                 place_required(v["fields"], texts, [], spec)
-    trace.set(output={v["id"]: v["fields"] for v in targets}, selection=selection, rejected_rewrites=rejected)
+    trace.set(output={v["id"]: v["fields"] for v in targets}, selection=selection, rejected_rewrites=rejected,
+              keyword_from_brief=said)
     emit(runtime, trace)
     return {"variants": variants, "revision": loop}

@@ -131,6 +131,7 @@ def _norm(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.casefold()))
 
 
+REVISABLE = ("channel.count", "brief.keyword")  # soft, and fixed line by line: missing lines, a missing keyword
 ECHO_WORDS = 5  # content words in a row that a critique shares with a guideline passage: restated, not applied
 EXAMPLE_ECHO_WORDS = 4  # ... or with the prompt's worked review ('the description could name who it is for')
 
@@ -256,12 +257,15 @@ def critic(state, runtime: Runtime[Context]) -> dict:
                  critique=parsed.get("critique") or "(the critic's reply could not be parsed)",
                  cited=list(dict.fromkeys(alias[c.upper()] for c in parsed.get("cited", []) if c.upper() in alias)),
                  passages=[{"id": p["id"], "text": p["text"]} for p in passages],
-                 instructions=findings_of(v.get("violations", [])) + given,
-                 status="passed" if delivery_status(v.get("violations", []), score, settings.pass_threshold)
-                 == "approved" else "revise")
+                 instructions=findings_of(v.get("violations", [])) + given)
+        approved = delivery_status(v.get("violations", []), score, settings.pass_threshold) == "approved"
+        # an approved ad short of lines or of a brief keyword is worked on while loops remain (the best version is
+        # delivered, so a revision that does not help costs nothing but time)
+        more = loop < settings.max_revisions and any(x["rule_id"] in REVISABLE for x in v.get("violations", []))
+        v["status"] = "passed" if approved and not more else "revise"
         v["versions"] = [*v.get("versions", []), {
             "loop": loop, "fields": v["fields"], "score": score, "violations": v.get("violations", []),
-            "critique": v["critique"], "cited": v["cited"], "passed": v["status"] == "passed",
+            "critique": v["critique"], "cited": v["cited"], "passed": approved,
             "judgement": v["judgement"], "parsed": parsed, "passages": v["passages"],
             "fixes": given}]
         scores[v["id"]] = score
