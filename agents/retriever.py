@@ -31,10 +31,23 @@ def _fact_text(f) -> str:
     return getattr(f, "statement", None) or (f.get("statement") if isinstance(f, dict) else str(f))
 
 
-def rule_line(rule) -> str:
-    """One short line for the copywriter. Substitutions that only fix casing read as 'write names exactly'."""
+def other_products(knowledge, product: str) -> set[str]:
+    """The names and aliases (case folded) of the rulebook's products other than the brief's ``product``."""
+    out = set()
+    for p in getattr(getattr(knowledge, "data", None), "products", None) or []:
+        names = {" ".join(str(x).casefold().split()) for x in (p.name, *p.aliases)}
+        if " ".join(product.casefold().split()) not in names:
+            out |= names
+    return out
+
+
+def rule_line(rule, others: set[str] = frozenset()) -> str:
+    """One short line for the copywriter. Substitutions that only fix casing read as 'write names exactly'; the
+    names of ``others`` (the brand's other products) are left out: shown, a small model writes them into the ad
+    ('FieldTable Veggie Box' as a headline for the Family Box)."""
     swap = rule.params.get("swap") or {}
-    casing = list(dict.fromkeys(new for old, new in swap.items() if str(old).lower() == str(new).lower()))
+    casing = list(dict.fromkeys(new for old, new in swap.items() if str(old).lower() == str(new).lower()
+                                and " ".join(str(new).casefold().split()) not in others))
     swaps = [(new, old) for old, new in swap.items() if str(old).lower() != str(new).lower()][:MAX_SWAPS_IN_PROMPT]
     part = rule.type if prompts.has_part("rules", rule.type) else "fallback"
     line = prompts.render_text("rules", part, params=rule.params, message=rule.message, casing=casing, swaps=swaps,
@@ -55,7 +68,8 @@ def retrieve(state, runtime: Runtime[Context]) -> dict:
         in_force = knowledge.rules_for(brand=knowledge.brand, product=brief.product.name, channel=brief.channel,
                                        audience=brief.audience)
         hard_first = sorted(in_force, key=lambda r: r.severity != "error")
-        rules = [rule_line(r) for r in hard_first if r.type != "length"][:MAX_RULES_IN_PROMPT]
+        others = other_products(knowledge, brief.product.name)
+        rules = [x for r in hard_first if r.type != "length" and (x := rule_line(r, others))][:MAX_RULES_IN_PROMPT]
         query = " ".join(x for x in (brief.key_message, brief.goal, brief.product.name, brief.tone) if x)
         guidelines = [p.model_dump() if hasattr(p, "model_dump") else dict(p)
                       for p in knowledge.guidelines_for(query, brand=brief.brand, channel=brief.channel, k=4)]

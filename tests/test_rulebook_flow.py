@@ -94,3 +94,12 @@ def test_a_broken_line_carrying_the_disclaimer_is_dropped_and_the_disclaimer_pla
     text = " ".join(v1["fields"]["description"])
     assert "exact text" not in text.lower() and "Rates subject to credit approval." in text and "Member FDIC" in text
     assert any(r["rule_id"] == "dropped" and "exact text" in r["before"].lower() for r in v1["repairs"])
+
+
+def test_the_prompt_names_only_the_briefs_product_of_the_brands_products(home):
+    # 'Write names exactly: FieldTable, FieldTable Family Box, FieldTable Veggie Box' reached a Family Box ad's
+    # prompt, and the model wrote 'FieldTable Veggie Box' as its headline
+    llm = scripted("HEADLINE: Dinner for four\nBODY: Weeknight dinners for four, planned and portioned for you.")
+    Runner(home, lambda s, **kw: llm).run(EXAMPLES / "fieldtable_family_dsp.yaml", RunSettings(max_revisions=0))
+    first = llm.prompts_with(COPY)[0]
+    assert "Write names exactly: FieldTable, FieldTable Family Box;" in first and "Veggie" not in first
