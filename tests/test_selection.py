@@ -145,7 +145,7 @@ def test_the_prompts_instructions_and_angles_leaking_into_a_line_are_caught():
 
 def test_a_brief_is_shown_the_worked_examples_farthest_from_its_product(tmp_path):
     from brandloop.agents.copywriter import new_line_prompt
-    from brandloop.agents.selection import example_topic, examples_for, own_defect, worked_examples
+    from brandloop.agents.selection import all_examples, example_topic, examples_for, own_defect, worked_examples
     from brandloop.graph.brief import load_brief
 
     brief, _ = load_brief(ROOT / "examples" / "briefs" / "fieldtable_family_dsp.yaml")  # a meal-kit brand
@@ -158,6 +158,9 @@ def test_a_brief_is_shown_the_worked_examples_farthest_from_its_product(tmp_path
     assert own_defect(line, list(worked_examples(shown))) is None
     assert own_defect(line, list(worked_examples())) is not None
     assert example_topic("Pre-portioned dinners", "", shown) is None and example_topic("A lamp for long runs", "", shown) == "lamp"
+    # 'New to running?' reached an e-bike ad: 'runner' did not match 'running'
+    oakline = tuple(e for e in all_examples() if e["product"].startswith("Oakline"))
+    assert example_topic("New to running? VoltCycle Cargo carries up to 400 lb.", "", oakline) == "running"
     bank, _ = load_brief(ROOT / "examples" / "briefs" / "northwind_search.yaml")
     assert examples_for(bank) != shown or all(e["product"] != "Bluefin Meal Kits" for e in examples_for(bank))
 
