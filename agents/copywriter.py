@@ -17,7 +17,7 @@ import math
 from brandloop.agents.context import Context, context_of, emit
 from brandloop import prompts
 from brandloop.agents.common import brief_of, brief_text, channel_of, settings_of
-from brandloop.agents.formats import ad_pattern, char_cap, line_format, rewrite_pattern
+from brandloop.agents.formats import ad_pattern, char_cap, lead_pattern, line_format, rewrite_pattern
 from brandloop.agents.llm_calls import batch_with_retry, constrains
 from brandloop.agents.parsing import parse_fields, parse_line
 from brandloop.agents.repairs import place_required, rules_by_id, trim_whole
@@ -217,6 +217,7 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
     alt: dict[int, tuple] = {}  # items position -> the failing line it is a candidate replacement for
     must: dict[tuple, str] = {}  # (variant, field, index) -> a brief keyword its replacement must use
     slot: dict[int, tuple] = {}  # items position -> the missing line it is a candidate for
+    leads: dict[int, str] = {}  # items position -> the brief keyword its line is made to start with
     for v in targets:
         problems = _item_problems(v, rules) if v["status"] == "revise" else {}
         short = {f: n.draft - len(v["fields"].get(f, [])) for f, n in drafted.items()
@@ -243,6 +244,8 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
                         max_chars=limit, words=max(2, words_for(limit) - (loop - 1)), text=v["fields"][field][i],
                         problems=msgs, facts=facts[:6] if claims else [])))
                 for seed in ((loop + i,) if (field, i) not in stuck else (loop + i, loop + i + 1)):
+                    if seed == loop + i and (v["id"], field, i) in must:  # one candidate starts with the keyword
+                        leads[len(items)] = must[(v["id"], field, i)]
                     alt[len(items)] = (v["id"], field, i)
                     anew.add(len(items))
                     items.append((v, field, i, new_line_prompt(brief, field, spec, seed, v.get("angle", ""),
@@ -318,7 +321,9 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
     longest = max((spec.fields[f].max_chars for _, f, _, _ in items if f in spec.fields), default=90)
     lines = batch_with_retry(llm, [f"{v['id']}.{f}.{i + 1}" for v, f, i, _ in items], [p for *_, p in items],
                              parse_line, trace, max_new_tokens=min(settings.max_new_tokens, item_tokens(longest)),
-                             stop=["\n"], patterns=[rewrite_pattern(spec, f, source) for _, f, _, _ in items],
+                             stop=["\n"], patterns=[lead_pattern(spec, f, source, leads[n]) if n in leads else
+                                                     rewrite_pattern(spec, f, source)
+                                                     for n, (_, f, _, _) in enumerate(items)],
                              **({**sampling, "seed": sampling["seed"] + 100} if sampling else {}))
     if constrains(llm) and not single:
         lines = [(uncut(spec, f, text, source, own) if text else text, problems)

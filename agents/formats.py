@@ -132,6 +132,18 @@ def rewrite_pattern(spec: ChannelSpec, field_name: str, brief_text: str) -> str:
     return fmt.line(char_cap(spec, f, fmt))
 
 
+def lead_pattern(spec: ChannelSpec, field_name: str, brief_text: str, lead: str) -> str:
+    """One line of ``field_name`` within its limit that starts with ``lead`` (its first letter a capital): a brief
+    keyword the small model leaves out when it is only asked to use it."""
+    f = spec.fields.get(field_name) or FieldSpec(max_chars=90)
+    fmt = line_format(brief_text, f)
+    start = lead[:1].upper() + lead[1:]
+    room = char_cap(spec, f, fmt) - len(start)
+    if room < 2:
+        return rewrite_pattern(spec, field_name, brief_text)
+    return f"{literal(start)}(?:{fmt.body}{{0,{room - 1}}}{fmt.last})?"
+
+
 def critique_pattern(brief_text: str) -> str:
     """SCORE 0-10, then a one-sentence CRITIQUE and a one-sentence FIX. The sentences are unbounded (the token
     budget bounds them): a bounded repetition costs the engine seconds to compile."""

@@ -239,6 +239,23 @@ def test_a_missing_brief_keyword_is_written_into_the_line_with_the_most_room(bri
     assert out["variants"][0]["fields"]["description"][0] == "Open an account online in minutes."
 
 
+def test_the_line_written_anew_for_a_missing_keyword_is_made_to_start_with_it(brief_file):
+    # asked to 'Use the word: fleet', the 0.5B model left it out of every candidate on the eval; on an engine that
+    # holds a reply to a pattern, the written-anew candidate starts with the keyword
+    from tests.fakes import ConstrainedScriptedChatModel
+
+    lines = {"headline": ["Earn 4.10% APY Today", "Open Online Today", "Bank From Home"],
+             "description": ["Open an account in minutes.", "Earn 4.10% APY on every dollar."]}
+    v1 = revising(lines, {"rule_id": "brief.keyword", "severity": "warning", "field": "headline", "index": 0,
+                          "message": "the ad never mentions the required keyword 'savings'", "suggestion": None})
+    llm = ConstrainedScriptedChatModel(rules=[(REWRITE, "Open an account online in minutes."),
+                                              (NEW_LINE, "Savings that grow, opened online in minutes.")], calls=[])
+    out = copy_once(brief_file, llm, [v1])
+    rewrite, anew = llm.patterns
+    assert anew.startswith("Savings(?:") and not rewrite.startswith("Savings")
+    assert out["variants"][0]["fields"]["description"][0] == "Savings that grow, opened online in minutes."
+
+
 def test_an_approved_ad_without_the_brief_keyword_is_worked_on_while_loops_remain(brief_file):
     # approved ads stopped the loop though they never said the brief's keyword (a soft warning, 3 points each):
     # on the eval 5 of 12 variants lacked 'vegetarian' or 'dinner', and RSA variants stopped at 3 of 8 headlines
