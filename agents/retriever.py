@@ -69,7 +69,7 @@ def retrieve(state, runtime: Runtime[Context]) -> dict:
                                        audience=brief.audience)
         hard_first = sorted(in_force, key=lambda r: r.severity != "error")
         others = other_products(knowledge, brief.product.name)
-        rules = [x for r in hard_first if r.type != "length" and (x := rule_line(r, others))][:MAX_RULES_IN_PROMPT]
+        rules = [rule_line(r, others) for r in hard_first if r.type != "length"][:MAX_RULES_IN_PROMPT]
         query = " ".join(x for x in (brief.key_message, brief.goal, brief.product.name, brief.tone) if x)
         guidelines = [p.model_dump() if hasattr(p, "model_dump") else dict(p)
                       for p in knowledge.guidelines_for(query, brand=brief.brand, channel=brief.channel, k=4)]
