@@ -109,3 +109,13 @@ def test_a_rulebook_claim_rule_replaces_the_brief_claim_check(harbor):
     fields = {"primary_text": [HARBOR + ". Please drink responsibly."], "headline": ["Hazy, local pale ale"]}
     ids = [v.rule_id for v in check_variant(fields, _state("Harbor Pale Ale"), harbor)]
     assert "harbor.claims" in ids and "brief.claims" not in ids
+
+
+def test_regression_save_before_a_number_is_a_claim_of_its_own():
+    # delivered clean on the Northwind search brief: "Save $250,000 with FDIC!" from "FDIC insured up to $250,000"
+    ctx = Ctx(fact_values=[(250000.0, "price"), (40.0, "percent")],
+              backing_texts=["FDIC insured up to $250,000", "40% off your first box"])
+    (v,) = RuleEngine([BANK]).check({"headline": ["Save $250,000 with FDIC!"]}, ctx)
+    assert "'$250,000' is stated as 'save'" in v.message
+    for text in ["Save 40% on your first box", "Saves you 40% off", "Start saving with FDIC insured up to $250,000"]:
+        assert RuleEngine([BANK]).check({"headline": [text]}, ctx) == [], text

@@ -18,8 +18,11 @@ _TOKEN = regex.compile(r"[$€£¥]?\d[\d,]*(?:\.\d+)?%?|[\p{L}][\p{L}'-]*")
 _NEUTRAL = set("""
 a an the and or but of to in on at by for from with without per each every all any your you our we us it its this
 that these those is are be get gets got earn earns enjoy enjoys pay pays just only now today as low high up
-starting start starts save saves plus over under about around nearly almost than more less new yes
+starting start starts plus over under about around nearly almost than more less new yes
 """.split())
+# 'Save $100' states a reduction, which a fact says as 'off' or 'discount'; it does not frame any number
+# ('Save $250,000' is not 'FDIC insured up to $250,000').
+_ALIKE = {"save": "off", "discount": "off"}
 # A phrase about another thing starts at a join or a preposition, on either side of the number.
 _JOINS = {"and", "or", "but", "plus", "so", "while", "when", "if", "&"}
 _NEXT_PHRASE = {"with", "without", "no", "for", "to", "on", "in", "at", "from", "by", "that", "which"}
@@ -29,8 +32,9 @@ def _stem(w: str) -> str:
     w = w.lower().strip("'-")
     for suf in ("ing", "ed", "es", "s"):
         if len(w) > len(suf) + 3 and w.endswith(suf):
-            return w[: -len(suf)]
-    return w
+            w = w[: -len(suf)]
+            break
+    return _ALIKE.get(w, w)
 
 
 def _is_number(tok: str) -> bool:
