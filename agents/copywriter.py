@@ -26,6 +26,7 @@ from brandloop.agents.selection import (EXAMPLES_SHOWN, LineSelector, all_exampl
 from brandloop.agents.tracing import NodeTrace
 from brandloop.knowledge.channels import ChannelSpec
 from brandloop.knowledge.checks import content_word_set, label, mentions, read_as_repeat
+from brandloop.knowledge.lint import unfinished_before_mark
 from brandloop.knowledge.text import char_length
 from brandloop.knowledge.violations import is_lint
 from brandloop.knowledge.words import cut_word
@@ -92,9 +93,13 @@ def uncut(spec: ChannelSpec, field: str, text: str, source: str, own: list[str] 
     keep its whole sentences or phrases before the cut, or nothing (never a cut phrase such as 'Savings Plan for
     Young')."""
     f = spec.fields.get(field)
-    if f is None or text.rstrip()[-1:] in ("!", "?"):
+    if f is None:
         return text
     cap = char_cap(spec, f, line_format(source, f))
+    if text.rstrip()[-1:] in (".", "!", "?") and char_length(text) >= cap - 1 and unfinished_before_mark(text):
+        return trim_whole(text, char_length(text) - 1) or ""  # the engine closed it at the cap: 'save for a new?'
+    if text.rstrip()[-1:] in ("!", "?"):
+        return text
     if cut_word(text, cap, [source, *own]):  # stopped inside a word: 'High Calor', 'with Northw.', 'Pacific Co'
         return trim_whole(text, char_length(text) - 1) or ""
     if char_length(text) < cap:  # the next token may not have fitted: one letter of a word is left ('Cocoa N')

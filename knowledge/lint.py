@@ -103,6 +103,22 @@ def _v(rule: str, field: str, i: int, message: str, start: int = 0, end: int = 0
     return Violation(rule_id=rule, severity="warning", field=field, index=i, start=start, end=end, message=message)
 
 
+# adjectives that need their noun: after an article, at a line's cap, they mean the noun was cut ('for a new?')
+_NEEDS_NOUN = {"new", "first", "next", "last", "best", "better", "great", "good", "own", "whole", "full", "other",
+               "same", "perfect", "ideal", "favorite", "favourite", "daily", "weekly", "monthly", "everyday", "local"}
+_DETERMINERS = {"a", "an", "the", "your", "our", "their", "its", "my", "this", "every", "each"}
+
+
+def unfinished_before_mark(text: str) -> bool:
+    """Whether the words before a line's end mark cannot end it: a connector ('portioned for!') or a determiner
+    and an adjective without its noun ('save for a new?'). Only telling at a line's cap, where the engine closed
+    the line: elsewhere 'for!' can be correct English."""
+    words = [w.casefold() for w in _WORD.findall(text.rstrip().rstrip(".!?"))]
+    if not words:
+        return False
+    return words[-1] in _CONNECTORS or (len(words) > 1 and words[-2] in _DETERMINERS and words[-1] in _NEEDS_NOUN)
+
+
 def dangling(text: str) -> tuple[str, int, int] | None:
     """A dangling end ('... and', '... with,') or stray punctuation (', ,', ' .'): (what, start, end), or None."""
     words = list(_WORD.finditer(text))

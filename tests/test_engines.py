@@ -73,6 +73,18 @@ def test_a_line_cut_at_its_cap_loses_the_cut_word():
     assert uncut(meta, "description", "Get Vitamin C", "x") == "Get Vitamin C"  # far from the limit: a name
 
 
+def test_an_end_mark_the_engine_put_at_the_cap_after_an_unfinished_phrase_is_a_cut():
+    # delivered on the Northwind search brief: the noun ('home') did not fit, so the line was closed with '?'
+    assert uncut(RSA, "headline", "Do you want to save for a new?", "x") == ""
+    assert uncut(RSA, "headline", "No fee, portioned for you and!", "x") == "No fee"
+    assert uncut(RSA, "headline", "Weeknight meal, portioned for.", "x") == "Weeknight meal"
+    # whole lines at the cap stay, and short ones are not judged ('for!' can be English)
+    assert uncut(RSA, "headline", "Start your day with a savings!", "x") == "Start your day with a savings!"
+    assert uncut(RSA, "headline", "Learn how to save effectively!", "x") == "Learn how to save effectively!"
+    assert uncut(RSA, "headline", "What is it for?", "x") == "What is it for?"
+    assert uncut(RSA, "headline", "Save for a new home?", "x") == "Save for a new home?"
+
+
 def test_a_line_that_stops_inside_a_word_near_its_cap_loses_that_word():
     # no word, but the start of one: English ('calories') or the brief's own ('Northwind', 'Pacific Coast')
     assert uncut(RSA, "headline", "Fresh and Refined, High Calor", "x") == "Fresh and Refined"
