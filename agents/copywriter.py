@@ -12,6 +12,7 @@ from __future__ import annotations
 from langgraph.runtime import Runtime
 
 import math
+import re
 
 
 from brandloop.agents.context import Context, context_of, emit
@@ -88,6 +89,20 @@ def _item_problems(v: dict, rules: dict) -> dict[tuple[str, int], list[str]]:
     return out
 
 
+LONG_FIELD = 60  # fields of several sentences (descriptions, body text)
+NEAR_CAP = 12  # characters short of the cap where the next word may not have fitted
+_SENTENCE_END = re.compile(r"[.!?](?=\s)")
+
+
+def whole_sentences(text: str) -> str:
+    """``text`` without an unfinished last sentence: one without an end mark after sentences that have one
+    ('... SOC 2 Type II certified, and has a month-end')."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    if not ends or text.rstrip()[-1:] in (".", "!", "?") or len(text[ends[-1]:].split()) < 4:
+        return text  # a short closing phrase without a mark is a call to action ('Member FDIC. Open today')
+    return text[:ends[-1]].rstrip()
+
+
 def uncut(spec: ChannelSpec, field: str, text: str, source: str, own: list[str] = ()) -> str:
     """A constrained line that reached its pattern's cap (or stopped inside a word just short of it) was cut there:
     keep its whole sentences or phrases before the cut, or nothing (never a cut phrase such as 'Savings Plan for
@@ -105,7 +120,9 @@ def uncut(spec: ChannelSpec, field: str, text: str, source: str, own: list[str] 
     if char_length(text) < cap:  # the next token may not have fitted: one letter of a word is left ('Cocoa N')
         last = text.split()[-1] if len(text.split()) > 1 else ""
         cut = len(last) == 1 and last.isalpha() and last not in "aAI" and char_length(text) >= cap - 4
-        return (trim_whole(text, char_length(text) - 1) or "") if cut else text
+        if cut:
+            return trim_whole(text, char_length(text) - 1) or ""
+        return whole_sentences(text) if cap >= LONG_FIELD and char_length(text) >= cap - NEAR_CAP else text
     if text.endswith(".") and not text[-2:-1].isdigit():
         return text  # a sentence that ends exactly at the cap
     return trim_whole(text, char_length(text) - 1) or ""

@@ -85,6 +85,19 @@ def test_an_end_mark_the_engine_put_at_the_cap_after_an_unfinished_phrase_is_a_c
     assert uncut(RSA, "headline", "Save for a new home?", "x") == "Save for a new home?"
 
 
+def test_an_unfinished_last_sentence_near_the_cap_of_a_long_field_is_dropped():
+    # delivered in a Cobalt intro: the sentence stopped on a whole word when the next one did not fit
+    cut = "Month-end close in days, not weeks. SOC 2 Type II certified, and has a month-end"
+    assert uncut(RSA, "description", cut, "x") == "Month-end close in days, not weeks."
+    # a closing call to action, a finished line and a line far from the cap stay; headlines are not judged so
+    cta = "Earn 4.10% APY on every balance with no monthly fee. Member FDIC. Open online today"
+    assert uncut(RSA, "description", cta, "x") == cta
+    assert uncut(RSA, "description", cut + ".", "x") == cut + "."
+    short = "Close in days. SOC 2 Type II certified, and has a month-end"
+    assert uncut(RSA, "description", short, "x") == short
+    assert uncut(RSA, "headline", "Save more. Open yours online", "x") == "Save more. Open yours online"
+
+
 def test_a_line_that_stops_inside_a_word_near_its_cap_loses_that_word():
     # no word, but the start of one: English ('calories') or the brief's own ('Northwind', 'Pacific Coast')
     assert uncut(RSA, "headline", "Fresh and Refined, High Calor", "x") == "Fresh and Refined"
