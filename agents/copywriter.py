@@ -151,11 +151,11 @@ def keyword_line(v: dict, spec: ChannelSpec, term: str, problems: dict) -> tuple
     return max(fits)[2:] if fits else None
 
 
-def brief_line_with(brief, term: str, limit: int, usable) -> str | None:
-    """The brief's own line that says ``term`` (the key message, then a fact, then the description) and fits
-    ``limit``, where ``usable(line)`` allows it: a keyword the model would not write is said in the marketer's words."""
+def brief_line_with(brief, term: str, usable) -> str | None:
+    """The brief's own line that says ``term`` (the key message, then a fact, then the description), where
+    ``usable(line)`` allows it: a keyword the model would not write is said in the marketer's words."""
     for plain in (brief.key_message, *brief.product.facts, brief.product.description):
-        if plain and mentions(term, plain) and char_length(plain) <= limit and usable(plain):
+        if plain and mentions(term, plain) and usable(plain):
             return plain
     return None
 
@@ -385,16 +385,21 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
             rejected[f"{v['id']}.{field}.{i + 1}" + (f"#{n}" if n in slot or n in anew else "")] = f"{text!r}: {reason}"
             if before is not None:
                 stuck.setdefault(v["id"], []).append([field, i, before])
+    def stands_in(field: str, plain: str, replacing: str | None = None) -> bool:
+        """One of the brief's own lines can take a line's place: it fits, no variant has it, it copies no worked
+        example and it is clean."""
+        return (char_length(plain) <= spec.fields[field].max_chars and not selector.used(plain, replacing=replacing)
+                and not own_defect(plain, example_texts, selector.copies)
+                and not selector.problems(field, plain, lint=True))
+
     by_id, said = {v["id"]: v for v in targets}, {}
     for (vid, field, i), term in must.items():  # no candidate used the keyword: the brief's own line that does
         fields = rewritten.setdefault(vid, {k: list(x) for k, x in by_id[vid]["fields"].items()})
         if (vid, field, i) in filled or mentions(term, "\n".join(t for x in fields.values() for t in x)):
             continue
         others = [t for j, t in enumerate(fields[field]) if j != i]
-        plain = brief_line_with(brief, term, spec.fields[field].max_chars, lambda t: not (
-            selector.used(t, replacing=fields[field][i]) or t.casefold() in {o.casefold() for o in others}
-            or own_defect(t, example_texts, selector.copies) or selector.problems(field, t, lint=True)
-            or repeats_sibling_line(spec, field, t, others)))
+        plain = brief_line_with(brief, term, lambda t: stands_in(field, t, replacing=fields[field][i]) and not (
+            t.casefold() in {o.casefold() for o in others} or repeats_sibling_line(spec, field, t, others)))
         if plain:
             fields[field][i] = plain
             selector.take(field, plain)
@@ -416,9 +421,7 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
             for plain in [brief.product.name, *brief.product.facts]:  # 'Harbor Night Porter' for a Meta headline
                 if len(have) >= floor:
                     break
-                if char_length(plain) <= spec.fields[field].max_chars and not selector.used(plain) \
-                        and not own_defect(plain, example_texts, selector.copies) \
-                        and not selector.problems(field, plain, lint=True):
+                if stands_in(field, plain):
                     have.append(plain)
                     selector.take(field, plain)
             picked = selection.get(v["id"], {}).get(field, {})
