@@ -19,7 +19,11 @@ _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, trim_blocks=True, ls
 
 @lru_cache(maxsize=None)
 def _load(name: str) -> dict:
-    raw = yaml.safe_load(resources.files(__name__).joinpath(f"{name}.yaml").read_text("utf-8"))
+    return compile_template(yaml.safe_load(resources.files(__name__).joinpath(f"{name}.yaml").read_text("utf-8")))
+
+
+def compile_template(raw: dict) -> dict:
+    """A template file's parsed YAML, its strings compiled (``shots`` as (user, assistant) pairs)."""
     out: dict = {role: _ENV.from_string(text) for role, text in raw.items() if isinstance(text, str)}
     out["shots"] = [(_ENV.from_string(s["user"]), _ENV.from_string(s["assistant"])) for s in raw.get("shots", [])]
     return out
