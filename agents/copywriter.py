@@ -21,7 +21,7 @@ from brandloop.agents.common import brief_of, brief_text, channel_of, settings_o
 from brandloop.agents.formats import ad_pattern, char_cap, lead_pattern, line_format, rewrite_pattern
 from brandloop.agents.llm_calls import batch_with_retry, constrains
 from brandloop.agents.parsing import parse_fields, parse_line
-from brandloop.agents.repairs import place_required, rules_by_id, trim_whole
+from brandloop.agents.repairs import place_required, required_texts, rules_by_id, trim_whole
 from brandloop.agents.selection import (EXAMPLES_SHOWN, LineSelector, all_examples, candidate_count, examples_for,
                                        own_defect, worked_examples)
 from brandloop.agents.tracing import NodeTrace
@@ -181,8 +181,7 @@ def brief_anchors(brief, rules: dict, facts: list[str] = ()) -> list[str]:
     """The brief's texts a line may be about: the product, the key message, the audience, each fact (the brief's,
     the rulebook's and the materials', with the product's name), and the rulebook's required texts (disclaimers)."""
     name = brief.product.name
-    required = [t for r in rules.values() if getattr(r, "type", "") == "required"
-                for t in ([r.params.get("text")] if isinstance(r.params.get("text"), str) else r.params.get("text") or [])]
+    required = required_texts(rules.values())
     return [f"{name}. {brief.product.description}", brief.key_message, *(f"{name} for {a}" for a in brief.audience),
             *(f"{name}: {f}" for f in [*brief.product.facts, *facts]), *required]
 

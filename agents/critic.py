@@ -11,6 +11,7 @@ from brandloop.agents.common import brief_of, brief_text, channel_of, labelled, 
 from brandloop.agents.formats import critique_pattern
 from brandloop.agents.llm_calls import batch_with_retry
 from brandloop.agents.parsing import parse_critique
+from brandloop.agents.repairs import required_texts
 from brandloop.agents.scoring import combine_score, delivery_status, measure_set
 from brandloop.agents.selection import shared_phrase, worked_examples
 from brandloop.agents.tracing import NodeTrace
@@ -32,6 +33,14 @@ def _flat(fields: dict[str, list[str]]) -> str:
     return "\n".join(t for items in fields.values() for t in items)
 
 
+def carried_by_design(brief, knowledge=None) -> list[str]:
+    """Texts every variant of a run is asked to carry: the brand's and the product's names, the required texts
+    (disclaimers) of the rules in force."""
+    rules = knowledge.rules_for(product=brief.product.name, channel=brief.channel, audience=brief.audience) \
+        if knowledge is not None and hasattr(knowledge, "rules_for") else []
+    return [brief.brand, brief.product.name, *required_texts(rules)]
+
+
 def set_metrics(state, variants: list[dict], knowledge=None) -> dict:
     """Measured scores for every variant that has text, judged against the brief and the brand voice."""
     brief = brief_of(state)
@@ -39,7 +48,7 @@ def set_metrics(state, variants: list[dict], knowledge=None) -> dict:
     brief_text = " ".join([brief.product.name, brief.product.description, brief.key_message, brief.goal,
                            *brief.product.facts])
     voice_text = " ".join([brief.tone, *(getattr(knowledge, "voice", None) or [])]) or brief.brand
-    m = measure_set([_flat(v["fields"]) for v in with_text], brief_text, voice_text)
+    m = measure_set([_flat(v["fields"]) for v in with_text], brief_text, voice_text, carried_by_design(brief, knowledge))
     return {"per_variant": {v["id"]: x for v, x in zip(with_text, m["per_variant"])},
             "distinct_2": m["distinct_2"], "max_pairwise_cosine": m["max_pairwise_cosine"]}
 

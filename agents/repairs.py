@@ -80,6 +80,12 @@ def trim_whole(text: str, limit: int, *, wide_counts_double: bool = False) -> st
             return head
 
 
+def required_texts(rules) -> list[str]:
+    """The texts (disclaimers) that the `required` rules among ``rules`` ask every variant to carry."""
+    return [t for r in rules if getattr(r, "type", "") == "required"
+            for t in ([r.params.get("text")] if isinstance(r.params.get("text"), str) else r.params.get("text") or [])]
+
+
 def rules_by_id(state, knowledge) -> dict:
     if knowledge is None:
         return {}

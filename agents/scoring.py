@@ -72,11 +72,14 @@ def _bigrams(text: str) -> set[tuple[str, str]]:
     return out
 
 
-def uniqueness(texts: list[str]) -> list[float]:
+def uniqueness(texts: list[str], by_design: list[str] = ()) -> list[float]:
     """Per variant, 0-100: the share of its word pairs no other variant of the set uses. Variants of one product
     share its facts and topic, so their embeddings sit close (cosine 0.75-0.87 for copy worded quite differently);
-    what reads as a repeat to a marketer is the same wording, and that is what this counts."""
-    grams = [_bigrams(t) for t in texts]
+    what reads as a repeat to a marketer is the same wording, and that is what this counts. Word pairs of
+    ``by_design`` (the brand's and product's names, the rulebook's required texts), which every variant is asked
+    to carry, are not counted either way."""
+    common = set().union(*(_bigrams(t) for t in by_design)) if by_design else set()
+    grams = [_bigrams(t) - common for t in texts]
     out = []
     for i, g in enumerate(grams):
         others = set().union(*(h for j, h in enumerate(grams) if j != i))
@@ -84,14 +87,14 @@ def uniqueness(texts: list[str]) -> list[float]:
     return out
 
 
-def measure_set(texts: list[str], brief_text: str, voice_text: str) -> dict:
-    """Per-variant relevance, voice fit, readability and uniqueness (wording no sibling uses), plus set
-    diversity."""
+def measure_set(texts: list[str], brief_text: str, voice_text: str, by_design: list[str] = ()) -> dict:
+    """Per-variant relevance, voice fit, readability and uniqueness (wording no sibling uses, apart from the texts
+    every variant carries ``by_design``), plus set diversity."""
     vecs = _embed([brief_text, voice_text, *texts])
     brief_v, voice_v, vs = vecs[0], vecs[1], vecs[2:]
     sims = vs @ vs.T if len(texts) else np.zeros((0, 0))
     per = []
-    unique = uniqueness(texts)
+    unique = uniqueness(texts, by_design)
     for i, t in enumerate(texts):
         others = [float(sims[i, j]) for j in range(len(texts)) if j != i]
         max_other = max(others) if others else 0.0

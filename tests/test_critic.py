@@ -98,3 +98,27 @@ def test_a_critique_that_restates_a_guideline_is_asked_again_without_it(brief_fi
     assert all(v["critique"] == "Headline 2 is vague about the rate." for v in result["variants"])
     event = runner.store.events(result["run_id"], "critic")[0]
     assert event["restated"] == {"v1": "guideline G1", "v2": "guideline G1", "v3": "guideline G1"}
+
+
+def test_the_brand_product_and_required_texts_are_carried_by_design():
+    from types import SimpleNamespace
+
+    from brandloop.agents.critic import carried_by_design
+    from brandloop.graph.brief import load_brief
+    from brandloop.knowledge.rules.model import Rule
+
+    brief, _ = load_brief("examples/briefs/northwind_search.yaml")
+    rules = [Rule(id="nw.fdic", type="required", severity="error", params={"text": "Member FDIC."}),
+             Rule(id="nw.rates", type="required", severity="error", params={"text": ["Rates may change.", "Terms apply."]}),
+             Rule(id="nw.banned", type="banned", severity="error", params={"words": ["guaranteed"]})]
+    knowledge = SimpleNamespace(rules_for=lambda **_: rules)
+    assert carried_by_design(brief, knowledge) == ["Northwind Bank", "Northwind Everyday Savings", "Member FDIC.",
+                                                   "Rates may change.", "Terms apply."]
+    assert carried_by_design(brief) == ["Northwind Bank", "Northwind Everyday Savings"]
+    from brandloop.agents.critic import set_metrics
+
+    variants = [{"id": "v1", "fields": {"description": ["Earn 4.10% APY on every balance. Member FDIC."]}},
+                {"id": "v2", "fields": {"description": ["No monthly fee, opened online. Member FDIC."]}}]
+    per = set_metrics({"brief": brief}, variants, knowledge)["per_variant"]
+    assert per["v1"]["uniqueness"] == per["v2"]["uniqueness"] == 100.0
+    assert set_metrics({"brief": brief}, variants)["per_variant"]["v1"]["uniqueness"] < 100.0

@@ -38,6 +38,18 @@ def test_uniqueness_counts_the_wording_no_sibling_uses():
     assert uniqueness(["毎日の貯蓄をもっと簡単に", "今すぐ口座を開設"]) == [100.0, 100.0]
 
 
+def test_texts_every_variant_carries_by_design_are_no_repeat():
+    from brandloop.agents.scoring import uniqueness
+
+    # a required disclaimer and the product's name in both variants: only the rest of the wording counts
+    a = "Harbor Night Porter, roasted malt and cocoa. Please drink responsibly."
+    b = "Harbor Night Porter for cold nights by the fire. Please drink responsibly."
+    before = uniqueness([a, b])
+    after = uniqueness([a, b], ["Harbor Night Porter", "Please drink responsibly."])
+    assert after == [100.0, 100.0] and all(x < 75 for x in before)
+    assert uniqueness([a, a], ["Please drink responsibly."]) == [0.0, 0.0]  # the same copy is still a repeat
+
+
 def test_combine_score_penalises_violations_exactly():
     metrics = {"relevance": 80, "voice": 60, "readability": 70, "uniqueness": 90}
     clean = combine_score(8, metrics, [])
