@@ -111,8 +111,10 @@ def uncut(spec: ChannelSpec, field: str, text: str, source: str, own: list[str] 
     if f is None:
         return text
     cap = char_cap(spec, f, line_format(source, f))
-    if text.rstrip()[-1:] in (".", "!", "?") and char_length(text) >= cap - 1 and unfinished_before_mark(text):
-        return trim_whole(text, char_length(text) - 1) or ""  # the engine closed it at the cap: 'save for a new?'
+    closed = text.rstrip()[-1:] in (".", "!", "?")
+    if char_length(text) >= cap - (1 if closed else NEAR_CAP) and unfinished_before_mark(text):
+        # the engine closed it at the cap ('save for a new?'), or the next word did not fit ('offer a warm')
+        return trim_whole(text, char_length(text) - 1) or ""
     if text.rstrip()[-1:] in ("!", "?"):
         return text
     if cut_word(text, cap, [source, *own]):  # stopped inside a word: 'High Calor', 'with Northw.', 'Pacific Co'

@@ -104,8 +104,8 @@ def _v(rule: str, field: str, i: int, message: str, start: int = 0, end: int = 0
 
 
 # adjectives that need their noun: after an article, at a line's cap, they mean the noun was cut ('for a new?')
-_NEEDS_NOUN = {"new", "first", "next", "last", "best", "better", "great", "good", "own", "whole", "full", "other",
-               "same", "perfect", "ideal", "favorite", "favourite", "daily", "weekly", "monthly", "everyday", "local"}
+_NEEDS_NOUN = {"new", "first", "next", "best", "better", "great", "good", "whole", "full", "other", "warm", "perfect",
+               "ideal", "favorite", "favourite", "daily", "weekly", "monthly", "everyday", "local"}
 _DETERMINERS = {"a", "an", "the", "your", "our", "their", "its", "my", "this", "every", "each"}
 
 

@@ -83,6 +83,10 @@ def test_an_end_mark_the_engine_put_at_the_cap_after_an_unfinished_phrase_is_a_c
     assert uncut(RSA, "headline", "Learn how to save effectively!", "x") == "Learn how to save effectively!"
     assert uncut(RSA, "headline", "What is it for?", "x") == "What is it for?"
     assert uncut(RSA, "headline", "Save for a new home?", "x") == "Save for a new home?"
+    # no end mark: the next word did not fit
+    assert uncut(RSA, "headline", "Brewed here, offer a warm", "x") == "Brewed here"
+    assert uncut(RSA, "headline", "From the harbor, offer a warm", "x") == ""  # no whole phrase is left
+    assert uncut(RSA, "headline", "Every ride, make it your own", "x") == "Every ride, make it your own"
 
 
 def test_an_unfinished_last_sentence_near_the_cap_of_a_long_field_is_dropped():
