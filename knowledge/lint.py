@@ -1,7 +1,7 @@
 """Built-in quality lint: soft rules (warnings) for copy a marketer would not ship — a word repeated in a
 line, a line far shorter than its limit where the channel rewards length, dangling punctuation or a trailing
-connector, shouting caps, generic filler, and the same line twice in a variant (two fields) or in two variants
-of one run.
+connector, shouting caps, generic filler, a misspelled name ('Vegant' for 'Verdant'), and the same line twice in a
+variant (two fields) or in two variants of one run.
 
 On by default; a rulebook's `lint:` section switches each off or sets its parameters (docs/rulebooks.md)."""
 from __future__ import annotations
@@ -15,7 +15,7 @@ from brandloop.knowledge.channels import ChannelSpec
 from brandloop.knowledge.checks import content_word_set, same_wording
 from brandloop.knowledge.text import char_length
 from brandloop.knowledge.violations import Violation
-from brandloop.knowledge.words import cut_word
+from brandloop.knowledge.words import cut_word, misspelled_name, name_words, own_words
 
 _WORD = regex.compile(r"[\p{L}\p{N}][\p{L}\p{N}'’-]*")
 _STOP = set("a an the and or but of to in on at by for from with your you our we is are be it its as so no not "
@@ -47,7 +47,7 @@ FILLER = ["learn more", "click here", "and more", "best in class", "best-in-clas
           "world-class", "cutting-edge", "cutting edge", "synergy", "seamless", "innovative solutions",
           "look no further", "one-stop shop", "state of the art", "state-of-the-art"]
 RULE_IDS = ("lint.repeated_word", "lint.short_line", "lint.dangling", "lint.all_caps", "lint.duplicate_line",
-            "lint.filler")
+            "lint.filler", "lint.misspelled_name")
 
 
 class ShortLine(BaseModel):
@@ -84,6 +84,7 @@ class LintConfig(BaseModel):
     all_caps: AllCaps = AllCaps()
     duplicate_line: Toggle = Toggle()
     filler: Filler = Filler()
+    misspelled_name: Toggle = Toggle()
 
     @classmethod
     def from_section(cls, section: Mapping[str, Any] | None) -> "LintConfig":
@@ -149,10 +150,17 @@ def lint_line(text: str, field: str, index: int, config: LintConfig, known: set[
               limit: int | None = None, cap: int | None = None, own: Sequence[str] = ()) -> list[Violation]:
     """Every lint warning on one line. `known`: words allowed in caps; `limit`: the line's character limit when
     the channel rewards using it; `cap`: its limit in any case, and `own`: the brand's and brief's texts (a line
-    that stops near its cap inside a word was cut there: 'High Calor')."""
+    that stops near its cap inside a word was cut there: 'High Calor'; a name is written as they write it)."""
     out: list[Violation] = []
     where = f"{field} {index + 1}"
     words = list(_WORD.finditer(text))
+    if config.misspelled_name.enabled and own:
+        names, vocab = name_words(own), own_words(own)
+        for m in words:
+            if name := misspelled_name(m.group(), names, vocab):
+                out.append(_v("lint.misspelled_name", field, index, f"{where} misspells '{name}' as '{m.group()}'",
+                              m.start(), m.end()))
+                break
     if config.repeated_word.enabled:  # within one sentence: a disclaimer after it may reuse a word
         seen: dict[str, int] = {}
         ends = [m.end() for m in _SENTENCE_END.finditer(text)]

@@ -118,3 +118,38 @@ def cut_word(text: str, cap: int | None, own_texts: Iterable[str] = ()) -> str |
     if any(longer.search(t) for t in texts) and not any(whole.search(t) for t in texts):
         return last
     return None
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Levenshtein distance of ``a`` and ``b``, or ``limit + 1`` once it is sure to exceed ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+        if min(row) > limit:
+            return limit + 1
+    return row[-1]
+
+
+def name_words(texts: Iterable[str]) -> frozenset[str]:
+    """The capitalised words of 5 letters or more in names ('Verdant', 'Veggie', 'Chickpea')."""
+    return frozenset(w for t in texts for w in _WORD.findall(str(t)) if len(w) >= 5 and w.isalpha() and w[0].isupper())
+
+
+def misspelled_name(word: str, names: frozenset[str], own: frozenset[str]) -> str | None:
+    """The name ``word`` misspells ('Vegant' for 'Verdant', 'Avegie' for 'Veggie'), or None: a word that is no
+    English word nor one of the brief's own, within 1 edit of a name of 5 letters (2 from 6), and no inflection
+    of it."""
+    w = word.casefold().removesuffix("'s").removesuffix("’s")
+    if len(w) < 5 or not w.isalpha() or is_word(w, own):
+        return None
+    for name in sorted(names):
+        n = name.casefold()
+        if w.startswith(n) or n.startswith(w):
+            continue
+        if edit_distance(w, n, 2) <= (1 if min(len(w), len(n)) <= 5 else 2):
+            return name
+    return None

@@ -208,3 +208,21 @@ def test_a_sentence_of_symbols_alone_is_stray_punctuation():
     assert dangling("High-yield savings account without monthly fee. #.") == ("has stray punctuation '#.'", 48, 50)
     assert dangling("Back for winter. 🍺") is None and dangling("#1 in town") is None
     assert dangling("Fun! #tbt") is None and dangling("Save $5 today!") is None
+
+
+def test_a_misspelled_name_is_lint():
+    # delivered in approved ads: 'Vegant Chickpea Snacks for!', 'Avegie box, the perfect place to cook!'
+    terms = ["Verdant", "Verdant Crunch Bites", "FieldTable Veggie Box", "Northwind Everyday Savings"]
+    (v,) = [v for v in lint_fields({"headline": ["Vegant chickpea snacks"]}, META, None, terms)
+            if v.rule_id == "lint.misspelled_name"]
+    assert v.message == "headline 1 misspells 'Verdant' as 'Vegant'" and (v.start, v.end) == (0, 6)
+    assert ("lint.misspelled_name", "headline", 0) in _ids({"headline": ["Avegie box, cook tonight"]}, RSA,
+                                                           terms=terms)
+    # English words, inflections and the brief's own words are no misspelling; nor is anything without names
+    for line in ["Retro styling, fresh veggies", "Verdant's crunchy bites", "Everyday savings, every day",
+                 "Harder, better, crunchier"]:
+        assert "lint.misspelled_name" not in [x[0] for x in _ids({"headline": [line]}, RSA, terms=terms)], line
+    assert "lint.misspelled_name" not in [x[0] for x in _ids({"headline": ["Vegant chickpea snacks"]}, RSA)]
+    off = LintConfig.from_section({"misspelled_name": False})
+    assert not [x for x in _ids({"headline": ["Vegant chickpea snacks"]}, RSA, off, terms)
+                if x[0] == "lint.misspelled_name"]
