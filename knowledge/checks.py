@@ -103,9 +103,9 @@ def _term_pattern(term: str) -> regex.Pattern:
 
 def _keyword_pattern(term: str) -> regex.Pattern:
     """A keyword and its close variants, as search ads match them: plural or singular, and a suffix on its last
-    word ('crunch' in 'Crunchy', 'pale ale' in 'pale ales')."""
+    word ('crunch' in 'Crunchy', 'fold' in 'Foldable', 'pale ale' in 'pale ales')."""
     base = term[:-1] if term.casefold().endswith("s") and len(term) > 3 else term
-    return regex.compile(r"(?<![\p{L}\p{N}])" + regex.escape(base) + r"(?:s|es|y|ed|ing|er)?(?![\p{L}\p{N}])",
+    return regex.compile(r"(?<![\p{L}\p{N}])" + regex.escape(base) + r"(?:s|es|y|ed|ing|ings|er|ers|able)?(?![\p{L}\p{N}])",
                          regex.IGNORECASE)
 
 

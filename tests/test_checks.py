@@ -53,6 +53,8 @@ def test_a_keyword_counts_in_its_close_variants_and_a_forbidden_word_is_exact():
     assert not check_terms({"headline": ["Crunchy chickpea bites"]}, [], ["crunch"])
     assert not check_terms({"headline": ["Two hazy pale ales"]}, [], ["pale ale"])
     assert not check_terms({"headline": ["A saving account"]}, [], ["savings"])
+    # delivered without the keyword 'fold', by this check: "Foldable commuter e-bike with removable battery"
+    assert not check_terms({"ad_text": ["Foldable commuter e-bike with removable battery"]}, [], ["fold"])
     assert [x.rule_id for x in check_terms({"headline": ["Crunchiness, pale alehouse"]}, [], ["crunch", "pale ale"])] \
         == ["brief.keyword", "brief.keyword"]
     assert not check_terms({"headline": ["Guarantee it"]}, ["guaranteed"], [])
