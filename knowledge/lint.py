@@ -20,8 +20,8 @@ from brandloop.knowledge.words import cut_word, misspelled_name, name_words, own
 _WORD = regex.compile(r"[\p{L}\p{N}][\p{L}\p{N}'’-]*")
 _STOP = set("a an the and or but of to in on at by for from with your you our we is are be it its as so no not "
             "this that all any more less per each every up".split())  # '4 ingredients per person, $8.99 per serving'
-_CONNECTORS = {"and", "or", "but", "with", "for", "to", "of", "the", "a", "an", "your", "our", "from", "by", "in",
-               "on", "at", "&", "plus", "as", "than", "that", "so", "into", "about",
+_CONNECTORS = {"and", "or", "but", "with", "without", "for", "to", "of", "the", "a", "an", "your", "our", "from", "by",
+               "in", "on", "at", "&", "plus", "as", "than", "that", "so", "into", "about",
                "is", "are", "was", "were", "will", "can", "be",  # a verb left without its rest: 'Night Porter is'
                "no", "every", "each", "their", "its", "my"}  # a determiner without its noun: 'Savings with No'
 _SENTENCE_END = regex.compile(r"[.!?](?=\s|$)")

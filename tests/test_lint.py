@@ -92,6 +92,8 @@ def test_whole_words_are_not_cut_words(text):
 def test_a_determiner_without_its_noun_dangles():
     assert dangling("Secure Your Savings with No") == ("ends in a dangling 'No'", 25, 27)
     assert dangling("Save on every")[0] == "ends in a dangling 'every'"
+    # delivered in an approved TikTok ad: "... e-bike rides in city stores for families without"
+    assert dangling("Practical e-bike rides for families without")[0] == "ends in a dangling 'without'"
     assert dangling("Say yes to savings") is None
     assert dangling("From hazy to high quality, We!") == ("ends in a subject without its verb 'We!'", 27, 30)
     assert dangling("Brewed the way we like it!") is None
