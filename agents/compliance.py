@@ -9,7 +9,8 @@ from brandloop.agents.context import Context, context_of, emit
 from brandloop.agents.tracing import NodeTrace
 from brandloop.knowledge.briefclaims import check_brief_claims
 from brandloop.knowledge.checks import check_channel, check_terms, label
-from brandloop.knowledge.lint import lint_for, lint_set
+from brandloop.agents.repairs import required_texts
+from brandloop.knowledge.lint import disclaimer_only, lint_for, lint_set
 from brandloop.knowledge.violations import Violation
 
 
@@ -30,6 +31,9 @@ def check_variant(fields: dict[str, list[str]], state, knowledge=None) -> list[V
         found += knowledge.check(fields, channel=brief.channel, product=brief.product.name,
                                  audience=brief.audience, extra_facts=evidence)
         found += approved_ad_copies(fields, knowledge)
+        rules = knowledge.rules_for(product=brief.product.name, channel=brief.channel, audience=brief.audience)
+        found += disclaimer_only(fields, required_texts(rules), [brief.brand, brief.product.name],
+                                 knowledge.lint_config)
     return found
 
 

@@ -47,7 +47,7 @@ FILLER = ["learn more", "click here", "and more", "best in class", "best-in-clas
           "world-class", "cutting-edge", "cutting edge", "synergy", "seamless", "innovative solutions",
           "look no further", "one-stop shop", "state of the art", "state-of-the-art"]
 RULE_IDS = ("lint.repeated_word", "lint.short_line", "lint.dangling", "lint.all_caps", "lint.duplicate_line",
-            "lint.filler", "lint.misspelled_name")
+            "lint.filler", "lint.misspelled_name", "lint.disclaimer_only")
 
 
 class ShortLine(BaseModel):
@@ -85,6 +85,7 @@ class LintConfig(BaseModel):
     duplicate_line: Toggle = Toggle()
     filler: Filler = Filler()
     misspelled_name: Toggle = Toggle()
+    disclaimer_only: Toggle = Toggle()
 
     @classmethod
     def from_section(cls, section: Mapping[str, Any] | None) -> "LintConfig":
@@ -209,6 +210,30 @@ def lint_line(text: str, field: str, index: int, config: LintConfig, known: set[
                 out.append(_v("lint.filler", field, index, f"{where} uses the generic filler '{m.group()}'; say something "
                                                            f"specific about the product", m.start(), m.end()))
                 break
+    return out
+
+
+def disclaimer_only(fields: Mapping[str, Sequence[str]], required: Sequence[str], names: Sequence[str],
+                    config: LintConfig | None = None) -> list[Violation]:
+    """Lines that hold a required text (a disclaimer) and nothing else but names: 'Please drink responsibly.' as a
+    search headline, 'Harbor Night Porter. Please drink responsibly.' as a feed ad's whole primary text."""
+    config = config or LintConfig()
+    if not config.disclaimer_only.enabled or not required:
+        return []
+    texts = sorted({t.strip() for t in required if t and t.strip()}, key=len, reverse=True)
+    drops = [regex.compile(regex.escape(t).replace(r"\ ", r"\s+").rstrip("\\.") + r"\.?", regex.I) for t in texts]
+    name_set = {w.casefold() for n in names for w in _WORD.findall(n)}
+    out = []
+    for field, items in fields.items():
+        for i, text in enumerate(items or []):
+            rest = text or ""
+            for d in drops:
+                rest = d.sub(" ", rest)
+            if rest == text:
+                continue
+            if all(w.casefold() in name_set for w in _WORD.findall(rest)):
+                out.append(_v("lint.disclaimer_only", field, i, f"{field} {i + 1} says nothing but the required text;"
+                                                                 " say something about the product too", 0, len(text)))
     return out
 
 

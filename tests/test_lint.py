@@ -228,3 +228,25 @@ def test_a_misspelled_name_is_lint():
     off = LintConfig.from_section({"misspelled_name": False})
     assert not [x for x in _ids({"headline": ["Vegant chickpea snacks"]}, RSA, off, terms)
                 if x[0] == "lint.misspelled_name"]
+
+
+def test_a_line_of_nothing_but_the_required_text_is_lint(tmp_path):
+    from brandloop.knowledge.lint import disclaimer_only
+
+    required, names = ["Please drink responsibly.", "Member FDIC."], ["Harbor Brewing Co.", "Harbor Night Porter"]
+    fields = {"headline": ["Please drink responsibly.", "Harbor Night Porter", "Hazy and local. Please drink responsibly"],
+              "primary_text": ["Harbor Night Porter. Please drink responsibly."]}
+    found = disclaimer_only(fields, required, names)
+    assert [(v.rule_id, v.field, v.index) for v in found] == [("lint.disclaimer_only", "headline", 0),
+                                                             ("lint.disclaimer_only", "primary_text", 0)]
+    assert not disclaimer_only(fields, required, names, LintConfig.from_section({"disclaimer_only": False}))
+    assert not disclaimer_only(fields, [], names)
+    # through check_variant, with the rulebook's required text: the porter ad's whole primary text was this
+    harbor = RulebookRegistry(tmp_path / "home").rules_only("harbor_brewing")
+    brief = Brief.model_validate({"brand": "Harbor Brewing Co.", "product": {"name": "Harbor Night Porter",
+                                  "description": "A seasonal porter."}, "audience": ["craft beer drinkers 21+"],
+                                  "channel": "meta_feed", "goal": "taproom visits", "key_message": "Back for winter.",
+                                  "rulebook": "harbor_brewing"})
+    ids = [v.rule_id for v in check_variant({"primary_text": ["Harbor Night Porter. Please drink responsibly."],
+                                             "headline": ["Back for the winter"]}, {"brief": brief}, harbor)]
+    assert "lint.disclaimer_only" in ids
