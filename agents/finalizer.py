@@ -67,10 +67,12 @@ def _as_delivered(state, delivered: list[dict], v: dict, fields: dict, violation
     return combine_score(judgement, measured, violations), measured
 
 
-def best_clean_version(state, delivered: list[dict], v: dict, knowledge) -> dict | None:
+def best_clean_version(state, delivered: list[dict], v: dict, knowledge, mend=None) -> dict | None:
     """The clean critiqued version that delivery would approve where the text chosen so far (repairs included)
     would not, else one that scores higher as delivered, or None: a later loop or a repair never delivers less than
-    an earlier clean draft scored."""
+    an earlier clean draft scored. ``mend(version) -> (fields, violations, log)``: the deterministic repairs, which
+    make a version with a hard violation a candidate too once they leave it clean (a first draft that lacked a
+    disclaimer)."""
     if hard_count(v.get("violations", [])) and not v.get("versions"):
         return None
     threshold = settings_of(state).pass_threshold
@@ -83,8 +85,15 @@ def best_clean_version(state, delivered: list[dict], v: dict, knowledge) -> dict
                           versions[0].get("judgement"), knowledge)[0] if versions else -1.0
     best, best_key = None, (current >= max(first, 0) and approvable(v, threshold, current), current)
     for x in versions:
-        if hard_count(x["violations"]) or x["fields"] == v["fields"]:
+        if x["fields"] == v["fields"]:
             continue
+        if hard_count(x["violations"]):
+            if mend is None:
+                continue
+            fields, found, log = mend(x)
+            if hard_count(found) or fields == v["fields"]:
+                continue
+            x = {**x, "fields": fields, "violations": found, "repairs": log, "violations_before_repair": x["violations"]}
         score, _ = _as_delivered(state, delivered, v, x["fields"], x["violations"], x.get("judgement"), knowledge)
         key = (score >= first and approvable(x, threshold, score), score)  # approved, not below the first draft
         if key > best_key:
@@ -165,12 +174,17 @@ def finalize(state, runtime: Runtime[Context]) -> dict:
     # a person's text, and the eval baseline, are delivered as they are
     improvable = [v for v in delivered if not settled(v) and not settings_of(state).single_shot]
     for v in improvable:  # the best clean version as delivered, so the final score never drops below it
-        better = best_clean_version(state, delivered, v, knowledge)
+        pool = item_pool(state, spec, v, [o for o in variants if o["id"] != v["id"]])
+        better = best_clean_version(state, delivered, v, knowledge, mend=lambda x, pool=pool: repaired(
+            x["fields"], x["violations"], state, knowledge, pool, recheck))
         if better is not None:
             v.update(fields=better["fields"], violations=better["violations"], score=better["score"],
                      critique=better["critique"], cited=better["cited"], judgement=better.get("judgement"),
-                     chosen_loop=better["loop"], repairs=[], repaired=False)
+                     chosen_loop=better["loop"], repairs=better.get("repairs", []),
+                     repaired=bool(better.get("repairs")))
             v.pop("violations_before_repair", None)
+            if better.get("repairs"):
+                v["violations_before_repair"] = better["violations_before_repair"]
     for v in improvable:  # lines lint flags, a sibling's line included, go where the field can spare them
         if hard_count(v.get("violations", [])):
             continue

@@ -81,6 +81,32 @@ def test_a_clean_version_that_scores_higher_as_delivered_is_delivered(brief_file
     assert best_clean_version(state, [v], v, None)["loop"] == 0
 
 
+def test_a_version_the_repairs_make_clean_is_a_candidate_too(brief_file):
+    # a cargo e-bike ad's first draft lacked the range disclaimer and scored 64.0; its clean revision 60.4 was
+    # delivered, below the first draft, though placing the disclaimer would have made the first draft clean
+    from brandloop.agents.finalizer import best_clean_version
+    from brandloop.graph.brief import load_brief
+
+    brief, base = load_brief(brief_file)
+    state = {"brief": brief, "brief_dir": str(base), "settings": RunSettings()}
+    first = {"headline": ["Save More Every Day", "Earn 4.10% APY", "Open Online Today"],
+             "description": ["Open an Everyday Savings account in minutes.", "Earn 4.10% APY on savings."]}
+    later = {**first, "description": ["Open an account.", "Earn 4.10% APY on savings."]}
+    hard = [{"severity": "error", "rule_id": "nw.fdic", "field": "description", "index": 0}]
+    v = {"id": "v1", "fields": later, "violations": [], "judgement": 3.0, "versions": [
+        {"loop": 0, "fields": first, "violations": hard, "judgement": 9.0, "score": 64.0, "critique": "", "cited": []},
+        {"loop": 1, "fields": later, "violations": [], "judgement": 3.0, "score": 60.4, "critique": "", "cited": []}]}
+    assert best_clean_version(state, [v], v, None) is None  # without repairs the first draft is no candidate
+    placed = {**first, "description": ["Open an Everyday Savings account in minutes. Member FDIC.",
+                                       "Earn 4.10% APY on savings."]}
+    log = [{"field": "description", "index": 0, "before": first["description"][0], "after": placed["description"][0]}]
+    better = best_clean_version(state, [v], v, None, mend=lambda x: (placed, [], log))
+    assert better["loop"] == 0 and better["fields"] == placed and better["repairs"] == log
+    assert better["violations_before_repair"] == hard
+    # a repair that leaves a hard violation makes no candidate
+    assert best_clean_version(state, [v], v, None, mend=lambda x: (placed, hard, log)) is None
+
+
 def test_the_first_draft_score_is_recorded_beside_the_final_one(brief_file):
     llm = scripted(lambda p: GUARANTEED if "main benefit" in p else by_angle(p),
                    critic="SCORE: 9\nCRITIQUE: Sharp.\nFIX: none")
