@@ -67,6 +67,15 @@ def _as_delivered(state, delivered: list[dict], v: dict, fields: dict, violation
     return combine_score(judgement, measured, violations), measured
 
 
+def adds_repeats(state, delivered: list[dict], v: dict, fields: dict, knowledge) -> bool:
+    """Whether delivering ``fields`` as ``v`` would make a line of the set repeat (or be worded like) another
+    variant's line, which the text chosen so far does not."""
+    spec = channel_of(state, knowledge)
+    trial = [{**x, "fields": fields} if x["id"] == v["id"] else x for x in delivered]
+    count = lambda variants: sum(map(len, set_warnings(variants, spec, knowledge).values()))  # noqa: E731
+    return count(trial) > count(delivered)
+
+
 def best_clean_version(state, delivered: list[dict], v: dict, knowledge, mend=None) -> dict | None:
     """The clean critiqued version that delivery would approve where the text chosen so far (repairs included)
     would not, else one that scores higher as delivered, or None: a later loop or a repair never delivers less than
@@ -94,6 +103,8 @@ def best_clean_version(state, delivered: list[dict], v: dict, knowledge, mend=No
             if hard_count(found) or fields == v["fields"]:
                 continue
             x = {**x, "fields": fields, "violations": found, "repairs": log, "violations_before_repair": x["violations"]}
+        if adds_repeats(state, delivered, v, x["fields"], knowledge):
+            continue  # an earlier line that a sibling delivers by now
         score, _ = _as_delivered(state, delivered, v, x["fields"], x["violations"], x.get("judgement"), knowledge)
         key = (score >= first and approvable(x, threshold, score), score)  # approved, not below the first draft
         if key > best_key:

@@ -264,10 +264,14 @@ def _drop_broken(fields, spec, recheck, log, which=lambda x: x["severity"] == "e
 
 
 def drop_lint_lines(fields: dict[str, list[str]], state, knowledge, recheck) -> tuple[dict, list[dict]]:
-    """A clean variant without its lines that lint flags (dangling, repeated word, filler...), where the field holds
-    more than the channel's minimum: nine good headlines rather than ten with a fragment. (fields, repair log)."""
+    """A clean variant without its lines that lint flags (dangling, repeated word, filler, a disclaimer alone...),
+    where the field holds more than the channel's minimum: nine good headlines rather than ten with a fragment. A
+    required text the dropped line carried is placed in another. (fields, repair log)."""
     fields, log = {k: list(v) for k, v in fields.items()}, []
-    _drop_broken(fields, channel_of(state, knowledge), recheck, log, which=is_lint)
+    rules, spec = rules_by_id(state, knowledge), channel_of(state, knowledge)
+    # a line of nothing but a disclaimer goes, and the disclaimer is placed in another line
+    _drop_broken(fields, spec, recheck, log, which=is_lint,
+                 replace=lambda trial, found: _place_again(trial, found, rules, spec))
     return fields, log
 
 

@@ -34,6 +34,8 @@ _ORPHAN = regex.compile(r"(?<![\p{L}\p{N}'’-])(?:(?i:the|an|our|your|their|its
 # a joining word whose other half is gone: "deliver and ever.", "faster than."
 _ORPHAN_JOIN = regex.compile(r"(?i)(?<![\p{L}\p{N}'’-])(?:and|or|but)\s+(?:ever|yet|before|again)\s*[.!?]?\s*$|"
                              r"(?<![\p{L}\p{N}'’-])than\s*[.!?,;:]")
+# a digit stuck to the end of a word: 'Cutting ties in the monthly0'
+_GLUED_DIGIT = regex.compile(r"(?<![\p{L}\p{N}])\p{Ll}{3,}\d+(?![\p{L}\p{N}])")
 # a subject with its verb gone: "From hazy to high quality, We!"
 _SUBJECT_END = regex.compile(r"(?i)(?<![\p{L}\p{N}'’-])(?:we|they|he|she)\s*[.!?]*\s*$")
 _DOUBLED = regex.compile(r",\s*,|;\s*;|\s[,.;:!?](?!\d)|\(\s*\)|(?<!\.)\.\.(?!\.)|[.,;:][!?]|[!?][.,;:]|"
@@ -108,7 +110,7 @@ def _v(rule: str, field: str, i: int, message: str, start: int = 0, end: int = 0
 # adjectives that need their noun: after an article, at a line's cap, they mean the noun was cut ('for a new?')
 _NEEDS_NOUN = {"new", "first", "next", "best", "better", "great", "good", "whole", "full", "other", "warm", "perfect",
                "ideal", "favorite", "favourite", "daily", "weekly", "monthly", "everyday", "local"}
-_DETERMINERS = {"a", "an", "the", "your", "our", "their", "its", "my", "this", "every", "each"}
+_DETERMINERS = {"a", "an", "the", "your", "our", "their", "its", "my", "this", "every", "each", "no"}
 
 
 def unfinished_before_mark(text: str) -> bool:
@@ -135,6 +137,9 @@ def dangling(text: str) -> tuple[str, int, int] | None:
     m = _DOUBLED.search(text)
     if m:
         return f"has stray punctuation '{m.group().strip()}'", m.start(), m.end()
+    m = _GLUED_DIGIT.search(text)
+    if m:
+        return f"has a number glued to a word '{m.group()}'", m.start(), m.end()
     m = _ORPHAN.search(text)
     if m:
         return f"has an article without its noun '{m.group().strip()}'", m.start(), m.end()

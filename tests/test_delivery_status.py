@@ -105,6 +105,11 @@ def test_a_version_the_repairs_make_clean_is_a_candidate_too(brief_file):
     assert better["violations_before_repair"] == hard
     # a repair that leaves a hard violation makes no candidate
     assert best_clean_version(state, [v], v, None, mend=lambda x: (placed, hard, log)) is None
+    # nor an earlier line that a sibling delivers by now (a porter ad's 'Harbor Night Porter' description)
+    w = {"id": "v2", "fields": {"headline": ["Your Money, Growing Daily"],
+                                "description": ["Open an Everyday Savings account in minutes. Member FDIC."]},
+         "violations": []}
+    assert best_clean_version(state, [v, w], v, None, mend=lambda x: (placed, [], log)) is None
 
 
 def test_the_first_draft_score_is_recorded_beside_the_final_one(brief_file):

@@ -83,6 +83,7 @@ def test_an_end_mark_the_engine_put_at_the_cap_after_an_unfinished_phrase_is_a_c
     assert uncut(RSA, "headline", "Learn how to save effectively!", "x") == "Learn how to save effectively!"
     assert uncut(RSA, "headline", "What is it for?", "x") == "What is it for?"
     assert uncut(RSA, "headline", "Save for a new home?", "x") == "Save for a new home?"
+    assert uncut(RSA, "headline", "Free savings with no monthly.", "x") == ""
     # no end mark: the next word did not fit
     assert uncut(RSA, "headline", "Brewed here, offer a warm", "x") == "Brewed here"
     assert uncut(RSA, "headline", "From the harbor, offer a warm", "x") == ""  # no whole phrase is left

@@ -95,6 +95,9 @@ def test_a_determiner_without_its_noun_dangles():
     # delivered in an approved TikTok ad: "... e-bike rides in city stores for families without"
     assert dangling("Practical e-bike rides for families without")[0] == "ends in a dangling 'without'"
     assert dangling("Say yes to savings") is None
+    # approved in a search ad: 'Cutting ties in the monthly0'
+    assert dangling("Cutting ties in the monthly0") == ("has a number glued to a word 'monthly0'", 20, 28)
+    assert dangling("Listen on your mp3 player, B2B and Q4 ready") is None
     assert dangling("From hazy to high quality, We!") == ("ends in a subject without its verb 'We!'", 27, 30)
     assert dangling("Brewed the way we like it!") is None
 
@@ -250,3 +253,26 @@ def test_a_line_of_nothing_but_the_required_text_is_lint(tmp_path):
     ids = [v.rule_id for v in check_variant({"primary_text": ["Harbor Night Porter. Please drink responsibly."],
                                              "headline": ["Back for the winter"]}, {"brief": brief}, harbor)]
     assert "lint.disclaimer_only" in ids
+
+
+def test_finalize_drops_a_disclaimer_only_line_and_places_the_disclaimer_elsewhere(tmp_path):
+    # a pale ale search ad carried its 'Please drink responsibly.' only as headline 1, and was not approved
+    from brandloop.agents.repairs import drop_lint_lines
+
+    harbor = RulebookRegistry(tmp_path / "home").rules_only("harbor_brewing")
+    brief = Brief.model_validate({"brand": "Harbor Brewing Co.", "product": {"name": "Harbor Pale Ale",
+                                  "description": "A hazy pale ale.", "facts": ["5.2% ABV"]},
+                                  "audience": ["craft beer drinkers 21+"], "channel": "google_rsa",
+                                  "goal": "taproom visits", "key_message": "Hazy and local.",
+                                  "rulebook": "harbor_brewing"})
+    state = {"brief": brief, "facts": [], "materials": []}
+    fields = {"headline": ["Please drink responsibly.", "Hazy Pale Ale, Brewed Local", "Brewed on the Harbor",
+                           "A Hazy Ale at 5.2% ABV"],
+              "description": ["A hazy pale ale brewed on the harbor.", "Hazy, local and easy to enjoy."]}
+    recheck = lambda f: [x.model_dump() for x in check_variant(f, state, harbor)]  # noqa: E731
+    assert "lint.disclaimer_only" in [x["rule_id"] for x in recheck(fields)]
+    out, log = drop_lint_lines(fields, state, harbor, recheck)
+    assert "Please drink responsibly." not in out["headline"] and len(out["headline"]) == 3
+    assert any("Please drink responsibly." in t for t in out["description"])
+    assert not [x for x in recheck(out) if x["severity"] == "error" or x["rule_id"] == "lint.disclaimer_only"]
+    assert [e["rule_id"] for e in log] == ["dropped", "required"]
