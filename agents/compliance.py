@@ -6,10 +6,10 @@ from langgraph.runtime import Runtime
 
 from brandloop.agents.common import brief_of, channel_of
 from brandloop.agents.context import Context, context_of, emit
+from brandloop.agents.repairs import required_texts
 from brandloop.agents.tracing import NodeTrace
 from brandloop.knowledge.briefclaims import check_brief_claims
 from brandloop.knowledge.checks import check_channel, check_terms, label
-from brandloop.agents.repairs import required_texts
 from brandloop.knowledge.lint import disclaimer_only, lint_for, lint_set
 from brandloop.knowledge.violations import Violation
 

@@ -386,6 +386,7 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
             rejected[f"{v['id']}.{field}.{i + 1}" + (f"#{n}" if n in slot or n in anew else "")] = f"{text!r}: {reason}"
             if before is not None:
                 stuck.setdefault(v["id"], []).append([field, i, before])
+
     def stands_in(field: str, plain: str, replacing: str | None = None) -> bool:
         """One of the brief's own lines can take a line's place: it fits, no variant has it, it copies no worked
         example and it is clean."""

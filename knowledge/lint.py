@@ -1,7 +1,7 @@
 """Built-in quality lint: soft rules (warnings) for copy a marketer would not ship — a word repeated in a
 line, a line far shorter than its limit where the channel rewards length, dangling punctuation or a trailing
-connector, shouting caps, generic filler, a misspelled name ('Vegant' for 'Verdant'), and the same line twice in a
-variant (two fields) or in two variants of one run.
+connector, shouting caps, generic filler, a misspelled name ('Vegant' for 'Verdant'), a line of nothing but a
+disclaimer, and the same line twice in a variant (two fields) or in two variants of one run.
 
 On by default; a rulebook's `lint:` section switches each off or sets its parameters (docs/rulebooks.md)."""
 from __future__ import annotations
