@@ -6,7 +6,7 @@ from langgraph.runtime import Runtime
 
 from brandloop.agents.common import brief_of, channel_of
 from brandloop.agents.context import Context, context_of, emit
-from brandloop.agents.repairs import required_texts
+from brandloop.agents.repairs import required_texts, rules_in_force
 from brandloop.agents.tracing import NodeTrace
 from brandloop.knowledge.briefclaims import check_brief_claims
 from brandloop.knowledge.checks import check_channel, check_terms, label
@@ -31,9 +31,8 @@ def check_variant(fields: dict[str, list[str]], state, knowledge=None) -> list[V
         found += knowledge.check(fields, channel=brief.channel, product=brief.product.name,
                                  audience=brief.audience, extra_facts=evidence)
         found += approved_ad_copies(fields, knowledge)
-        rules = knowledge.rules_for(product=brief.product.name, channel=brief.channel, audience=brief.audience)
-        found += disclaimer_only(fields, required_texts(rules), [brief.brand, brief.product.name],
-                                 knowledge.lint_config)
+        found += disclaimer_only(fields, required_texts(rules_in_force(brief, knowledge)),
+                                 [brief.brand, brief.product.name], knowledge.lint_config)
     return found
 
 

@@ -11,7 +11,7 @@ from brandloop.agents.common import brief_of, brief_text, channel_of, labelled, 
 from brandloop.agents.formats import critique_pattern
 from brandloop.agents.llm_calls import batch_with_retry
 from brandloop.agents.parsing import parse_critique
-from brandloop.agents.repairs import required_texts
+from brandloop.agents.repairs import required_texts, rules_in_force
 from brandloop.agents.scoring import combine_score, delivery_status, measure_set
 from brandloop.agents.selection import shared_phrase, worked_examples
 from brandloop.agents.tracing import NodeTrace
@@ -36,9 +36,7 @@ def _flat(fields: dict[str, list[str]]) -> str:
 def carried_by_design(brief, knowledge=None) -> list[str]:
     """Texts every variant of a run is asked to carry: the brand's and the product's names, the required texts
     (disclaimers) of the rules in force."""
-    rules = knowledge.rules_for(product=brief.product.name, channel=brief.channel, audience=brief.audience) \
-        if knowledge is not None and hasattr(knowledge, "rules_for") else []
-    return [brief.brand, brief.product.name, *required_texts(rules)]
+    return [brief.brand, brief.product.name, *required_texts(rules_in_force(brief, knowledge))]
 
 
 def set_metrics(state, variants: list[dict], knowledge=None) -> dict:

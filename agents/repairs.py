@@ -86,11 +86,15 @@ def required_texts(rules) -> list[str]:
             for t in ([r.params.get("text")] if isinstance(r.params.get("text"), str) else r.params.get("text") or [])]
 
 
-def rules_by_id(state, knowledge) -> dict:
+def rules_in_force(brief, knowledge) -> list:
+    """The rulebook's rules for the brief's product, channel and audience (none without a rulebook)."""
     if knowledge is None:
-        return {}
-    b = state["brief"]
-    return {r.id: r for r in knowledge.rules_for(product=b.product.name, channel=b.channel, audience=b.audience)}
+        return []
+    return knowledge.rules_for(product=brief.product.name, channel=brief.channel, audience=brief.audience)
+
+
+def rules_by_id(state, knowledge) -> dict:
+    return {r.id: r for r in rules_in_force(state["brief"], knowledge)}
 
 
 def place_required(fields: dict[str, list[str]], texts: list[str], allowed: list[str], spec) -> list[dict]:

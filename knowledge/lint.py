@@ -15,7 +15,7 @@ from brandloop.knowledge.channels import ChannelSpec
 from brandloop.knowledge.checks import content_word_set, same_wording
 from brandloop.knowledge.text import char_length
 from brandloop.knowledge.violations import Violation
-from brandloop.knowledge.words import cut_word, misspelled_name, name_words, own_words
+from brandloop.knowledge.words import cut_word, misspelled_name, name_vocabulary
 
 _WORD = regex.compile(r"[\p{L}\p{N}][\p{L}\p{N}'’-]*")
 _STOP = set("a an the and or but of to in on at by for from with your you our we is are be it its as so no not "
@@ -161,7 +161,7 @@ def lint_line(text: str, field: str, index: int, config: LintConfig, known: set[
     where = f"{field} {index + 1}"
     words = list(_WORD.finditer(text))
     if config.misspelled_name.enabled and own:
-        names, vocab = name_words(own), own_words(own)
+        names, vocab = name_vocabulary(tuple(map(str, own)))
         for m in words:
             if name := misspelled_name(m.group(), names, vocab):
                 out.append(_v("lint.misspelled_name", field, index, f"{where} misspells '{name}' as '{m.group()}'",

@@ -139,6 +139,12 @@ def name_words(texts: Iterable[str]) -> frozenset[str]:
     return frozenset(w for t in texts for w in _WORD.findall(str(t)) if len(w) >= 5 and w.isalpha() and w[0].isupper())
 
 
+@lru_cache(maxsize=32)
+def name_vocabulary(texts: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
+    """(name words, own words) of the brand's and brief's texts: computed once per set of texts, not per line."""
+    return name_words(texts), own_words(texts)
+
+
 def misspelled_name(word: str, names: frozenset[str], own: frozenset[str]) -> str | None:
     """The name ``word`` misspells ('Vegant' for 'Verdant', 'Avegie' for 'Veggie'), or None: a word that is no
     English word nor one of the brief's own, within 1 edit of a name of 5 letters (2 from 6), and no inflection
