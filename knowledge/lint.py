@@ -109,8 +109,12 @@ def _v(rule: str, field: str, i: int, message: str, start: int = 0, end: int = 0
 
 # adjectives that need their noun: after an article, at a line's cap, they mean the noun was cut ('for a new?')
 _NEEDS_NOUN = {"new", "first", "next", "best", "better", "great", "good", "whole", "full", "other", "warm", "perfect",
-               "ideal", "favorite", "favourite", "daily", "weekly", "monthly", "everyday", "local"}
+               "ideal", "favorite", "favourite", "daily", "weekly", "monthly", "everyday", "local", "unique", "special",
+               "single", "secure", "healthy", "tasty", "simple", "smart"}
 _DETERMINERS = {"a", "an", "the", "your", "our", "their", "its", "my", "this", "every", "each", "no"}
+# where the line ends, these never stand without their noun ('Unlock your savings in a new', 'with no monthly');
+# 'the' and 'this' may ('Simply the best', 'Be the first')
+_BARE_DETERMINERS = _DETERMINERS - {"the", "this"}
 
 
 def unfinished_before_mark(text: str) -> bool:
@@ -121,6 +125,15 @@ def unfinished_before_mark(text: str) -> bool:
     if not words:
         return False
     return words[-1] in _CONNECTORS or (len(words) > 1 and words[-2] in _DETERMINERS and words[-1] in _NEEDS_NOUN)
+
+
+def unfinished_end(text: str) -> str | None:
+    """The last two words when a line ends in a determiner and an adjective without its noun, wherever it stops
+    ('Money saved with no monthly', 'Harbor Pale Ale, a unique!'), else None."""
+    words = list(_WORD.finditer(text.rstrip().rstrip(".!?")))
+    if len(words) > 1 and words[-2].group().casefold() in _BARE_DETERMINERS and words[-1].group().casefold() in _NEEDS_NOUN:
+        return text[words[-2].start():words[-1].end()]
+    return None
 
 
 def dangling(text: str) -> tuple[str, int, int] | None:
@@ -137,6 +150,8 @@ def dangling(text: str) -> tuple[str, int, int] | None:
     m = _DOUBLED.search(text)
     if m:
         return f"has stray punctuation '{m.group().strip()}'", m.start(), m.end()
+    if end := unfinished_end(text):
+        return f"ends in '{end}' without its noun", text.rfind(end), text.rfind(end) + len(end)
     m = _GLUED_DIGIT.search(text)
     if m:
         return f"has a number glued to a word '{m.group()}'", m.start(), m.end()

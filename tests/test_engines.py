@@ -88,6 +88,9 @@ def test_an_end_mark_the_engine_put_at_the_cap_after_an_unfinished_phrase_is_a_c
     assert uncut(RSA, "headline", "Brewed here, offer a warm", "x") == "Brewed here"
     assert uncut(RSA, "headline", "From the harbor, offer a warm", "x") == ""  # no whole phrase is left
     assert uncut(RSA, "headline", "Every ride, make it your own", "x") == "Every ride, make it your own"
+    # cut inside the next phrase: the phrase before the comma lacks its noun too (both were delivered)
+    assert uncut(RSA, "headline", "Unlock your savings in a new,l", "x") == ""
+    assert uncut(RSA, "headline", "Harbor Pale Ale, a unique, haz", "x") == "Harbor Pale Ale"
 
 
 def test_an_unfinished_last_sentence_near_the_cap_of_a_long_field_is_dropped():

@@ -102,6 +102,16 @@ def test_a_determiner_without_its_noun_dangles():
     assert dangling("Brewed the way we like it!") is None
 
 
+def test_a_line_ending_in_a_determiner_and_an_adjective_lacks_its_noun():
+    # delivered in an approved search ad, each left by cutting the line at a comma
+    assert dangling("Unlock your savings in a new") == ("ends in 'a new' without its noun", 23, 28)
+    assert dangling("Money saved with no monthly")[0] == "ends in 'no monthly' without its noun"
+    assert dangling("Harbor Pale Ale, a unique!")[0] == "ends in 'a unique' without its noun"
+    for whole in ("Simply the best!", "Be the first", "Harbor Pale Ale, a classic", "Keep your savings secure",
+                  "Save with no monthly fee!"):
+        assert dangling(whole) is None, whole
+
+
 def test_a_number_glued_to_a_word_is_stray_punctuation():
     assert dangling("Five.2% ABV pale ale.") == ("has stray punctuation '.'", 4, 5)
     assert dangling("5.2% ABV pale ale.") is None and dangling("Earn 4.10% APY") is None
