@@ -33,6 +33,7 @@ CALLS_TO_ACTION = ("Sign up today.", "Open an account online.", "Shop now.", "Or
 USED = "already used by another variant"
 COPIES = "copies the "
 OFF = "off the brief"
+REPEATS = "reads as a repeat of "
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 _MINOR = {"a", "an", "and", "the", "of", "to", "in", "on", "for", "with", "your", "you", "our", "or", "at", "by",
           "is", "are", "it", "its", "be", "no", "not", "from", "all", "more", "per"}
@@ -309,23 +310,29 @@ class LineSelector:
             clean = [t for t in unique if t not in dropped]
             chosen: list[str] = []
             others = [t for items in self.taken.values() for t in items]
-            combines = bool(self.spec.fields.get(field) and self.spec.fields[field].unique)
+            fs = self.spec.fields.get(field)
+            combines = bool(fs and fs.unique)
+
+            def repeated(t: str) -> str | None:  # a chosen line it reads as a repeat beside (RSA combinations)
+                return next((o for o in chosen if read_as_repeat(content_word_set(t), content_word_set(o))), None)
             while clean and len(chosen) < need:
                 def mmr(t: str) -> float:
                     near = [float(self._vec[t] @ self._vec[o]) for o in chosen + others]
-                    # a line that reads as a repeat beside a chosen one (RSA combinations) goes last
-                    repeat = combines and any(read_as_repeat(content_word_set(t), content_word_set(o)) for o in chosen)
-                    return self.quality(field, t) - SIMILARITY_WEIGHT * max(near, default=0.0) - 2.0 * repeat
+                    return self.quality(field, t) - SIMILARITY_WEIGHT * max(near, default=0.0) - 2.0 * bool(
+                        combines and repeated(t))  # a repeat goes last
                 best = max(clean, key=mmr)
-                chosen.append(best)
                 clean.remove(best)
+                if combines and len(chosen) >= fs.min_count and (o := repeated(best)):
+                    dropped[best] = REPEATS + repr(o)  # past the channel's minimum, a new line is written instead
+                    continue
+                chosen.append(best)
             # too few clean lines: keep lines with problems a rewrite can fix (the revision loop rewrites them), not
             # copies of an approved ad or a worked example (a rewrite shown the line copies it again), or lines off the brief. The copywriter
             # writes the missing lines anew; a line another variant uses is kept aside as `siblings`, a last resort
             # up to the channel's minimum once new lines failed (the set lint reports it). Finalize never fills a gap
             # from another variant.
             fixable = [t for t in unique if t in dropped and dropped[t] != USED
-                       and not dropped[t].startswith((COPIES, OFF))]
+                       and not dropped[t].startswith((COPIES, OFF, REPEATS))]
             while fixable and len(chosen) < need:
                 best = max(fixable, key=lambda t: self.quality(field, t))
                 chosen.append(best)

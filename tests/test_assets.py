@@ -92,15 +92,18 @@ def test_a_rulebook_draft_outside_the_channel_range_is_refused(tmp_path):
 
 
 def distinct_ads(n_heads, n_descs):
-    """A whole-ad reply per angle; each variant's lines use their own words, so nothing repeats."""
+    """A whole-ad reply per angle; each variant's lines use their own words, so nothing repeats, and no two lines of
+    a field share more than 'Savings' (shown together, they read as different lines)."""
     angles = iter(range(100))
 
     def ad(prompt):
         k = next(angles)
-        words = WORDS[k * 8 % len(WORDS):] + WORDS
-        heads = [f"{a} {b} Savings" for a, b in itertools.islice(itertools.permutations(words[:8], 2), n_heads)]
-        descs = [f"Open {a} Everyday Savings online and earn 4.10% APY, plan {b}." for a, b in
-                 itertools.islice(itertools.permutations(words[:8], 2), 50, 50 + n_descs)]
+        pairs = [[(2 * i, 2 * i + 1), (2 * i + 1, 2 * i + 2), (4 * (i // 2) + i % 2, 4 * (i // 2) + i % 2 + 2)][k % 3]
+                 for i in range(n_heads)]  # no two of one variant share a word; no pair is another variant's
+        heads = [f"{WORDS[a]} {WORDS[b]} Savings" for a, b in pairs]
+        rest, when = WORDS[2 * n_heads + 2:] * 2, ["today", "anytime", "everywhere"][k % 3]
+        rest = rest[[0, 2, 1][k % 3]:]  # some of each line's four words differ from any line of another variant
+        descs = [f"Earn 4.10% APY with {' '.join(rest[4 * i:4 * i + 4])} savings {when}." for i in range(n_descs)]
         return "\n".join([f"HEADLINE {i + 1}: {h}" for i, h in enumerate(heads)] +
                          [f"DESCRIPTION {i + 1}: {d}" for i, d in enumerate(descs)])
     return ad

@@ -170,3 +170,19 @@ def test_a_line_that_reads_as_a_repeat_of_a_chosen_one_goes_last():
                                                "Earn 4.10% APY Today", "Open Savings Online in Minutes"]})
     assert len(fields["headline"]) == 3
     assert not {"No Monthly Fee on Savings", "Savings With No Monthly Fee"} <= set(fields["headline"])
+
+
+def test_past_the_minimum_a_line_that_reads_as_a_repeat_is_left_for_a_new_line():
+    # delivered beside each other in one search ad: 'No Monthly Fee, Easy to Open' and 'No Monthly Fee, Open Online'
+    ten = with_assets(get_channel("google_rsa"), {"headline": 4, "description": 2})
+    sel = LineSelector(ten, "Northwind Everyday Savings account with 4.10% APY and no monthly fees", ["savings"], [],
+                       lambda f, t: [])
+    fields, report = sel.pick({"headline": ["No Monthly Fee, Easy to Open", "Earn 4.10% APY Today",
+                                            "Open Savings Online in Minutes", "No Monthly Fee, Open Online"]})
+    assert len(fields["headline"]) == 3 and report["headline"]["missing"] == 1
+    assert [why for why in report["headline"]["dropped"].values()] == [
+        "reads as a repeat of 'No Monthly Fee, Easy to Open'"]
+    # up to the channel's minimum (3 headlines) it is still taken: the ad needs the line
+    fields, report = _selector().pick({"headline": ["No Monthly Fee, Easy to Open", "Earn 4.10% APY Today",
+                                                    "No Monthly Fee, Open Online"]})
+    assert len(fields["headline"]) == 3 and report["headline"]["missing"] == 0
