@@ -327,7 +327,8 @@ class LineSelector:
                     continue
                 chosen.append(best)
             # too few clean lines: keep lines with problems a rewrite can fix (the revision loop rewrites them), not
-            # copies of an approved ad or a worked example (a rewrite shown the line copies it again), or lines off the brief. The copywriter
+            # copies of an approved ad or a worked example (a rewrite shown the line copies it again), lines off the brief
+            # or repeats of a chosen line. The copywriter
             # writes the missing lines anew; a line another variant uses is kept aside as `siblings`, a last resort
             # up to the channel's minimum once new lines failed (the set lint reports it). Finalize never fills a gap
             # from another variant.

@@ -107,7 +107,8 @@ def _v(rule: str, field: str, i: int, message: str, start: int = 0, end: int = 0
     return Violation(rule_id=rule, severity="warning", field=field, index=i, start=start, end=end, message=message)
 
 
-# adjectives that need their noun: after an article, at a line's cap, they mean the noun was cut ('for a new?')
+# adjectives that need their noun: after an article at a line's cap, or after another determiner anywhere at its
+# end, they mean the noun was cut ('for a new?')
 _NEEDS_NOUN = {"new", "first", "next", "best", "better", "great", "good", "whole", "full", "other", "warm", "perfect",
                "ideal", "favorite", "favourite", "daily", "weekly", "monthly", "everyday", "local", "unique", "special",
                "single", "secure", "healthy", "tasty", "simple", "smart"}
