@@ -273,9 +273,9 @@ class LineSelector:
             lines.remove(replacing)
         return any(key == line_key(t) or same_wording(words, content_word_set(t)) for t in lines)
 
-    def why_not(self, field: str, line: str) -> str | None:
-        """Why ``line`` can't be used in ``field`` (None: it can)."""
-        if self.used(line):
+    def why_not(self, field: str, line: str, used_ok: bool = False) -> str | None:
+        """Why ``line`` can't be used in ``field`` (None: it can); ``used_ok``: its use by another variant aside."""
+        if not used_ok and self.used(line):
             return USED
         if defect := own_defect(line, self.examples, self.copies) or self.off_brief(line):
             return defect
@@ -338,7 +338,8 @@ class LineSelector:
                 best = max(fixable, key=lambda t: self.quality(field, t))
                 chosen.append(best)
                 fixable.remove(best)
-            siblings = [t for t in unique if dropped.get(t) == USED]  # the model's order
+            siblings = [t for t in unique if dropped.get(t) == USED  # the model's order; clean but for its use
+                        and not self.why_not(field, t, used_ok=True)]  # (never a copy of an approved ad)
             runners_up = sorted(clean, key=lambda t: -self.quality(field, t))
             chosen.sort(key=unique.index)  # the model's own order
             fields[field] = chosen

@@ -186,3 +186,14 @@ def test_past_the_minimum_a_line_that_reads_as_a_repeat_is_left_for_a_new_line()
     fields, report = _selector().pick({"headline": ["No Monthly Fee, Easy to Open", "Earn 4.10% APY Today",
                                                     "No Monthly Fee, Open Online"]})
     assert len(fields["headline"]) == 3 and report["headline"]["missing"] == 0
+
+
+def test_a_siblings_line_kept_as_a_last_resort_is_otherwise_clean():
+    # a search ad was marked failed: its last-resort headline, a line another variant had, copied an approved ad
+    sel = LineSelector(RSA, "Harbor Pale Ale, a hazy pale ale brewed with Cascade and Citra hops", [], [],
+                       lambda f, t: [], taken={"headline": ["Cascade and Citra hops", "Gold Medal Hazy Pale Ale"]},
+                       copies=lambda t: "harbor/ads/social.yaml#deck" if t == "Cascade and Citra hops" else None)
+    _, report = sel.pick({"headline": ["Cascade and Citra hops", "Gold Medal Hazy Pale Ale"]})
+    assert report["headline"]["dropped"] == {"Cascade and Citra hops": "already used by another variant",
+                                             "Gold Medal Hazy Pale Ale": "already used by another variant"}
+    assert report["headline"]["siblings"] == ["Gold Medal Hazy Pale Ale"]
