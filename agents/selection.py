@@ -338,8 +338,8 @@ class LineSelector:
                 best = max(fixable, key=lambda t: self.quality(field, t))
                 chosen.append(best)
                 fixable.remove(best)
-            siblings = [t for t in unique if dropped.get(t) == USED  # the model's order; clean but for its use
-                        and not self.why_not(field, t, used_ok=True)]  # (never a copy of an approved ad)
+            siblings = [t for t in unique if dropped.get(t) == USED  # the model's order; like `fixable`, never a
+                        and not (self.why_not(field, t, used_ok=True) or "").startswith((COPIES, OFF))]  # copy
             runners_up = sorted(clean, key=lambda t: -self.quality(field, t))
             chosen.sort(key=unique.index)  # the model's own order
             fields[field] = chosen
