@@ -105,8 +105,10 @@ def whole_sentences(text: str) -> str:
 
 def uncut(spec: ChannelSpec, field: str, text: str, source: str, own: list[str] = ()) -> str:
     """A constrained line that reached its pattern's cap (or stopped inside a word just short of it) was cut there:
-    keep its whole sentences or phrases before the cut, or nothing (never a cut phrase such as 'Savings Plan for
-    Young')."""
+    keep its whole sentences or phrases before the cut, a prepositional phrase included ('Savings Plan' from
+    'Savings Plan for Young Saver W'), or nothing (never a cut phrase such as 'Savings Plan for Young'). A line the
+    engine closed with an end mark keeps only whole sentences or phrases between separators: 'Do you want to save'
+    from 'Do you want to save for a new?' would still ask a question."""
     f = spec.fields.get(field)
     if f is None:
         return text
@@ -114,20 +116,20 @@ def uncut(spec: ChannelSpec, field: str, text: str, source: str, own: list[str] 
     closed = text.rstrip()[-1:] in (".", "!", "?")
     if char_length(text) >= cap - (1 if closed else NEAR_CAP) and unfinished_before_mark(text):
         # the engine closed it at the cap ('save for a new?'), or the next word did not fit ('offer a warm')
-        return trim_whole(text, char_length(text) - 1) or ""
+        return trim_whole(text, char_length(text) - 1, before_prepositions=not closed) or ""
     if text.rstrip()[-1:] in ("!", "?"):
         return text
     if cut_word(text, cap, [source, *own]):  # stopped inside a word: 'High Calor', 'with Northw.', 'Pacific Co'
-        return trim_whole(text, char_length(text) - 1) or ""
+        return trim_whole(text, char_length(text) - 1, before_prepositions=True) or ""
     if char_length(text) < cap:  # the next token may not have fitted: one letter of a word is left ('Cocoa N')
         last = text.split()[-1] if len(text.split()) > 1 else ""
         cut = len(last) == 1 and last.isalpha() and last not in "aAI" and char_length(text) >= cap - 4
         if cut:
-            return trim_whole(text, char_length(text) - 1) or ""
+            return trim_whole(text, char_length(text) - 1, before_prepositions=True) or ""
         return whole_sentences(text) if cap >= LONG_FIELD and char_length(text) >= cap - NEAR_CAP else text
     if text.endswith(".") and not text[-2:-1].isdigit():
         return text  # a sentence that ends exactly at the cap
-    return trim_whole(text, char_length(text) - 1) or ""
+    return trim_whole(text, char_length(text) - 1, before_prepositions=True) or ""
 
 
 def new_line_prompt(brief, field: str, spec: ChannelSpec, k: int = 0, angle: str = "", include: str = ""):

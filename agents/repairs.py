@@ -20,6 +20,8 @@ MAX_PHRASE_WORDS = 4  # a claim phrase a repair may drop whole ("Best Value", "t
 # commas, colons, semicolons, bars, spaced dashes, em dashes and sentence ends; not "$1,000", "9:30" or "9–5"
 _SEPARATOR = regex.compile(r"\s*(?:[,:](?!\d)|[;|]|\s[-\u2013\u2014]\s|\u2014|[.!?](?=\s|$))\s*")
 _WORDS = regex.compile(r"[\p{L}\p{N}][\p{L}\p{N}'’%.-]*")
+_PREPOSITION = regex.compile(r"(?i)\s(?:for|with|without|to|at|in|on|of|from|by|into|about)(?=\s|$)")
+_PARTICIPLE = regex.compile(r"(?i)(?:[^e\s]ed|\b(?:sold|made|built|grown|known|done|born|brought|set|put))$")
 _LEADING_JOINERS = {"and", "or", "but", "nor", "than", "so", "plus", "&", "with", "of", "to", "in", "for", "by",
                     "from", "at", "on", "as"}
 
@@ -66,18 +68,25 @@ def remove_phrase(text: str, start: int, end: int) -> str | None:
     return out if reads_whole(out) else None
 
 
-def trim_whole(text: str, limit: int, *, wide_counts_double: bool = False) -> str | None:
+def trim_whole(text: str, limit: int, *, wide_counts_double: bool = False,
+               before_prepositions: bool = False) -> str | None:
     """The longest start of ``text`` that fits ``limit`` and ends after a whole sentence or phrase, or None: a line
-    is never cut inside a phrase ("Savings Plan for Young")."""
+    is never cut inside a phrase ("Savings Plan for Young"). ``before_prepositions``: a whole phrase may also end
+    where a prepositional phrase starts ("No monthly maintenance fee" from "No monthly maintenance fee for"), unless
+    a participle is left waiting for it ("A hazy pale ale brewed") or one word after a separator ("Save More, Bank")."""
     text = text.strip()
     if char_length(text, wide_counts_double=wide_counts_double) <= limit:
         return text
-    for m in reversed(list(_SEPARATOR.finditer(text))):
+    heads = []
+    for m in _SEPARATOR.finditer(text):
         sep = m.group().strip()
-        head = text[:m.start()] + (sep if sep in (".", "!", "?") else "")
-        head = head.strip()
-        if char_length(head, wide_counts_double=wide_counts_double) <= limit and reads_whole(head):
-            return head
+        heads.append((text[:m.start()] + (sep if sep in (".", "!", "?") else "")).strip())
+    if before_prepositions:
+        heads += [h for m in _PREPOSITION.finditer(text)
+                  if not _PARTICIPLE.search(h := text[:m.start()].rstrip(" ,;:-–—"))
+                  and len(_WORDS.findall(_SEPARATOR.split(h)[-1])) >= 2]
+    fits = [h for h in heads if char_length(h, wide_counts_double=wide_counts_double) <= limit and reads_whole(h)]
+    return max(fits, key=len, default=None)
 
 
 def required_texts(rules) -> list[str]:
