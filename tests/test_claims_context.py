@@ -119,3 +119,7 @@ def test_regression_save_before_a_number_is_a_claim_of_its_own():
     assert "'$250,000' is stated as 'save'" in v.message
     for text in ["Save 40% on your first box", "Saves you 40% off", "Start saving with FDIC insured up to $250,000"]:
         assert RuleEngine([BANK]).check({"headline": [text]}, ctx) == [], text
+    # approved in a search ad: 'up to' frames the number, it does not start another phrase that hides 'Save'
+    (v,) = RuleEngine([BANK]).check({"description": ["Save up to $250,000 on your first home."]}, ctx)
+    assert "'$250,000' is stated as 'save'" in v.message
+    assert RuleEngine([BANK]).check({"headline": ["Save up to 40% on your first box"]}, ctx) == []

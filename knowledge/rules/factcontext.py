@@ -68,8 +68,12 @@ def _content(tokens: list[str]) -> list[str]:
 
 
 def _until_number(tokens: list[str], stops: set[str]) -> list[str]:
+    """``tokens`` up to a number or a phrase stop; the left side comes reversed, where 'to', 'up' is 'up to', which
+    frames the number and starts no phrase ('Save up to $250,000')."""
     out = []
-    for t in tokens:
+    for i, t in enumerate(tokens):
+        if t.lower() == "to" and tokens[i + 1:i + 2] and tokens[i + 1].lower() == "up":
+            continue
         if _is_number(t) or t.lower() in stops:
             break
         out.append(t)
