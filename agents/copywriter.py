@@ -22,6 +22,7 @@ from brandloop.agents.formats import ad_pattern, char_cap, lead_pattern, line_fo
 from brandloop.agents.llm_calls import batch_with_retry, constrains
 from brandloop.agents.parsing import parse_fields, parse_line
 from brandloop.agents.repairs import place_required, required_texts, rules_by_id, trim_whole
+from brandloop.agents.scoring import voice_text
 from brandloop.agents.selection import (EXAMPLES_SHOWN, LineSelector, all_examples, candidate_count, examples_for,
                                        own_defect, worked_examples)
 from brandloop.agents.tracing import NodeTrace
@@ -314,6 +315,7 @@ def copywriter(state, runtime: Runtime[Context]) -> dict:
                 taken.setdefault(k, []).extend(x)
     selector = LineSelector(spec, source, brief.keywords, example_texts, _line_problems(state, knowledge, rules),
                             taken=taken, copies=getattr(knowledge, "copies_exemplar", None),
+                            voice=voice_text(brief, knowledge),
                             anchors=brief_anchors(brief, rules, [*state.get("facts", []), *(
                                 f["statement"] for m in state.get("materials", []) for f in m.get("facts", []))]))
     selection = {}

@@ -12,7 +12,7 @@ from brandloop.agents.formats import critique_pattern
 from brandloop.agents.llm_calls import batch_with_retry
 from brandloop.agents.parsing import parse_critique
 from brandloop.agents.repairs import required_texts, rules_in_force
-from brandloop.agents.scoring import combine_score, delivery_status, measure_set
+from brandloop.agents.scoring import combine_score, delivery_status, measure_set, voice_text
 from brandloop.agents.selection import shared_phrase, worked_examples
 from brandloop.agents.tracing import NodeTrace
 from brandloop.knowledge.checks import label
@@ -45,8 +45,8 @@ def set_metrics(state, variants: list[dict], knowledge=None) -> dict:
     with_text = [v for v in variants if v.get("fields")]
     brief_text = " ".join([brief.product.name, brief.product.description, brief.key_message, brief.goal,
                            *brief.product.facts])
-    voice_text = " ".join([brief.tone, *(getattr(knowledge, "voice", None) or [])]) or brief.brand
-    m = measure_set([_flat(v["fields"]) for v in with_text], brief_text, voice_text, carried_by_design(brief, knowledge))
+    m = measure_set([_flat(v["fields"]) for v in with_text], brief_text, voice_text(brief, knowledge),
+                    carried_by_design(brief, knowledge))
     return {"per_variant": {v["id"]: x for v, x in zip(with_text, m["per_variant"])},
             "distinct_2": m["distinct_2"], "max_pairwise_cosine": m["max_pairwise_cosine"]}
 

@@ -87,6 +87,11 @@ def uniqueness(texts: list[str], by_design: list[str] = ()) -> list[float]:
     return out
 
 
+def voice_text(brief, knowledge=None) -> str:
+    """What voice fit is measured against: the brief's tone and the rulebook's voice words."""
+    return " ".join([brief.tone, *(getattr(knowledge, "voice", None) or [])]) or brief.brand
+
+
 def measure_set(texts: list[str], brief_text: str, voice_text: str, by_design: list[str] = ()) -> dict:
     """Per-variant relevance, voice fit, readability and uniqueness (wording no sibling uses, apart from the texts
     every variant carries ``by_design``), plus set diversity."""

@@ -237,7 +237,7 @@ class LineSelector:
 
     def __init__(self, spec: ChannelSpec, brief_text: str, keywords: list[str], examples: list[str],
                  problems: LineProblems, taken: dict[str, list[str]] | None = None,
-                 copies: Callable[[str], str | None] | None = None, anchors: list[str] = ()):
+                 copies: Callable[[str], str | None] | None = None, anchors: list[str] = (), voice: str = ""):
         self.spec = spec
         self.brief_text = brief_text
         self.anchors = list(dict.fromkeys([brief_text, *(a for a in anchors if a.strip())]))  # relevance: the best
@@ -245,11 +245,13 @@ class LineSelector:
         self.examples = examples
         self.problems = problems
         self.copies = copies  # the id of a brand's approved ad this exact line comes from, or None
+        self.voice = voice  # the brief's tone and the brand's voice words (agents.scoring.voice_text)
         self.taken: dict[str, list[str]] = {k: list(v) for k, v in (taken or {}).items()}
         self._vec: dict[str, np.ndarray] = {}
 
     def _vectors(self, lines: list[str]) -> None:
-        new = [t for t in dict.fromkeys([*self.anchors, *CALLS_TO_ACTION, *lines]) if t not in self._vec]
+        voice = [self.voice] if self.voice else []
+        new = [t for t in dict.fromkeys([*self.anchors, *CALLS_TO_ACTION, *voice, *lines]) if t not in self._vec]
         if new:
             for t, v in zip(new, _embed(new)):
                 self._vec[t] = v
@@ -283,13 +285,16 @@ class LineSelector:
         return "; ".join(problems) if problems else None
 
     def quality(self, field: str, line: str) -> float:
-        """0-1.3: relevance to the brief (cosine to its nearest text), share of the field's room used, a keyword
-        bonus."""
+        """0-1.15: relevance to the brief (cosine to its nearest text), fit to the brand's voice (cosine), ease of
+        reading (Flesch, as the critic measures it), share of the field's room used, a keyword bonus."""
+        from brandloop.agents.scoring import readability
+
         fs = self.spec.fields.get(field)
         rel = float(np.clip(self.relevance(line), 0.0, 1.0))
+        voice = float(np.clip(self._vec[line] @ self._vec[self.voice], 0.0, 1.0)) if self.voice else 0.0
         fill = min(1.0, len(line) / fs.max_chars) if fs else 0.5
         bonus = 0.15 if any(k in line.casefold() for k in self.keywords) else 0.0
-        return 0.6 * rel + 0.4 * fill + bonus
+        return 0.4 * rel + 0.1 * voice + 0.1 * readability(line) / 100 + 0.4 * fill + bonus
 
     def take(self, field: str, line: str) -> None:
         """Record a line written outside pick() (a missing line written anew) as used by this run."""

@@ -197,3 +197,12 @@ def test_a_siblings_line_kept_as_a_last_resort_is_otherwise_clean():
     assert report["headline"]["dropped"] == {"Cascade and Citra hops": "already used by another variant",
                                              "Gold Medal Hazy Pale Ale": "already used by another variant"}
     assert report["headline"]["siblings"] == ["Gold Medal Hazy Pale Ale"]
+
+
+def test_a_line_in_the_brands_voice_ranks_higher():
+    # issue 10: candidates are ranked by relevance, voice fit, readability and lint; voice fit was left out
+    args = (RSA, "Harbor Night Porter, a dark porter brewed on the harbor", [], [], lambda f, t: [])
+    plain, voiced = LineSelector(*args), LineSelector(*args, voice="friendly, relaxed, a little cosy")
+    warm, cold = "A cosy, friendly porter by the harbor", "A stern, formal porter by the harbor"
+    assert voiced.quality("headline", warm) - voiced.quality("headline", cold) > \
+        plain.quality("headline", warm) - plain.quality("headline", cold)
