@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -22,9 +23,35 @@ from brandloop.errors import ModelError
 from .batching import BatchedChatMixin, chat_result, cut_at_stops, generation_kwargs, to_chat_dicts
 from .chat import per_prompt
 from .loader import ModelInfo
-from .ov_build import last_line
+from .ov_build import last_line, load_pipeline
 
 logger = logging.getLogger("brandloop.llm")
+HANG_SECONDS = 300.0  # one batch takes up to about 70 s on 2 cores; far past that, the engine is stuck
+
+
+class EngineStuck(Exception):
+    """A call into the engine did not return within its deadline."""
+
+
+def within(seconds: float, fn, *args):
+    """``fn(*args)`` on a daemon thread: its result or its exception, or EngineStuck when it has not returned in
+    ``seconds``. The stuck call is left behind: a call into native code cannot be interrupted."""
+    done, box = threading.Event(), {}
+
+    def work():
+        try:
+            box["out"] = fn(*args)
+        except BaseException as exc:  # handed to the caller below
+            box["exc"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name="openvino-generate", daemon=True).start()
+    if not done.wait(seconds):
+        raise EngineStuck(f"no answer in {seconds:.0f} s")
+    if "exc" in box:
+        raise box["exc"]
+    return box["out"]
 
 
 class OpenVINOChatModel(BatchedChatMixin, BaseChatModel):
@@ -40,6 +67,9 @@ class OpenVINOChatModel(BatchedChatMixin, BaseChatModel):
     stop: list[str] | None = None
     info: ModelInfo | None = None
     disable_streaming: bool = True
+    hang_seconds: float = HANG_SECONDS
+    """A batch that has not come back by then is taken as stuck: OpenVINO GenAI's sampler was seen waiting forever
+    (all threads idle) in a clean-clone test run. The batch is run again once on a freshly loaded pipeline."""
 
     _pipe: Any = PrivateAttr(default=None)
     _tokenizer: Any = PrivateAttr(default=None)
@@ -63,6 +93,21 @@ class OpenVINOChatModel(BatchedChatMixin, BaseChatModel):
     def render(self, messages: Sequence[BaseMessage]) -> str:
         """The prompt text the engine sees (chat template applied)."""
         return self._tokenizer.apply_chat_template(to_chat_dicts(messages), add_generation_prompt=True)
+
+    def _run_engine(self, ids, configs):
+        """The engine's outputs for the batch; a stuck batch is run once more on a freshly loaded pipeline (the stuck
+        one is left to its thread), then given up with a ModelError."""
+        for attempt in (1, 2):
+            try:
+                return within(self.hang_seconds, self._pipe.generate, ids, configs)
+            except EngineStuck as exc:
+                if attempt == 2 or self.info is None or not self.info.cache_dir:
+                    raise ModelError(f"the OpenVINO engine is stuck ({exc}); run again") from exc
+                logger.warning("the OpenVINO engine gave %s for a batch of %d; loading it afresh", exc, len(ids))
+                self._pipe = self._fresh_pipeline()
+
+    def _fresh_pipeline(self):
+        return load_pipeline(Path(self.info.cache_dir), self.info.threads or 1)
 
     def _config(self, max_new: int, temperature: float | None, top_p, top_k, repetition_penalty, seed, regex,
                 stops: list[str], frequency_penalty: float | None = None):
@@ -110,7 +155,7 @@ class OpenVINOChatModel(BatchedChatMixin, BaseChatModel):
         t0 = time.perf_counter()
         with self._lock:
             try:
-                outs = self._pipe.generate(ids, configs)
+                outs = self._run_engine(ids, configs)
             except RuntimeError as exc:
                 raise ModelError(f"the OpenVINO engine rejected the request ({last_line(exc)})") from exc
         elapsed = time.perf_counter() - t0
