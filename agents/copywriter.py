@@ -115,22 +115,26 @@ def uncut(spec: ChannelSpec, field: str, text: str, source: str, own: list[str] 
         return text
     cap = char_cap(spec, f, line_format(source, f))
     closed = text.rstrip()[-1:] in (".", "!", "?")
+
+    def back(prepositions: bool = True) -> str:  # the line without its cut part, or nothing
+        return trim_whole(text, char_length(text) - 1, before_prepositions=prepositions) or ""
+
     if char_length(text) >= cap - (1 if closed else NEAR_CAP) and unfinished_before_mark(text):
         # the engine closed it at the cap ('save for a new?'), or the next word did not fit ('offer a warm')
-        return trim_whole(text, char_length(text) - 1, before_prepositions=not closed) or ""
+        return back(prepositions=not closed)
     if text.rstrip()[-1:] in ("!", "?"):
         return text
     if cut_word(text, cap, [source, *own]):  # stopped inside a word: 'High Calor', 'with Northw.', 'Pacific Co'
-        return trim_whole(text, char_length(text) - 1, before_prepositions=True) or ""
+        return back()
     if char_length(text) < cap:  # the next token may not have fitted: one letter of a word is left ('Cocoa N')
         last = text.split()[-1] if len(text.split()) > 1 else ""
         cut = len(last) == 1 and last.isalpha() and last not in "aAI" and char_length(text) >= cap - 4
         if cut:
-            return trim_whole(text, char_length(text) - 1, before_prepositions=True) or ""
+            return back()
         return whole_sentences(text) if cap >= LONG_FIELD and char_length(text) >= cap - NEAR_CAP else text
     if text.endswith(".") and not text[-2:-1].isdigit():
         return text  # a sentence that ends exactly at the cap
-    return trim_whole(text, char_length(text) - 1, before_prepositions=True) or ""
+    return back()
 
 
 def new_line_prompt(brief, field: str, spec: ChannelSpec, k: int = 0, angle: str = "", include: str = ""):

@@ -275,11 +275,16 @@ class LineSelector:
             lines.remove(replacing)
         return any(key == line_key(t) or same_wording(words, content_word_set(t)) for t in lines)
 
-    def why_not(self, field: str, line: str, used_ok: bool = False) -> str | None:
-        """Why ``line`` can't be used in ``field`` (None: it can); ``used_ok``: its use by another variant aside."""
-        if not used_ok and self.used(line):
+    def defect(self, line: str) -> str | None:
+        """What is wrong with ``line`` whatever its field: its own defect (a copy, a repeated word) or being off the
+        brief."""
+        return own_defect(line, self.examples, self.copies) or self.off_brief(line)
+
+    def why_not(self, field: str, line: str) -> str | None:
+        """Why ``line`` can't be used in ``field`` (None: it can)."""
+        if self.used(line):
             return USED
-        if defect := own_defect(line, self.examples, self.copies) or self.off_brief(line):
+        if defect := self.defect(line):
             return defect
         problems = self.problems(field, line)
         return "; ".join(problems) if problems else None
@@ -344,7 +349,7 @@ class LineSelector:
                 chosen.append(best)
                 fixable.remove(best)
             siblings = [t for t in unique if dropped.get(t) == USED  # the model's order; like `fixable`, never a
-                        and not (self.why_not(field, t, used_ok=True) or "").startswith((COPIES, OFF))]  # copy
+                        and not (self.defect(t) or "").startswith((COPIES, OFF))]  # copy or a line off the brief
             runners_up = sorted(clean, key=lambda t: -self.quality(field, t))
             chosen.sort(key=unique.index)  # the model's own order
             fields[field] = chosen

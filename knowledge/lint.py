@@ -122,19 +122,25 @@ def unfinished_before_mark(text: str) -> bool:
     """Whether the words before a line's end mark cannot end it: a connector ('portioned for!') or a determiner
     and an adjective without its noun ('save for a new?'). Only telling at a line's cap, where the engine closed
     the line: elsewhere 'for!' can be correct English."""
-    words = [w.casefold() for w in _WORD.findall(text.rstrip().rstrip(".!?"))]
-    if not words:
-        return False
-    return words[-1] in _CONNECTORS or (len(words) > 1 and words[-2] in _DETERMINERS and words[-1] in _NEEDS_NOUN)
+    words = _last_words(text)
+    return bool(words) and (words[-1].group().casefold() in _CONNECTORS or _noun_missing(words, _DETERMINERS))
 
 
 def unfinished_end(text: str) -> str | None:
     """The last two words when a line ends in a determiner and an adjective without its noun, wherever it stops
     ('Money saved with no monthly', 'Harbor Pale Ale, a unique!'), else None."""
-    words = list(_WORD.finditer(text.rstrip().rstrip(".!?")))
-    if len(words) > 1 and words[-2].group().casefold() in _BARE_DETERMINERS and words[-1].group().casefold() in _NEEDS_NOUN:
-        return text[words[-2].start():words[-1].end()]
-    return None
+    words = _last_words(text)
+    return text[words[-2].start():words[-1].end()] if _noun_missing(words, _BARE_DETERMINERS) else None
+
+
+def _last_words(text: str) -> list[regex.Match]:
+    return list(_WORD.finditer(text.rstrip().rstrip(".!?")))
+
+
+def _noun_missing(words: list[regex.Match], determiners: set[str]) -> bool:
+    """Whether ``words`` end in one of ``determiners`` and an adjective that needs its noun ('a new', 'no monthly')."""
+    last_two = [w.group().casefold() for w in words[-2:]]
+    return len(last_two) == 2 and last_two[0] in determiners and last_two[1] in _NEEDS_NOUN
 
 
 def dangling(text: str) -> tuple[str, int, int] | None:
